@@ -1,0 +1,1 @@
+//! A local server of the APIG plug-in API, used by the quickstart, tests and benchmarks.

@@ -1,0 +1,24 @@
+//! apigsync keeps the plug-ins of a Huawei Cloud APIG / ROMA Connect / OTC APIG
+//! instance, and their bindings to APIs, in sync with YAML files in git.
+//!
+//! ```text
+//! manifests dir ──manifest──▶ Desired ─┐
+//!                                      ├─ plan::diff ─▶ Plan ─▶ plan::render (text | json | markdown)
+//! APIG API ──api + live──▶ Live ───────┘                  └──▶ apply::execute ─▶ APIG API
+//! ```
+//!
+//! Code map (see ARCHITECTURE.md for the invariants):
+//! - [`model`], [`content`], [`manifest`], [`plan`]: the pure core. No IO, no async.
+//! - [`signing`]: SDK-HMAC-SHA256 request signing and verification (pure).
+//! - [`api`]: the HTTP client: one send path that signs, retries and classifies.
+//! - [`emulator`]: a local server of the APIG plug-in API.
+//! - [`cli`]: the commands; thin wiring around the above.
+
+pub mod api;
+pub mod cli;
+pub mod content;
+pub mod emulator;
+pub mod manifest;
+pub mod model;
+pub mod plan;
+pub mod signing;

@@ -1,0 +1,152 @@
+//! The desired state: what the manifest folder says the gateway should hold.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Flavour, Location, PluginType, Scope};
+
+/// Everything the loader read from a manifest folder, validated.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Desired {
+    /// The project file `apigsync.yaml`, when the folder has one.
+    pub project: Option<ProjectFile>,
+    /// Desired plug-ins, sorted by name.
+    pub plugins: Vec<DesiredPlugin>,
+    /// Desired bindings, in file order.
+    pub bindings: Vec<DesiredBinding>,
+}
+
+/// One `kind: Plugin` document after substitution and validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DesiredPlugin {
+    /// `plugin_name`: the identity of a plug-in within an instance.
+    pub name: String,
+    /// `plugin_type`.
+    pub plugin_type: PluginType,
+    /// `plugin_scope`.
+    pub scope: Scope,
+    /// ROMA integration application, for `app` scope.
+    pub roma_app_id: Option<String>,
+    /// The user's remark, without any ownership marker.
+    pub remark: Option<String>,
+    /// The content as a JSON object, `${VAR}` already substituted (secrets included).
+    pub content: Value,
+    /// For each secret field (JSON pointer into `content`), where its value came from.
+    pub secrets: BTreeMap<String, SecretSource>,
+    /// Where the document starts.
+    pub location: Location,
+}
+
+/// Where a secret value of a desired plug-in came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretSource {
+    /// The string as written in the manifest, e.g. `${KAFKA_PASSWORD}`.
+    pub template: String,
+    /// True when the manifest held the secret as a literal (no `${VAR}`).
+    pub literal: bool,
+}
+
+/// One `kind: Binding` document: a plug-in bound to APIs in one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredBinding {
+    /// The plug-in name.
+    pub plugin: String,
+    /// Environment name (or id).
+    pub env: String,
+    /// The APIs, by name or id.
+    pub apis: Vec<ApiRef>,
+    /// Where the document starts.
+    pub location: Location,
+}
+
+/// A reference to an API in a binding: by name (optionally within a group) or by id.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(untagged)]
+pub enum ApiRef {
+    /// `orders_list`
+    Name(String),
+    /// `{id: 5f0c…}`
+    Id {
+        /// The API id.
+        id: String,
+    },
+    /// `{group: shop, name: orders_list}`: a name made unambiguous by its group.
+    GroupName {
+        /// The API group name.
+        group: String,
+        /// The API name.
+        name: String,
+    },
+}
+
+/// The project file `apigsync.yaml` at the root of the manifest folder.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFile {
+    /// Which gateway to manage.
+    #[serde(default)]
+    pub target: TargetConfig,
+    /// How to manage it.
+    #[serde(default)]
+    pub options: Options,
+}
+
+/// The target gateway. Flags and `HW_*` variables override each field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    /// `apig` | `roma` | `otc`.
+    pub flavour: Option<Flavour>,
+    /// Region id, e.g. `cn-north-4`; the endpoint is derived from it.
+    pub region: Option<String>,
+    /// Explicit endpoint URL, instead of a region.
+    pub endpoint: Option<String>,
+    /// IAM project id (32 hex).
+    pub project_id: Option<String>,
+    /// Gateway / ROMA instance id.
+    pub instance_id: Option<String>,
+    /// Run against the embedded emulator instead of a real gateway.
+    pub emulator: Option<EmulatorTarget>,
+}
+
+/// `target.emulator`: start the emulator in-process, seeded with the demo seed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmulatorTarget {
+    /// File that keeps the emulator's state between runs (relative to the folder).
+    pub state: Option<PathBuf>,
+}
+
+/// `options` of the project file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Options {
+    /// Delete managed plug-ins that are absent from the files.
+    pub prune: bool,
+    /// Allow prune to delete everything when the files declare no plug-in.
+    pub allow_empty: bool,
+    /// Take over live plug-ins with a desired name that lack the ownership marker.
+    pub adopt: bool,
+    /// Allow secret fields written as literals instead of `${VAR}`.
+    pub allow_literal_secrets: bool,
+    /// Most API calls in flight at once.
+    pub parallelism: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            prune: false,
+            allow_empty: false,
+            adopt: false,
+            allow_literal_secrets: false,
+            parallelism: 8,
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Domain types shared by every layer: flavours, plug-in types and scopes,
+//! the desired state read from manifests and the live state read from the API.
+//!
+//! Pure: no IO, no async.
+
+mod desired;
+mod live;
+mod location;
+mod plugin_type;
+
+pub use desired::{
+    ApiRef, Desired, DesiredBinding, DesiredPlugin, EmulatorTarget, Options, ProjectFile,
+    SecretSource, TargetConfig,
+};
+pub use live::{Api, Env, Live, LiveBinding, LivePlugin, RELEASE_ENV_ID, RELEASE_ENV_NAME};
+pub use location::Location;
+pub use plugin_type::{Flavour, PluginType, Scope};

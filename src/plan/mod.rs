@@ -1,0 +1,1 @@
+//! The differ, the plan value, its ordering and its renderers. Pure.
