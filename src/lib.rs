@@ -22,3 +22,4 @@ pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod signing;
+pub mod watch;

@@ -1,0 +1,150 @@
+//! Watch mode: a level-triggered reconcile loop, like a Kubernetes controller.
+//!
+//! The loop never knows why it runs: every reconcile re-reads the whole folder
+//! and the live state and diffs from scratch. Triggers are file changes
+//! ([`trigger`]) and a resync interval; failures back off ([`backoff`]); two
+//! reconciles never overlap because the loop runs them one at a time.
+
+pub mod backoff;
+pub mod http;
+pub mod metrics;
+pub mod trigger;
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use backoff::Backoff;
+
+/// Timing of the loop.
+#[derive(Debug, Clone)]
+pub struct LoopTiming {
+    /// Resync interval: reconcile at least this often (catches drift and lost events).
+    pub interval: Duration,
+    /// First delay after a failed reconcile.
+    pub backoff_base: Duration,
+    /// Longest delay after failed reconciles (never longer than `interval`).
+    pub backoff_max: Duration,
+}
+
+/// Whether a reconcile succeeded, as the loop needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Back to the resync interval; backoff reset.
+    Success,
+    /// Retry after the next backoff delay.
+    Failure,
+}
+
+/// Runs `reconcile` once at start, then on every trigger and every interval,
+/// until `shutdown` is cancelled. A reconcile in flight is never interrupted by
+/// the loop; the reconcile itself watches `shutdown` to stop starting new work.
+pub async fn run_loop<F>(
+    timing: LoopTiming,
+    mut triggers: mpsc::Receiver<()>,
+    shutdown: CancellationToken,
+    mut reconcile: F,
+) where
+    F: AsyncFnMut() -> Outcome,
+{
+    let mut backoff = Backoff::new(timing.backoff_base, timing.backoff_max);
+    let mut next = Instant::now();
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => return,
+            Some(()) = triggers.recv() => {}
+            _ = tokio::time::sleep_until(next) => {}
+        }
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let delay = match reconcile().await {
+            Outcome::Success => {
+                backoff.reset();
+                timing.interval
+            }
+            Outcome::Failure => backoff
+                .next()
+                .unwrap_or(timing.backoff_max)
+                .min(timing.interval),
+        };
+        next = Instant::now() + delay;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn timing() -> LoopTiming {
+        LoopTiming {
+            interval: Duration::from_secs(60),
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(30),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reconciles_at_start_then_every_interval() {
+        let (_tx, rx) = trigger::channel();
+        let token = CancellationToken::new();
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        let task = tokio::spawn(run_loop(timing(), rx, token.clone(), async move || {
+            c.fetch_add(1, Ordering::SeqCst);
+            Outcome::Success
+        }));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+        token.cancel();
+        task.await.expect("loop ends on cancel");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_triggers_causes_one_reconcile() {
+        let (tx, rx) = trigger::channel();
+        let token = CancellationToken::new();
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        let task = tokio::spawn(run_loop(timing(), rx, token.clone(), async move || {
+            c.fetch_add(1, Ordering::SeqCst);
+            Outcome::Success
+        }));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        for _ in 0..10 {
+            let _ = tx.try_send(());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(count.load(Ordering::SeqCst), 2, "start + one for the burst");
+        token.cancel();
+        task.await.expect("loop ends");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_back_off_instead_of_waiting_the_interval() {
+        let (_tx, rx) = trigger::channel();
+        let token = CancellationToken::new();
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        let task = tokio::spawn(run_loop(timing(), rx, token.clone(), async move || {
+            c.fetch_add(1, Ordering::SeqCst);
+            Outcome::Failure
+        }));
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let n = count.load(Ordering::SeqCst);
+        assert!(
+            n >= 3,
+            "retried with backoff well before the interval, got {n}"
+        );
+        token.cancel();
+        task.await.expect("loop ends");
+    }
+}
