@@ -3,29 +3,83 @@
 //! Each command lowers its flags into a ready config value once, then calls
 //! into the library. Errors become an exit code here and nowhere else.
 
+mod completions;
+mod logging;
+pub mod target;
+
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use logging::LogFormat;
 
 /// Keep APIG plug-ins and their API bindings in sync with YAML files in git.
+///
+/// A folder of manifests (kind: Plugin, kind: Binding) and a project file
+/// `apigsync.yaml` describe what the gateway should hold. `plan` shows the
+/// difference with the live gateway, `apply` makes the gateway equal to the
+/// files, `watch` keeps it so. Try it against the embedded emulator:
+///
+///   apigsync apply examples/manifests --auto-approve
 #[derive(Debug, Parser)]
-#[command(name = "apigsync", version, propagate_version = true)]
+#[command(
+    name = "apigsync",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
+    /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// When to use colours (NO_COLOR and non-terminals turn them off under auto).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Log line format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The `--color` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour output written to stdout.
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print the JSON Schema of the manifest format (for editors).
-    Schema,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::Args),
 }
 
 /// Entry point of the binary: parse, run, print the error chain.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.verbose, cli.log_format, cli.color.enabled());
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -38,9 +92,6 @@ pub fn main() -> ExitCode {
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Schema => {
-            println!("{{}}");
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Completions(args) => completions::run(&args),
     }
 }

@@ -1,0 +1,21 @@
+//! `apigsync completions SHELL`: a completion script on stdout.
+
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+/// Arguments of `completions`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example: apigsync completions bash > /etc/bash_completion.d/apigsync")]
+pub struct Args {
+    /// The shell to generate for.
+    pub shell: Shell,
+}
+
+/// Writes the script for `args.shell` to stdout.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let mut cmd = super::Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "apigsync", &mut std::io::stdout());
+    Ok(ExitCode::SUCCESS)
+}
