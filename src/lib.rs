@@ -15,6 +15,7 @@
 //! - [`cli`]: the commands; thin wiring around the above.
 
 pub mod api;
+pub mod apply;
 pub mod cli;
 pub mod content;
 pub mod emulator;

@@ -1,0 +1,3 @@
+//! The executor: runs a plan's operations against the API, one attempt each.
+
+pub mod dag;
