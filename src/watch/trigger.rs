@@ -1,10 +1,16 @@
 //! File-change triggers for watch mode.
 //!
-//! git-sync swaps a symlink to a new worktree; a watch on the link's target goes
-//! silent after the swap. So we watch the *parent* of the manifest folder,
-//! recursively, and treat any event as "something changed": the reconcile
-//! re-reads the whole tree anyway (level-triggered). Events are debounced, and
-//! the channel holds at most one pending trigger, so a burst becomes one reconcile.
+//! git-sync swaps a symlink (`/manifests/current`) to a new worktree; the
+//! manifest folder may be that link or a folder below it. A watch on the link's
+//! old target goes silent after the swap, so we watch two things:
+//! - the folder holding each symlink on the way to the manifest folder
+//!   (non-recursively: it sees the swap but not git's own churn), and
+//! - the manifest folder as it resolves now, recursively (edits in place);
+//!   [`FileTrigger::refresh`] moves this watch after a swap.
+//!
+//! Any event means "something changed": the reconcile re-reads the whole tree
+//! (level-triggered). Events are debounced, and the channel holds at most one
+//! pending trigger, so a burst becomes one reconcile.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,22 +21,19 @@ use tokio::sync::mpsc;
 
 /// Keeps the file watcher alive; dropping it stops the triggers.
 pub struct FileTrigger {
-    _debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
-    watched: PathBuf,
+    debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
+    dir: PathBuf,
+    resolved: Option<PathBuf>,
+    link_parents: Vec<PathBuf>,
 }
 
 impl std::fmt::Debug for FileTrigger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileTrigger")
-            .field("watched", &self.watched)
+            .field("dir", &self.dir)
+            .field("resolved", &self.resolved)
+            .field("link_parents", &self.link_parents)
             .finish()
-    }
-}
-
-impl FileTrigger {
-    /// The folder being watched (the parent of the manifest folder).
-    pub fn watched(&self) -> &Path {
-        &self.watched
     }
 }
 
@@ -39,17 +42,21 @@ pub fn channel() -> (mpsc::Sender<()>, mpsc::Receiver<()>) {
     mpsc::channel(1)
 }
 
-/// Watches the parent of `dir` and sends on `tx` after each debounced burst of events.
+/// Folders holding a symlink on the way from `/` to `dir` (including `dir` itself).
+fn symlink_parents(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors()
+        .filter(|p| p.is_symlink())
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect()
+}
+
+/// Watches `dir` (see the module docs) and sends on `tx` after each debounced burst.
 pub fn watch_folder(
     dir: &Path,
     debounce: Duration,
     tx: mpsc::Sender<()>,
 ) -> Result<FileTrigger, notify::Error> {
-    let absolute = std::path::absolute(dir).map_err(notify::Error::io)?;
-    let watched = absolute
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| absolute.clone());
+    let dir = std::path::absolute(dir).map_err(notify::Error::io)?;
     let mut debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
         match result {
             Ok(events) if events.is_empty() => {}
@@ -67,9 +74,62 @@ pub fn watch_folder(
             }
         }
     })?;
-    debouncer.watch(&watched, RecursiveMode::Recursive)?;
-    Ok(FileTrigger {
-        _debouncer: debouncer,
-        watched,
-    })
+    let link_parents = symlink_parents(&dir);
+    for parent in &link_parents {
+        debouncer.watch(parent, RecursiveMode::NonRecursive)?;
+    }
+    let mut trigger = FileTrigger {
+        debouncer,
+        dir,
+        resolved: None,
+        link_parents,
+    };
+    trigger.refresh();
+    Ok(trigger)
+}
+
+impl FileTrigger {
+    /// Moves the recursive watch to where the manifest folder resolves now
+    /// (after a symlink swap). Call it after each reconcile; cheap when nothing moved.
+    pub fn refresh(&mut self) {
+        let now = std::fs::canonicalize(&self.dir).ok();
+        if now == self.resolved {
+            return;
+        }
+        if let Some(old) = self.resolved.take() {
+            // The old target may be gone already: nothing to unwatch then.
+            let _ = self.debouncer.unwatch(&old);
+        }
+        if let Some(new) = &now {
+            match self.debouncer.watch(new, RecursiveMode::Recursive) {
+                Ok(()) => tracing::debug!(folder = %new.display(), "watching manifest folder"),
+                Err(err) => tracing::warn!(%err, folder = %new.display(), "cannot watch folder"),
+            }
+        }
+        self.resolved = now;
+    }
+
+    /// The folders watched, for the start-up log line.
+    pub fn watched(&self) -> Vec<PathBuf> {
+        self.link_parents
+            .iter()
+            .cloned()
+            .chain(self.resolved.clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_folder_of_a_symlink_two_levels_up() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("wt1/manifests")).expect("mkdir");
+        std::os::unix::fs::symlink(root.join("wt1"), root.join("current")).expect("link");
+        let parents = symlink_parents(&root.join("current/manifests"));
+        assert_eq!(parents, vec![root.to_path_buf()]);
+    }
 }
