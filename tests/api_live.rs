@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apigsync::api::{Client, ClientOptions, Credentials, Secret, Target, fetch_live};
+use apigsync::api::{
+    Client, ClientOptions, Credentials, Secret, Target, fetch_live, fetch_live_with,
+};
 use apigsync::model::{Api, Env, Flavour, Live, LiveBinding, LivePlugin};
 use apigsync::signing;
 use axum::Router;
@@ -229,4 +231,26 @@ async fn fetch_live_keeps_at_most_parallelism_calls_in_flight() {
     let (gw, client) = gateway().await;
     fetch_live(&client, 1).await.unwrap();
     assert_eq!(gw.max_in_flight.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn fetch_live_with_reads_bindings_only_of_the_chosen_plugins() {
+    let (gw, client) = gateway().await;
+    let live = fetch_live_with(&client, 4, |p| p.name == "rate_basic")
+        .await
+        .unwrap();
+    let bindings: Vec<(&str, Option<usize>)> = live
+        .plugins
+        .iter()
+        .map(|p| (p.name.as_str(), p.bindings.as_ref().map(Vec::len)))
+        .collect();
+    assert_eq!(bindings, [("cors_public", None), ("rate_basic", Some(0))]);
+    assert_eq!(client.stats().total_calls(), 6);
+    assert!(
+        !gw.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.contains("/plugins/p1/"))
+    );
 }

@@ -451,14 +451,14 @@ impl Client {
                 .clone()
                 .query("limit", PAGE_LIMIT.to_string())
                 .query("offset", offset.to_string());
-            let mut page: serde_json::Map<String, Value> =
-                self.send_json(&page_call, Retry::Idempotent).await?;
+            let reply = self.send(&page_call, Retry::Idempotent).await?;
+            let mut page: serde_json::Map<String, Value> = decode(call.op, &reply)?;
             let total = page.get("total").and_then(Value::as_u64);
             let list = page.remove(list_key).unwrap_or(Value::Array(Vec::new()));
             let page_items: Vec<T> =
                 serde_json::from_value(list).map_err(|e| ApiError::Decode {
                     op: call.op.clone(),
-                    status: 200,
+                    status: reply.status,
                     body_snippet: format!("unexpected {list_key:?} items: {e}"),
                 })?;
             let received = page_items.len();

@@ -4,7 +4,8 @@
 //! Calls, with every list fitting one page of 500: `3 + E + P` for E environments
 //! and P plug-ins: the plug-in, environment and API lists; the APIs published in
 //! each environment (to fill [`Api::published_in`]); the bindings of each plug-in
-//! (one `attached-apis` call without environment filter).
+//! (one `attached-apis` call without environment filter), or of those a filter
+//! accepts with [`fetch_live_with`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -27,6 +28,19 @@ enum Detail {
 
 /// Fetches plug-ins (with their bindings), environments and APIs (with where they are published).
 pub async fn fetch_live(client: &Client, parallelism: usize) -> Result<Live, ApiError> {
+    fetch_live_with(client, parallelism, |_| true).await
+}
+
+/// Like [`fetch_live`], but reads the bindings only of the plug-ins `wants_bindings`
+/// accepts (e.g. managed or desired ones); the others get `bindings: None`.
+///
+/// Beware: the differ needs the bindings of unmanaged plug-ins of a desired type
+/// to tell when a desired binding would displace one.
+pub async fn fetch_live_with(
+    client: &Client,
+    parallelism: usize,
+    wants_bindings: impl Fn(&Plugin) -> bool,
+) -> Result<Live, ApiError> {
     let permits = Arc::new(Semaphore::new(parallelism.max(1)));
     let (plugins, envs, apis) = tokio::try_join!(
         limited(&permits, client.list_plugins()),
@@ -43,6 +57,9 @@ pub async fn fetch_live(client: &Client, parallelism: usize) -> Result<Live, Api
         });
     }
     for (index, plugin) in plugins.iter().enumerate() {
+        if !wants_bindings(plugin) {
+            continue;
+        }
         let (client, permits, id) = (client.clone(), permits.clone(), plugin.id.clone());
         tasks.spawn(async move {
             let bound = limited(&permits, client.list_attached_apis(&id, None)).await?;
@@ -51,7 +68,7 @@ pub async fn fetch_live(client: &Client, parallelism: usize) -> Result<Live, Api
     }
 
     let mut published: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut bindings: Vec<Vec<AttachedApi>> = vec![Vec::new(); plugins.len()];
+    let mut bindings: Vec<Option<Vec<AttachedApi>>> = vec![None; plugins.len()];
     while let Some(joined) = tasks.join_next().await {
         // Tasks are never aborted, so a join error is a panic: let it continue.
         let detail = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
@@ -61,7 +78,7 @@ pub async fn fetch_live(client: &Client, parallelism: usize) -> Result<Live, Api
                     published.entry(api.id).or_default().insert(env_id.clone());
                 }
             }
-            Detail::Bindings(index, bound) => bindings[index] = bound,
+            Detail::Bindings(index, bound) => bindings[index] = Some(bound),
         }
     }
     Ok(assemble(plugins, bindings, &envs, apis, published))
@@ -78,7 +95,7 @@ async fn limited<T>(
 
 fn assemble(
     plugins: Vec<Plugin>,
-    bindings: Vec<Vec<AttachedApi>>,
+    bindings: Vec<Option<Vec<AttachedApi>>>,
     envs: &[super::wire::EnvInfo],
     apis: Vec<ApiInfo>,
     published: BTreeMap<String, BTreeSet<String>>,
@@ -94,7 +111,7 @@ fn assemble(
         });
     }
     // Bound APIs missing from the API list (it should hold them all) are still named.
-    for bound in bindings.iter().flatten() {
+    for bound in bindings.iter().flatten().flatten() {
         by_id.entry(bound.api_id.clone()).or_insert_with(|| Api {
             id: bound.api_id.clone(),
             name: bound.api_name.clone(),
@@ -115,13 +132,16 @@ fn assemble(
         .into_iter()
         .zip(bindings)
         .map(|(p, bound)| {
-            let set: BTreeSet<LiveBinding> = bound
-                .into_iter()
-                .map(|b| LiveBinding {
-                    env_id: b.env_id,
-                    api_id: b.api_id,
-                })
-                .collect();
+            let bindings = bound.map(|bound| {
+                let set: BTreeSet<LiveBinding> = bound
+                    .into_iter()
+                    .map(|b| LiveBinding {
+                        env_id: b.env_id,
+                        api_id: b.api_id,
+                    })
+                    .collect();
+                set.into_iter().collect()
+            });
             LivePlugin {
                 id: p.id,
                 name: p.name,
@@ -131,7 +151,7 @@ fn assemble(
                 remark: p.remark,
                 content: p.content,
                 update_time: p.update_time,
-                bindings: Some(set.into_iter().collect()),
+                bindings,
             }
         })
         .collect();

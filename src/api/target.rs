@@ -16,7 +16,62 @@ pub struct Target {
     pub instance_id: String,
 }
 
+/// Why a target could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// The endpoint is not an absolute `http(s)://` URL.
+    #[error("endpoint {endpoint:?} is not an http(s) URL: {reason}")]
+    Endpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The project or instance id is empty.
+    #[error("{field} is empty")]
+    Empty {
+        /// `project_id` or `instance_id`.
+        field: &'static str,
+    },
+}
+
 impl Target {
+    /// A target at `endpoint` (an explicit URL or [`Target::endpoint_for_region`]'s answer).
+    pub fn new(
+        flavour: Flavour,
+        endpoint: &str,
+        project_id: impl Into<String>,
+        instance_id: impl Into<String>,
+    ) -> Result<Self, TargetError> {
+        let bad = |reason: String| TargetError::Endpoint {
+            endpoint: endpoint.to_string(),
+            reason,
+        };
+        let url = reqwest::Url::parse(endpoint).map_err(|e| bad(e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad(
+                "expected http://host[:port] or https://host[:port]".into()
+            ));
+        }
+        let (project_id, instance_id) = (project_id.into(), instance_id.into());
+        if project_id.is_empty() {
+            return Err(TargetError::Empty {
+                field: "project_id",
+            });
+        }
+        if instance_id.is_empty() {
+            return Err(TargetError::Empty {
+                field: "instance_id",
+            });
+        }
+        Ok(Self {
+            flavour,
+            endpoint: url,
+            project_id,
+            instance_id,
+        })
+    }
+
     /// The HTTPS endpoint of `flavour` in `region` (SPEC §1).
     ///
     /// `eu-west-101` is served from `myhuaweicloud.eu`, as in the SDK's region table.
@@ -97,6 +152,31 @@ mod tests {
         assert_eq!(
             Target::endpoint_for_region(Flavour::Apig, "eu-west-101"),
             "https://apig.eu-west-101.myhuaweicloud.eu"
+        );
+    }
+
+    #[test]
+    fn new_checks_the_endpoint_and_ids() {
+        let t = Target::new(
+            Flavour::Otc,
+            "https://apig.eu-de.otc.t-systems.com",
+            "p",
+            "i",
+        )
+        .unwrap();
+        assert_eq!(t.instance_path(), "/v2/p/apigw/instances/i");
+        let e = Target::new(Flavour::Apig, "ftp://x", "p", "i").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("endpoint \"ftp://x\" is not an http(s) URL"),
+            "{e}"
+        );
+        assert!(Target::new(Flavour::Apig, "apig.cn-north-4", "p", "i").is_err());
+        assert_eq!(
+            Target::new(Flavour::Apig, "http://h", "", "i").unwrap_err(),
+            TargetError::Empty {
+                field: "project_id"
+            }
         );
     }
 
