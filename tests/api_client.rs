@@ -474,6 +474,43 @@ async fn a_create_that_failed_without_committing_is_sent_again() {
     assert_eq!(store.plugins.lock().unwrap().len(), 1);
 }
 
+#[tokio::test]
+async fn name_exists_after_an_ambiguous_create_resolves_to_the_committed_plugin() {
+    // The first create commits but answers 500, and the list lags behind: the
+    // first look-up misses it, the retry gets "name exists", the second look-up finds it.
+    let store = Arc::new(Store::default());
+    let lists = AtomicUsize::new(0);
+    let s = store.clone();
+    let h = serve(move |r, _| match r.method.as_str() {
+        "POST" if s.posts.fetch_add(1, Ordering::SeqCst) == 0 => reply(
+            500,
+            json!({"error_code": "APIG.9999", "error_msg": "System error"}),
+        ),
+        "POST" => reply(
+            400,
+            json!({"error_code": "APIG.3326", "error_msg": "The plugin name already exists"}),
+        ),
+        _ => {
+            let visible = if lists.fetch_add(1, Ordering::SeqCst) == 0 {
+                vec![]
+            } else {
+                vec![plugin_json("late1", "cors_public")]
+            };
+            let total = visible.len();
+            reply(200, page("plugins", visible, total))
+        }
+    })
+    .await;
+    let created = h
+        .client(fast())
+        .create_plugin(&body("cors_public"))
+        .await
+        .unwrap();
+    assert_eq!(created.id, "late1");
+    let methods: Vec<String> = h.requests().iter().map(|r| r.method.clone()).collect();
+    assert_eq!(methods, ["POST", "GET", "POST", "GET"]);
+}
+
 /// Serves `n` plug-ins honouring `offset` and `limit`, with `limit` clamped to `max_limit`.
 fn paging_server(n: usize, max_limit: usize) -> impl Fn(&Recorded, usize) -> Response {
     move |r, _| {
@@ -686,4 +723,29 @@ async fn secrets_appear_in_no_debug_output_log_line_or_error() {
     for secret in [SK, sts, "kafka-pass-do-not-leak", signature.as_str()] {
         assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
     }
+}
+
+#[tokio::test]
+async fn an_https_endpoint_speaks_tls_and_a_failed_handshake_is_a_transport_error() {
+    // A plain-text server on an https:// endpoint: the TLS handshake must fail.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("https://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            use tokio::io::AsyncWriteExt;
+            let _ = socket.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await;
+        }
+    });
+    let target = Target::new(Flavour::Apig, &endpoint, "p1", "i1").unwrap();
+    let credentials = Credentials::Token(Secret::new("t"));
+    let options = ClientOptions {
+        max_retries: 0,
+        ..fast()
+    };
+    let err = Client::new(target, credentials, options)
+        .unwrap()
+        .list_envs()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::Transport { .. }), "{err:?}");
 }

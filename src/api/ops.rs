@@ -45,19 +45,24 @@ impl Client {
     /// Create is not idempotent, so it is never blindly retried: after an ambiguous
     /// failure (connection lost, timeout, 5xx) the client looks the name up and, when
     /// the plug-in exists, returns it as the result; only otherwise does it try again.
-    /// Throttling (429, APIG.9008) is retried directly. 4xx errors are final.
+    /// Throttling (429, APIG.9008) is retried directly. 4xx errors are final, except
+    /// that APIG.3326 (name exists) on a retry is resolved by looking the name up.
     pub async fn create_plugin(&self, body: &PluginBody) -> Result<Plugin, ApiError> {
         let name = &body.plugin_name;
         let op = Op::new("create_plugin", format!("creating plug-in {name:?}"));
         let call = Call::new(&op, Method::POST, "/plugins").json(body)?;
         let mut backoff = Backoff::new(self.options().retry_base_delay);
         let mut retries = 0;
+        let mut ambiguous_before = false;
         loop {
             let failure = match self.attempt(&call).await {
                 Ok(reply) => return super::client::decode(&op, &reply),
                 Err(failure) => failure,
             };
-            if failure.error.is_ambiguous() {
+            let name_taken = failure.error.code() == Some("APIG.3326");
+            // After an ambiguous attempt, "name exists" may be our own earlier create.
+            if failure.error.is_ambiguous() || (name_taken && ambiguous_before) {
+                ambiguous_before = true;
                 match self.find_plugin_by_name(name).await {
                     Ok(Some(created)) => {
                         tracing::info!(plugin = %name, error = %failure.error, "create failed ambiguously but the plug-in exists; using it");
