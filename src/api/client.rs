@@ -248,7 +248,7 @@ impl Client {
             .retry_after
             .or_else(|| backoff.next())
             .unwrap_or(self.inner.options.retry_base_delay);
-        tracing::debug!(op = failure.error.op().name, retry = *retries, delay_ms = delay.as_millis() as u64, error = %failure.error, "retrying");
+        tracing::info!(op = failure.error.op().name, retry = *retries, delay_ms = delay.as_millis() as u64, error = %failure.error, "retrying");
         Some(delay)
     }
 

@@ -18,6 +18,11 @@ impl Backoff {
     pub fn new(base: Duration) -> Self {
         Self { base, attempt: 0 }
     }
+
+    /// Starts over from `base` (e.g. after a success in a long-running loop).
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
 }
 
 impl Iterator for Backoff {
@@ -60,6 +65,15 @@ mod tests {
         }
         assert!(delays.iter().all(|d| *d <= MAX_DELAY));
         assert!(delays[11] >= MAX_DELAY / 2);
+    }
+
+    #[test]
+    fn reset_starts_over_from_the_base() {
+        let mut backoff = Backoff::new(Duration::from_millis(100));
+        backoff.by_ref().take(6).for_each(drop);
+        backoff.reset();
+        let first = backoff.next().unwrap();
+        assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
     }
 
     #[test]
