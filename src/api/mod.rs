@@ -1,1 +1,31 @@
 //! The APIG HTTP client: one send path that signs, retries and classifies errors.
+//!
+//! - [`Target`] and [`Credentials`] say where and as whom.
+//! - [`Client`] holds the one send path (sign or token, canonical query, retries
+//!   with jittered backoff re-signed every attempt, error classification), the
+//!   pagination helper and the operations of SPEC §3.
+//! - [`live::fetch_live`] reads a whole instance into [`crate::model::Live`].
+//!
+//! Architecture invariant: secrets (secret key, security token, IAM token, request
+//! bodies) are never logged and never appear in an error.
+
+mod client;
+mod credentials;
+mod error;
+pub mod live;
+mod ops;
+mod retry;
+mod target;
+mod wire;
+
+pub use client::{BuildError, Client, ClientOptions, ClientStats, PAGE_LIMIT};
+pub use credentials::{Credentials, CredentialsError, Secret};
+pub use error::{ApiError, Op};
+pub use live::{fetch_live, fetch_live_with};
+pub use ops::MAX_IDS_PER_CALL;
+pub use retry::{Backoff, MAX_DELAY, parse_retry_after};
+pub use target::{Target, TargetError};
+pub use wire::{
+    ApiAction, ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, GroupInfo, Plugin,
+    PluginBody, PluginOperApiInfo,
+};

@@ -1,0 +1,256 @@
+//! The API operations apigsync uses (SPEC §3), each one call of [`Client::send`]
+//! or [`Client::paged`]. Ids are percent-encoded into paths like the SDK does.
+
+use reqwest::Method;
+
+use super::client::{Call, Client, Retry};
+use super::error::{ApiError, Op};
+use super::retry::Backoff;
+use super::wire::{
+    ApiAction, ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, GroupInfo, Plugin,
+    PluginBody, PluginOperApiInfo,
+};
+use crate::signing::encode;
+
+/// Most API ids one attach or detach call accepts.
+pub const MAX_IDS_PER_CALL: usize = 500;
+
+impl Client {
+    /// Every plug-in of the instance (all pages).
+    pub async fn list_plugins(&self) -> Result<Vec<Plugin>, ApiError> {
+        let op = Op::new("list_plugins", "listing plug-ins");
+        self.paged(Call::new(&op, Method::GET, "/plugins"), "plugins")
+            .await
+    }
+
+    /// The plug-in named exactly `name`, if any (server-side precise search, re-filtered here).
+    pub async fn find_plugin_by_name(&self, name: &str) -> Result<Option<Plugin>, ApiError> {
+        let op = Op::new("list_plugins", format!("looking up plug-in {name:?}"));
+        let call = Call::new(&op, Method::GET, "/plugins")
+            .query("plugin_name", name)
+            .query("precise_search", "plugin_name");
+        let found: Vec<Plugin> = self.paged(call, "plugins").await?;
+        Ok(found.into_iter().find(|p| p.name == name))
+    }
+
+    /// One plug-in by id.
+    pub async fn show_plugin(&self, id: &str) -> Result<Plugin, ApiError> {
+        let op = Op::new("show_plugin", format!("reading plug-in {id}"));
+        let call = Call::new(&op, Method::GET, format!("/plugins/{}", encode(id)));
+        self.send_json(&call, Retry::Idempotent).await
+    }
+
+    /// Creates a plug-in.
+    ///
+    /// Create is not idempotent, so it is never blindly retried: after an ambiguous
+    /// failure (connection lost, timeout, 5xx) the client looks the name up and, when
+    /// the plug-in exists, returns it as the result; only otherwise does it try again.
+    /// Throttling (429, APIG.9008) is retried directly. 4xx errors are final, except
+    /// that APIG.3326 (name exists) on a retry is resolved by looking the name up.
+    pub async fn create_plugin(&self, body: &PluginBody) -> Result<Plugin, ApiError> {
+        let name = &body.plugin_name;
+        let op = Op::new("create_plugin", format!("creating plug-in {name:?}"));
+        let call = Call::new(&op, Method::POST, "/plugins").json(body)?;
+        let mut backoff = Backoff::new(self.options().retry_base_delay);
+        let mut retries = 0;
+        let mut ambiguous_before = false;
+        loop {
+            let failure = match self.attempt(&call).await {
+                Ok(reply) => return super::client::decode(&op, &reply),
+                Err(failure) => failure,
+            };
+            let name_taken = failure.error.code() == Some("APIG.3326");
+            // After an ambiguous attempt, "name exists" may be our own earlier create.
+            if failure.error.is_ambiguous() || (name_taken && ambiguous_before) {
+                ambiguous_before = true;
+                match self.find_plugin_by_name(name).await {
+                    Ok(Some(created)) => {
+                        tracing::info!(plugin = %name, error = %failure.error, "create failed ambiguously but the plug-in exists; using it");
+                        return Ok(created);
+                    }
+                    Ok(None) => {}
+                    Err(lookup) => {
+                        tracing::warn!(plugin = %name, error = %lookup, "could not check whether the create went through");
+                        return Err(failure.error);
+                    }
+                }
+            }
+            match self.retry_delay(&failure, &mut backoff, &mut retries) {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => return Err(failure.error),
+            }
+        }
+    }
+
+    /// Replaces a plug-in's name, content and remark (type and scope must stay the same).
+    pub async fn update_plugin(&self, id: &str, body: &PluginBody) -> Result<Plugin, ApiError> {
+        let op = Op::new(
+            "update_plugin",
+            format!("updating plug-in {:?} ({id})", body.plugin_name),
+        );
+        let call = Call::new(&op, Method::PUT, format!("/plugins/{}", encode(id))).json(body)?;
+        self.send_json(&call, Retry::Idempotent).await
+    }
+
+    /// Deletes a plug-in. A 404 counts as done (it may be the retry of a delete that went through).
+    pub async fn delete_plugin(&self, id: &str) -> Result<(), ApiError> {
+        let op = Op::new("delete_plugin", format!("deleting plug-in {id}"));
+        let call = Call::new(&op, Method::DELETE, format!("/plugins/{}", encode(id)));
+        match self.send(&call, Retry::Idempotent).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => {
+                tracing::debug!(plugin_id = id, "plug-in already gone");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Binds a plug-in to up to 500 APIs in one environment; no call for an empty list.
+    ///
+    /// Retried like an idempotent call: attaching the same (plug-in, environment, APIs)
+    /// again leaves the same bindings, so a retry after an ambiguous failure is safe in effect.
+    pub async fn attach_apis(
+        &self,
+        plugin_id: &str,
+        env_id: &str,
+        api_ids: &[String],
+    ) -> Result<Vec<AttachedPlugin>, ApiError> {
+        let op = Op::new(
+            "attach_api_to_plugin",
+            format!(
+                "attaching plug-in {plugin_id} to {} API(s) in environment {env_id}",
+                api_ids.len()
+            ),
+        );
+        if api_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        check_id_count(&op, api_ids)?;
+        let body = PluginOperApiInfo { env_id, api_ids };
+        let call = Call::new(
+            &op,
+            Method::POST,
+            format!("/plugins/{}/attach", encode(plugin_id)),
+        )
+        .json(&body)?;
+        let _serial = self.binding_lock(plugin_id, env_id).await;
+        let response: AttachResponse = self.send_json(&call, Retry::Idempotent).await?;
+        Ok(response.attached_plugins)
+    }
+
+    /// Unbinds a plug-in from up to 500 APIs in one environment; no call for an empty list.
+    pub async fn detach_apis(
+        &self,
+        plugin_id: &str,
+        env_id: &str,
+        api_ids: &[String],
+    ) -> Result<(), ApiError> {
+        let op = Op::new(
+            "detach_api_from_plugin",
+            format!(
+                "detaching plug-in {plugin_id} from {} API(s) in environment {env_id}",
+                api_ids.len()
+            ),
+        );
+        if api_ids.is_empty() {
+            return Ok(());
+        }
+        check_id_count(&op, api_ids)?;
+        let body = PluginOperApiInfo { env_id, api_ids };
+        let call = Call::new(
+            &op,
+            Method::PUT,
+            format!("/plugins/{}/detach", encode(plugin_id)),
+        )
+        .json(&body)?;
+        let _serial = self.binding_lock(plugin_id, env_id).await;
+        self.send(&call, Retry::Idempotent).await.map(|_| ())
+    }
+
+    /// The APIs a plug-in is bound to, in `env_id` or in every environment (all pages).
+    pub async fn list_attached_apis(
+        &self,
+        plugin_id: &str,
+        env_id: Option<&str>,
+    ) -> Result<Vec<AttachedApi>, ApiError> {
+        let op = Op::new(
+            "list_plugin_attached_apis",
+            format!("listing the APIs bound to plug-in {plugin_id}"),
+        );
+        let mut call = Call::new(
+            &op,
+            Method::GET,
+            format!("/plugins/{}/attached-apis", encode(plugin_id)),
+        );
+        if let Some(env_id) = env_id {
+            call = call.query("env_id", env_id);
+        }
+        self.paged(call, "apis").await
+    }
+
+    /// Every environment (all pages; RELEASE included).
+    pub async fn list_envs(&self) -> Result<Vec<EnvInfo>, ApiError> {
+        let op = Op::new("list_environments_v2", "listing environments");
+        self.paged(Call::new(&op, Method::GET, "/envs"), "envs")
+            .await
+    }
+
+    /// Every API, or only those published in `env_id` (all pages).
+    pub async fn list_apis(&self, env_id: Option<&str>) -> Result<Vec<ApiInfo>, ApiError> {
+        let op = match env_id {
+            Some(env) => Op::new(
+                "list_apis_v2",
+                format!("listing APIs published in environment {env}"),
+            ),
+            None => Op::new("list_apis_v2", "listing APIs"),
+        };
+        let mut call = Call::new(&op, Method::GET, "/apis");
+        if let Some(env_id) = env_id {
+            call = call.query("env_id", env_id);
+        }
+        self.paged(call, "apis").await
+    }
+
+    /// Every API group (all pages).
+    pub async fn list_api_groups(&self) -> Result<Vec<GroupInfo>, ApiError> {
+        let op = Op::new("list_api_groups_v2", "listing API groups");
+        self.paged(Call::new(&op, Method::GET, "/api-groups"), "groups")
+            .await
+    }
+
+    /// Publishes an API in an environment (`online`) or takes it offline; for tests and demos.
+    /// Not retried: each call makes a publication record.
+    pub async fn publish_api(
+        &self,
+        api_id: &str,
+        env_id: &str,
+        online: bool,
+    ) -> Result<(), ApiError> {
+        let action = if online { "online" } else { "offline" };
+        let op = Op::new(
+            "create_or_delete_publish_record_for_api_v2",
+            format!("taking API {api_id} {action} in environment {env_id}"),
+        );
+        let body = ApiAction {
+            action,
+            env_id,
+            api_id,
+        };
+        let call = Call::new(&op, Method::POST, "/apis/action").json(&body)?;
+        self.send(&call, Retry::Once).await.map(|_| ())
+    }
+}
+
+fn check_id_count(op: &Op, ids: &[String]) -> Result<(), ApiError> {
+    if ids.len() > MAX_IDS_PER_CALL {
+        return Err(ApiError::Invalid {
+            op: op.clone(),
+            reason: format!(
+                "{} API ids given, the API takes at most {MAX_IDS_PER_CALL} per call",
+                ids.len()
+            ),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! Retry timing: jittered exponential backoff and the `Retry-After` header.
+
+use std::time::Duration;
+
+/// The longest single wait, whatever the attempt or the server asks for.
+pub const MAX_DELAY: Duration = Duration::from_secs(60);
+
+/// Exponential backoff with "equal jitter": attempt `n` waits a random time in
+/// `[d/2, d]` where `d = base · 2ⁿ`, capped at [`MAX_DELAY`].
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    base: Duration,
+    attempt: u32,
+}
+
+impl Backoff {
+    /// A backoff starting at `base`.
+    pub fn new(base: Duration) -> Self {
+        Self { base, attempt: 0 }
+    }
+
+    /// Starts over from `base` (e.g. after a success in a long-running loop).
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+impl Iterator for Backoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let factor = 2u32.saturating_pow(self.attempt.min(16));
+        self.attempt = self.attempt.saturating_add(1);
+        let full = self.base.saturating_mul(factor).min(MAX_DELAY);
+        let half = full / 2;
+        let jitter_nanos = u64::try_from((full - half).as_nanos()).unwrap_or(u64::MAX);
+        let jitter = Duration::from_nanos(rand::random_range(0..=jitter_nanos));
+        Some(half + jitter)
+    }
+}
+
+/// Parses `Retry-After`: delay-seconds or an HTTP-date (relative to `now`), capped at [`MAX_DELAY`].
+pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
+    let value = value.trim();
+    let delay = if let Ok(secs) = value.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else {
+        let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+        let span = at.duration_since(now);
+        Duration::try_from(span).unwrap_or(Duration::ZERO)
+    };
+    Some(delay.min(MAX_DELAY))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_within_jitter_bounds_and_caps() {
+        let delays: Vec<Duration> = Backoff::new(Duration::from_millis(100)).take(12).collect();
+        for (n, d) in delays.iter().enumerate().take(5) {
+            let full = Duration::from_millis(100 * 2u64.pow(n as u32));
+            assert!(*d >= full / 2 && *d <= full, "attempt {n}: {d:?}");
+        }
+        assert!(delays.iter().all(|d| *d <= MAX_DELAY));
+        assert!(delays[11] >= MAX_DELAY / 2);
+    }
+
+    #[test]
+    fn reset_starts_over_from_the_base() {
+        let mut backoff = Backoff::new(Duration::from_millis(100));
+        backoff.by_ref().take(6).for_each(drop);
+        backoff.reset();
+        let first = backoff.next().unwrap();
+        assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn retry_after_seconds_and_http_date() {
+        let now: jiff::Timestamp = "2015-10-21T07:28:00Z".parse().unwrap();
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("3600", now), Some(MAX_DELAY));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+}

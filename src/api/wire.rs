@@ -1,0 +1,239 @@
+//! Typed wire structs (serde) of SPEC §3. Lenient on read: unknown fields are
+//! ignored and every optional field defaults, since real servers add fields.
+//! `plugin_content` is JSON text on the wire and a `serde_json::Value` here.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::model::{PluginType, Scope};
+
+/// A plug-in object (SPEC §3.2): create/show/update responses and list items.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Plugin {
+    /// `plugin_id`.
+    #[serde(rename = "plugin_id")]
+    pub id: String,
+    /// `plugin_name`.
+    #[serde(rename = "plugin_name")]
+    pub name: String,
+    /// `plugin_type`, as returned (may be a type apigsync does not model).
+    #[serde(rename = "plugin_type", default)]
+    pub plugin_type: String,
+    /// `plugin_scope`, as returned.
+    #[serde(rename = "plugin_scope", default)]
+    pub scope: String,
+    /// `plugin_content` parsed from its JSON text (a string that is not JSON is kept as a string).
+    #[serde(
+        rename = "plugin_content",
+        default,
+        deserialize_with = "content_from_text"
+    )]
+    pub content: Value,
+    /// `remark`.
+    #[serde(default)]
+    pub remark: Option<String>,
+    /// `create_time` (RFC 3339), as returned.
+    #[serde(default)]
+    pub create_time: Option<String>,
+    /// `update_time` (RFC 3339), as returned.
+    #[serde(default)]
+    pub update_time: Option<String>,
+    /// `roma_app_id` (ROMA `app` scope).
+    #[serde(default)]
+    pub roma_app_id: Option<String>,
+    /// `roma_app_name` (ROMA).
+    #[serde(default)]
+    pub roma_app_name: Option<String>,
+}
+
+/// The body of create and update (a full replacement on update, SPEC §3.5).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PluginBody {
+    /// `plugin_name`.
+    pub plugin_name: String,
+    /// `plugin_type` (must equal the live one on update).
+    pub plugin_type: PluginType,
+    /// `plugin_scope` (must equal the live one on update).
+    pub plugin_scope: Scope,
+    /// Sent as compact JSON text.
+    #[serde(serialize_with = "content_to_text")]
+    pub plugin_content: Value,
+    /// `remark`; omitted when `None` (send `Some("")` to clear it on update).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// `roma_app_id` (ROMA `app` scope); omitted when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roma_app_id: Option<String>,
+}
+
+/// Body of attach (POST) and detach (PUT) of `/plugins/{id}/attach|detach`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginOperApiInfo<'a> {
+    /// The environment.
+    pub env_id: &'a str,
+    /// 1–500 API ids.
+    pub api_ids: &'a [String],
+}
+
+/// Response of attach: `{"attached_plugins": [...]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct AttachResponse {
+    /// The bindings made.
+    #[serde(default)]
+    pub attached_plugins: Vec<AttachedPlugin>,
+}
+
+/// One binding made by attach (`PluginApiAttachInfo`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AttachedPlugin {
+    /// Binding record id.
+    pub plugin_attach_id: String,
+    /// Plug-in id.
+    pub plugin_id: String,
+    /// Plug-in name.
+    pub plugin_name: String,
+    /// Environment id.
+    pub env_id: String,
+    /// Environment name.
+    pub env_name: String,
+    /// API id.
+    pub api_id: String,
+    /// API name.
+    pub api_name: String,
+    /// When it was bound.
+    pub attached_time: String,
+}
+
+/// An item of `attached-apis` (`PluginApiInfo`): an API a plug-in is bound to, in one environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AttachedApi {
+    /// API id.
+    pub api_id: String,
+    /// API name.
+    pub api_name: String,
+    /// Environment of the binding.
+    pub env_id: String,
+    /// Environment name.
+    pub env_name: String,
+    /// API group id.
+    pub group_id: String,
+    /// API group name.
+    pub group_name: String,
+    /// Request method of the API.
+    pub req_method: String,
+    /// Request path of the API.
+    pub req_uri: String,
+    /// Binding record id.
+    pub plugin_attach_id: String,
+    /// When it was bound.
+    pub attached_time: String,
+}
+
+/// An environment (`EnvInfo`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct EnvInfo {
+    /// Environment id.
+    pub id: String,
+    /// Environment name.
+    pub name: String,
+    /// Remark.
+    pub remark: Option<String>,
+}
+
+/// An item of the API list (`ApiInfoPerPage`), the fields apigsync uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ApiInfo {
+    /// API id.
+    pub id: String,
+    /// API name.
+    pub name: String,
+    /// Group id.
+    pub group_id: String,
+    /// Group name.
+    pub group_name: String,
+    /// Request method.
+    pub req_method: String,
+    /// Request path.
+    pub req_uri: String,
+    /// Environment(s) it runs in (`|`-separated on some endpoints; see SPEC §3.10).
+    pub run_env_id: Option<String>,
+}
+
+/// An API group (`ApiGroupInfo`), the fields apigsync uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct GroupInfo {
+    /// Group id.
+    pub id: String,
+    /// Group name.
+    pub name: String,
+}
+
+/// Body of POST `/apis/action` (publish or take offline).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiAction<'a> {
+    /// `online` or `offline`.
+    pub action: &'static str,
+    /// The environment.
+    pub env_id: &'a str,
+    /// The API.
+    pub api_id: &'a str,
+}
+
+fn content_from_text<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        other => other,
+    })
+}
+
+fn content_to_text<S: Serializer>(content: &Value, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&content.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn plugin_content_text_is_parsed_and_unknown_fields_ignored() {
+        let p: Plugin = serde_json::from_value(json!({
+            "plugin_id": "id1", "plugin_name": "cors_public", "plugin_type": "cors",
+            "plugin_scope": "global", "plugin_content": "{\"allow_origin\":\"*\"}",
+            "create_time": "2023-05-06T06:54:59.296181801Z", "brand_new_field": 1
+        }))
+        .unwrap();
+        assert_eq!(p.content, json!({"allow_origin": "*"}));
+        assert_eq!(p.remark, None);
+    }
+
+    #[test]
+    fn non_json_content_is_kept_as_text() {
+        let p: Plugin = serde_json::from_value(json!({
+            "plugin_id": "i", "plugin_name": "n", "plugin_content": "not json"
+        }))
+        .unwrap();
+        assert_eq!(p.content, json!("not json"));
+    }
+
+    #[test]
+    fn body_sends_content_as_compact_json_text() {
+        let body = PluginBody {
+            plugin_name: "cors_public".into(),
+            plugin_type: PluginType::Cors,
+            plugin_scope: Scope::Global,
+            plugin_content: json!({"allow_origin": "*", "max_age": 600}),
+            remark: None,
+            roma_app_id: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"plugin_name":"cors_public","plugin_type":"cors","plugin_scope":"global","plugin_content":"{\"allow_origin\":\"*\",\"max_age\":600}"}"#
+        );
+    }
+}
