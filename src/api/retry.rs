@@ -6,17 +6,27 @@ use std::time::Duration;
 pub const MAX_DELAY: Duration = Duration::from_secs(60);
 
 /// Exponential backoff with "equal jitter": attempt `n` waits a random time in
-/// `[d/2, d]` where `d = base · 2ⁿ`, capped at [`MAX_DELAY`].
+/// `[d/2, d]` where `d = base · 2ⁿ`, capped at [`MAX_DELAY`] (or [`Backoff::with_max`]).
 #[derive(Debug, Clone)]
 pub struct Backoff {
     base: Duration,
+    max: Duration,
     attempt: u32,
 }
 
 impl Backoff {
     /// A backoff starting at `base`.
     pub fn new(base: Duration) -> Self {
-        Self { base, attempt: 0 }
+        Self {
+            base,
+            max: MAX_DELAY,
+            attempt: 0,
+        }
+    }
+
+    /// The same backoff, capped at `max` instead of [`MAX_DELAY`].
+    pub fn with_max(self, max: Duration) -> Self {
+        Self { max, ..self }
     }
 
     /// Starts over from `base` (e.g. after a success in a long-running loop).
@@ -31,7 +41,7 @@ impl Iterator for Backoff {
     fn next(&mut self) -> Option<Duration> {
         let factor = 2u32.saturating_pow(self.attempt.min(16));
         self.attempt = self.attempt.saturating_add(1);
-        let full = self.base.saturating_mul(factor).min(MAX_DELAY);
+        let full = self.base.saturating_mul(factor).min(self.max);
         let half = full / 2;
         let jitter_nanos = u64::try_from((full - half).as_nanos()).unwrap_or(u64::MAX);
         let jitter = Duration::from_nanos(rand::random_range(0..=jitter_nanos));

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::api::Target;
 use crate::model::{Flavour, TargetConfig};
 
 /// Flags that choose the gateway; each overrides the project file.
@@ -97,10 +98,10 @@ pub fn resolve(
     }
     let endpoint = match (args.endpoint.clone(), args.region.clone()) {
         (Some(e), _) => e,
-        (None, Some(region)) => endpoint_for_region(flavour, &region),
+        (None, Some(region)) => Target::endpoint_for_region(flavour, &region),
         (None, None) => match (&file.endpoint, &file.region) {
             (Some(e), _) => e.clone(),
-            (None, Some(region)) => endpoint_for_region(flavour, region),
+            (None, Some(region)) => Target::endpoint_for_region(flavour, region),
             (None, None) => {
                 return Err(TargetError::Missing {
                     field: "endpoint or region",
@@ -129,18 +130,6 @@ pub fn resolve(
     })
 }
 
-/// The public endpoint of a flavour in a region (SPEC §1).
-pub fn endpoint_for_region(flavour: Flavour, region: &str) -> String {
-    match flavour {
-        Flavour::Apig if region == "eu-west-101" => {
-            format!("https://apig.{region}.myhuaweicloud.eu")
-        }
-        Flavour::Apig => format!("https://apig.{region}.myhuaweicloud.com"),
-        Flavour::Roma => format!("https://roma.{region}.myhuaweicloud.com"),
-        Flavour::Otc => format!("https://apig.{region}.otc.t-systems.com"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,10 +156,6 @@ mod tests {
                 project_id: "p".into(),
                 instance_id: "i".into(),
             }
-        );
-        assert_eq!(
-            endpoint_for_region(Flavour::Otc, "eu-de"),
-            "https://apig.eu-de.otc.t-systems.com"
         );
     }
 

@@ -2,10 +2,9 @@
 //!
 //! The loop never knows why it runs: every reconcile re-reads the whole folder
 //! and the live state and diffs from scratch. Triggers are file changes
-//! ([`trigger`]) and a resync interval; failures back off ([`backoff`]); two
+//! ([`trigger`]) and a resync interval; failures back off (jittered, capped, reset after a success); two
 //! reconciles never overlap because the loop runs them one at a time.
 
-pub mod backoff;
 pub mod http;
 pub mod metrics;
 pub mod trigger;
@@ -16,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use backoff::Backoff;
+use crate::api::Backoff;
 
 /// Timing of the loop.
 #[derive(Debug, Clone)]
@@ -49,7 +48,7 @@ pub async fn run_loop<F>(
 ) where
     F: AsyncFnMut() -> Outcome,
 {
-    let mut backoff = Backoff::new(timing.backoff_base, timing.backoff_max);
+    let mut backoff = Backoff::new(timing.backoff_base).with_max(timing.backoff_max);
     let mut next = Instant::now();
     loop {
         tokio::select! {
