@@ -155,3 +155,226 @@ fn topological(ops: Vec<Operation>) -> Vec<Operation> {
     sorted.extend(slots.into_iter().flatten());
     sorted
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{PluginType, Scope};
+    use crate::plan::model::{ApiItem, PluginSpec};
+
+    fn op(id: &str, kind: OpKind, replace: bool) -> Operation {
+        Operation {
+            id: id.to_owned(),
+            stage: kind.stage(),
+            kind,
+            depends_on: Vec::new(),
+            replace,
+            reason: None,
+        }
+    }
+
+    fn spec(name: &str) -> PluginSpec {
+        PluginSpec {
+            name: name.to_owned(),
+            plugin_type: PluginType::Cors,
+            scope: Scope::Global,
+            roma_app_id: None,
+            remark: String::new(),
+            content: json!({}),
+            secrets: Default::default(),
+        }
+    }
+
+    fn create(name: &str) -> Operation {
+        op(
+            &format!("create/{name}"),
+            OpKind::CreatePlugin { spec: spec(name) },
+            false,
+        )
+    }
+
+    fn update(name: &str) -> Operation {
+        let kind = OpKind::UpdatePlugin {
+            plugin_id: format!("id-{name}"),
+            spec: spec(name),
+            changes: vec![],
+        };
+        op(&format!("update/{name}"), kind, false)
+    }
+
+    fn delete(name: &str) -> Operation {
+        let kind = OpKind::DeletePlugin {
+            plugin_id: format!("id-{name}"),
+            name: name.to_owned(),
+        };
+        op(&format!("delete/{name}"), kind, false)
+    }
+
+    fn binding(plugin: &str, env: &str, apis: &[&str]) -> BindingOp {
+        BindingOp {
+            plugin: plugin.to_owned(),
+            plugin_id: None,
+            plugin_type: "cors".to_owned(),
+            env_id: format!("env-{env}"),
+            env_name: env.to_owned(),
+            apis: apis
+                .iter()
+                .map(|a| ApiItem {
+                    id: (*a).to_owned(),
+                    name: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn attach(plugin: &str, env: &str, n: usize, apis: &[&str]) -> Operation {
+        op(
+            &format!("attach/{plugin}/{env}/{n}"),
+            OpKind::Attach(binding(plugin, env, apis)),
+            false,
+        )
+    }
+
+    fn detach(plugin: &str, env: &str, n: usize, apis: &[&str]) -> Operation {
+        op(
+            &format!("detach/{plugin}/{env}/{n}"),
+            OpKind::Detach(binding(plugin, env, apis)),
+            false,
+        )
+    }
+
+    fn ordered(ops: Vec<Operation>) -> Vec<(String, Vec<String>)> {
+        order(ops)
+            .into_iter()
+            .map(|op| (op.id, op.depends_on))
+            .collect()
+    }
+
+    fn deps_of<'a>(got: &'a [(String, Vec<String>)], id: &str) -> &'a [String] {
+        &got.iter().find(|(i, _)| i == id).expect("op present").1
+    }
+
+    #[test]
+    fn stages_come_in_order_upserts_detaches_attaches_deletes() {
+        let got = ordered(vec![
+            delete("z"),
+            attach("b", "RELEASE", 1, &["x"]),
+            detach("c", "RELEASE", 1, &["y"]),
+            create("b"),
+            update("a"),
+        ]);
+        let ids: Vec<&str> = got.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "update/a",
+                "create/b",
+                "detach/c/RELEASE/1",
+                "attach/b/RELEASE/1",
+                "delete/z"
+            ]
+        );
+    }
+
+    #[test]
+    fn binding_changes_of_one_plugin_and_env_are_chained_detaches_first() {
+        let got = ordered(vec![
+            attach("a", "RELEASE", 2, &["p"]),
+            attach("a", "RELEASE", 1, &["q"]),
+            detach("a", "RELEASE", 1, &["r"]),
+            attach("a", "TEST", 1, &["q"]),
+        ]);
+        assert_eq!(deps_of(&got, "detach/a/RELEASE/1"), [] as [String; 0]);
+        assert_eq!(deps_of(&got, "attach/a/RELEASE/1"), ["detach/a/RELEASE/1"]);
+        assert_eq!(deps_of(&got, "attach/a/RELEASE/2"), ["attach/a/RELEASE/1"]);
+        assert_eq!(
+            deps_of(&got, "attach/a/TEST/1"),
+            [] as [String; 0],
+            "another env is independent"
+        );
+    }
+
+    #[test]
+    fn attach_waits_for_the_create_or_update_of_its_plugin() {
+        let got = ordered(vec![
+            create("a"),
+            update("b"),
+            attach("a", "E", 1, &["x"]),
+            attach("b", "E", 1, &["y"]),
+        ]);
+        assert_eq!(deps_of(&got, "attach/a/E/1"), ["create/a"]);
+        assert_eq!(deps_of(&got, "attach/b/E/1"), ["update/b"]);
+    }
+
+    #[test]
+    fn delete_waits_for_every_detach_of_its_plugin() {
+        let got = ordered(vec![
+            delete("a"),
+            detach("a", "E", 1, &["x"]),
+            detach("a", "F", 1, &["y"]),
+            detach("b", "E", 1, &["z"]),
+        ]);
+        assert_eq!(deps_of(&got, "delete/a"), ["detach/a/E/1", "detach/a/F/1"]);
+    }
+
+    #[test]
+    fn replace_runs_detach_delete_create_attach() {
+        let mut ops = vec![
+            create("a"),
+            delete("a"),
+            detach("a", "E", 1, &["x"]),
+            attach("a", "E", 1, &["x"]),
+            create("b"),
+        ];
+        for op in ops.iter_mut().filter(|op| op.kind.plugin_name() == "a") {
+            op.replace = true;
+        }
+        let got = ordered(ops);
+        let ids: Vec<&str> = got.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "create/b",
+                "detach/a/E/1",
+                "delete/a",
+                "create/a",
+                "attach/a/E/1"
+            ]
+        );
+        assert_eq!(deps_of(&got, "create/a"), ["delete/a"]);
+        assert_eq!(deps_of(&got, "attach/a/E/1"), ["create/a", "detach/a/E/1"]);
+    }
+
+    #[test]
+    fn attach_waits_for_same_type_detaches_from_the_same_apis() {
+        let mut other_type = detach("c", "E", 1, &["x"]);
+        if let OpKind::Detach(b) = &mut other_type.kind {
+            b.plugin_type = "rate_limit".to_owned();
+        }
+        let got = ordered(vec![
+            attach("b", "E", 1, &["x", "y"]),
+            detach("a", "E", 1, &["x"]),
+            detach("d", "E", 1, &["z"]),
+            detach("e", "F", 1, &["x"]),
+            other_type,
+        ]);
+        assert_eq!(deps_of(&got, "attach/b/E/1"), ["detach/a/E/1"]);
+    }
+
+    #[test]
+    fn ordering_is_deterministic_whatever_the_input_order() {
+        let ops = vec![
+            create("b"),
+            create("a"),
+            attach("a", "E", 1, &["x"]),
+            attach("b", "E", 1, &["y"]),
+            detach("c", "E", 1, &["x"]),
+            delete("c"),
+        ];
+        let mut reversed = ops.clone();
+        reversed.reverse();
+        assert_eq!(ordered(ops), ordered(reversed));
+    }
+}
