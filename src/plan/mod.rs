@@ -1,1 +1,28 @@
-//! The differ, the plan value, its ordering and its renderers. Pure.
+//! The differ, the plan value, its ordering and its renderers. Pure: no IO, no async.
+//!
+//! - [`diff`] compares a [`crate::model::Desired`] with a [`crate::model::Live`] and returns a
+//!   [`Plan`]: ordered operations with dependencies, notices, and fingerprints of what it read.
+//! - [`check_stale`] tells whether a saved plan still matches the live state.
+//! - [`resolve_secrets`] puts secret values back into a plan's plug-in body at apply time.
+//! - [`render`] turns a plan into text, markdown or JSON.
+
+mod changes;
+mod diff;
+mod hash;
+pub mod marker;
+mod model;
+mod order;
+pub mod render;
+mod resolve;
+mod secrets;
+mod stale;
+
+pub use diff::{DiffOptions, PlanError, PlanErrors, diff};
+pub use hash::{canonical_json, fingerprint};
+pub use model::{
+    ApiItem, BindingOp, FieldChange, LITERAL_SECRET, MAX_APIS_PER_CALL, Notice, NoticeKind, OpId,
+    OpKind, Operation, Plan, PluginSpec, Read, ReadObject, SCHEMA_VERSION, SecretSlot, Stage,
+    Summary, Target,
+};
+pub use secrets::{ResolveError, TemplateError, resolve_secrets, substitute};
+pub use stale::{Drift, DriftKind, check_stale};

@@ -1,0 +1,673 @@
+//! The differ: desired state against live state, into a [`Plan`].
+//!
+//! Semantics (DESIGN.md "Semantics that the differ and executor must respect"):
+//! - Identity is the plug-in name. A live plug-in is managed when its remark ends with the
+//!   ownership marker ([`super::marker`]); only managed plug-ins are ever changed. A desired
+//!   name that exists live without a marker is an error unless `adopt` is set.
+//! - Content is compared as [`content::canonical`] on both sides, with secret fields and
+//!   `null` members removed; secrets are compared through the marker's fingerprint.
+//! - A change of type or scope is a replace: detach all, delete, create, re-attach.
+//! - All bindings of a managed plug-in are managed: desired minus live is attached, live
+//!   minus desired is detached.
+//! - Managed plug-ins absent from the manifests are deleted only with `prune`, and an empty
+//!   manifest set with `prune` is refused unless `allow_empty` is set.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use thiserror::Error;
+
+use crate::content;
+use crate::model::{ApiRef, Desired, DesiredPlugin, Live, LivePlugin, Location};
+
+use super::changes::{diff_values, drop_nulls};
+use super::marker;
+use super::model::{
+    ApiItem, BindingOp, FieldChange, MAX_APIS_PER_CALL, Notice, NoticeKind, OpKind, Operation,
+    Plan, PluginSpec, Read, ReadObject, Target,
+};
+use super::order::order;
+use super::resolve::{self, ApiLookup};
+use super::secrets;
+use super::stale::{bindings_fingerprint, plugin_fingerprint};
+
+/// How the differ treats ownership and deletion.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// Delete managed plug-ins that are absent from the manifests.
+    pub prune: bool,
+    /// Take over live plug-ins with a desired name that lack the ownership marker.
+    pub adopt: bool,
+    /// Allow `prune` when the manifests declare no plug-in at all.
+    pub allow_empty: bool,
+    /// The gateway, recorded in the plan.
+    pub target: Target,
+}
+
+/// A reason the differ cannot make a plan. Each names the manifest location it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PlanError {
+    /// A binding names a plug-in that no manifest declares.
+    #[error("{location}: binding refers to plug-in {plugin:?}, which no manifest declares")]
+    UnknownPlugin {
+        /// The binding document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+    },
+    /// A binding names an environment that does not exist.
+    #[error("{location}: binding of plug-in {plugin:?} names environment {env:?}, which does not exist{}", hint(.did_you_mean))]
+    UnknownEnv {
+        /// The binding document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+        /// The environment as written.
+        env: String,
+        /// The closest existing environment name.
+        did_you_mean: Option<String>,
+    },
+    /// A binding names an API that does not exist.
+    #[error("{location}: binding of plug-in {plugin:?} names API {api}, which does not exist{}", hint(.did_you_mean))]
+    UnknownApi {
+        /// The binding document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+        /// The API reference as written.
+        api: String,
+        /// The closest existing API name.
+        did_you_mean: Option<String>,
+    },
+    /// A bare API name matches several APIs.
+    #[error("{location}: binding of plug-in {plugin:?} names API {api:?}, which is ambiguous: {}; write {{group: ..., name: ...}} or {{id: ...}}", .candidates.join(", "))]
+    AmbiguousApi {
+        /// The binding document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+        /// The API name as written.
+        api: String,
+        /// `group/name (id)` of each match.
+        candidates: Vec<String>,
+    },
+    /// An API is not published in the binding's environment.
+    #[error(
+        "{location}: binding of plug-in {plugin:?} names API {api:?}, which is not published in environment {env:?}; only published APIs can be bound"
+    )]
+    NotPublished {
+        /// The binding document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+        /// The API name.
+        api: String,
+        /// The environment name.
+        env: String,
+    },
+    /// A desired name exists live without the ownership marker.
+    #[error(
+        "{location}: plug-in {plugin:?} already exists on the gateway (id {id}) and is not managed by apigsync (its remark has no ownership marker); set options.adopt to take it over, or choose another name"
+    )]
+    Unmanaged {
+        /// The plug-in document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+        /// The live plug-in id.
+        id: String,
+    },
+    /// Prune with no desired plug-in would delete every managed plug-in.
+    #[error(
+        "refusing to prune: the manifests declare no plug-in, so prune would delete all {count} managed plug-ins; set options.allow_empty to allow it"
+    )]
+    EmptyPrune {
+        /// How many managed plug-ins would be deleted.
+        count: usize,
+    },
+}
+
+fn hint(did_you_mean: &Option<String>) -> String {
+    did_you_mean
+        .as_ref()
+        .map(|s| format!(" (did you mean {s:?}?)"))
+        .unwrap_or_default()
+}
+
+/// Every reason a plan could not be made, in manifest order.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub struct PlanErrors(pub Vec<PlanError>);
+
+impl fmt::Display for PlanErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Desired bindings after resolution: plug-in name → env id → API ids.
+type Wanted<'a> = BTreeMap<&'a str, BTreeMap<String, BTreeSet<String>>>;
+
+/// Compares `desired` with `live` and returns the plan that makes the gateway match, or
+/// every reason no plan can be made.
+pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, PlanErrors> {
+    let mut errors = Vec::new();
+    let wanted = resolve_bindings(desired, live, &mut errors);
+    let live_by_name: BTreeMap<&str, &LivePlugin> =
+        live.plugins.iter().map(|p| (p.name.as_str(), p)).collect();
+    let mut b = Builder {
+        live,
+        ops: Vec::new(),
+        notices: Vec::new(),
+    };
+    let no_bindings = BTreeMap::new();
+
+    let mut desired_plugins: Vec<&DesiredPlugin> = desired.plugins.iter().collect();
+    desired_plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    for p in &desired_plugins {
+        let want = wanted.get(p.name.as_str()).unwrap_or(&no_bindings);
+        match live_by_name.get(p.name.as_str()) {
+            None => {
+                b.create(spec(p), false, None);
+                b.bindings(
+                    &p.name,
+                    p.plugin_type.as_str(),
+                    None,
+                    want,
+                    &BTreeMap::new(),
+                    false,
+                );
+            }
+            Some(l) => {
+                let managed = managed(l);
+                if !managed && !opts.adopt {
+                    errors.push(PlanError::Unmanaged {
+                        location: p.location.clone(),
+                        plugin: p.name.clone(),
+                        id: l.id.clone(),
+                    });
+                    continue;
+                }
+                if !managed {
+                    b.notices.push(Notice {
+                        kind: NoticeKind::Adopts,
+                        plugin: p.name.clone(),
+                        message: format!(
+                            "adopts unmanaged plug-in {:?} (id {}): apigsync will manage it and all its bindings from now on",
+                            p.name, l.id
+                        ),
+                        location: Some(p.location.clone()),
+                    });
+                }
+                b.existing(p, l, want, !managed);
+            }
+        }
+    }
+
+    let orphans: Vec<&LivePlugin> = live
+        .plugins
+        .iter()
+        .filter(|l| managed(l) && !desired.plugins.iter().any(|p| p.name == l.name))
+        .collect();
+    if opts.prune && desired.plugins.is_empty() && !orphans.is_empty() && !opts.allow_empty {
+        errors.push(PlanError::EmptyPrune {
+            count: orphans.len(),
+        });
+    }
+    for l in &orphans {
+        if opts.prune {
+            b.remove(l, false, None);
+        } else {
+            b.notices.push(Notice {
+                kind: NoticeKind::KeptOrphan,
+                plugin: l.name.clone(),
+                message: format!(
+                    "managed plug-in {:?} is absent from the manifests and kept because prune is off",
+                    l.name
+                ),
+                location: None,
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(PlanErrors(errors));
+    }
+    b.displacement_notices(desired);
+
+    let mut plan = Plan::new(opts.target.clone());
+    plan.reads = reads(&desired_plugins, &orphans, &live_by_name, &wanted);
+    plan.notices = b.notices;
+    plan.notices
+        .sort_by(|a, b| (a.kind, &a.plugin, &a.message).cmp(&(b.kind, &b.plugin, &b.message)));
+    plan.operations = order(b.ops);
+    Ok(plan)
+}
+
+fn managed(plugin: &LivePlugin) -> bool {
+    marker::split_marker(plugin.remark.as_deref().unwrap_or(""))
+        .1
+        .is_some()
+}
+
+/// The body to send for a desired plug-in (secrets as templates).
+fn spec(p: &DesiredPlugin) -> PluginSpec {
+    let fp = marker::plugin_fingerprint(p);
+    let (content, secrets) = secrets::plan_content(p);
+    PluginSpec {
+        name: p.name.clone(),
+        plugin_type: p.plugin_type,
+        scope: p.scope,
+        roma_app_id: p.roma_app_id.clone(),
+        remark: marker::with_marker(p.remark.as_deref().unwrap_or(""), &fp),
+        content,
+        secrets,
+    }
+}
+
+/// Resolves every desired binding; unresolvable references become errors.
+fn resolve_bindings<'a>(
+    desired: &'a Desired,
+    live: &Live,
+    errors: &mut Vec<PlanError>,
+) -> Wanted<'a> {
+    let mut wanted: Wanted<'a> = BTreeMap::new();
+    for binding in &desired.bindings {
+        let plugin = binding.plugin.as_str();
+        let location = &binding.location;
+        if !desired.plugins.iter().any(|p| p.name == plugin) {
+            errors.push(PlanError::UnknownPlugin {
+                location: location.clone(),
+                plugin: plugin.to_owned(),
+            });
+            continue;
+        }
+        let env = match resolve::env(live, &binding.env) {
+            Ok(env) => env,
+            Err(did_you_mean) => {
+                errors.push(PlanError::UnknownEnv {
+                    location: location.clone(),
+                    plugin: plugin.to_owned(),
+                    env: binding.env.clone(),
+                    did_you_mean,
+                });
+                continue;
+            }
+        };
+        let apis = wanted
+            .entry(plugin)
+            .or_default()
+            .entry(env.id.clone())
+            .or_default();
+        for reference in &binding.apis {
+            match resolve::api(live, reference) {
+                Ok(api) if api.published_in.contains(&env.id) => {
+                    apis.insert(api.id.clone());
+                }
+                Ok(api) => errors.push(PlanError::NotPublished {
+                    location: location.clone(),
+                    plugin: plugin.to_owned(),
+                    api: api.name.clone(),
+                    env: env.name.clone(),
+                }),
+                Err(ApiLookup::Unknown(did_you_mean)) => errors.push(PlanError::UnknownApi {
+                    location: location.clone(),
+                    plugin: plugin.to_owned(),
+                    api: resolve::label(reference),
+                    did_you_mean,
+                }),
+                Err(ApiLookup::Ambiguous(candidates)) => errors.push(PlanError::AmbiguousApi {
+                    location: location.clone(),
+                    plugin: plugin.to_owned(),
+                    api: match reference {
+                        ApiRef::Name(n) => n.clone(),
+                        other => resolve::label(other),
+                    },
+                    candidates,
+                }),
+            }
+        }
+    }
+    wanted
+}
+
+/// Live bindings of a plug-in: env id → API ids (none when they were not fetched).
+fn live_bindings(l: &LivePlugin) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for b in l.bindings.iter().flatten() {
+        out.entry(b.env_id.clone())
+            .or_default()
+            .insert(b.api_id.clone());
+    }
+    out
+}
+
+/// The fingerprints of every live object the plan depends on.
+fn reads(
+    desired: &[&DesiredPlugin],
+    orphans: &[&LivePlugin],
+    live_by_name: &BTreeMap<&str, &LivePlugin>,
+    wanted: &Wanted<'_>,
+) -> Vec<Read> {
+    let names: BTreeSet<&str> = desired
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(orphans.iter().map(|l| l.name.as_str()))
+        .collect();
+    let mut reads = Vec::new();
+    for name in names {
+        let live = live_by_name.get(name);
+        reads.push(Read {
+            object: ReadObject::Plugin {
+                name: name.to_owned(),
+            },
+            fingerprint: live.map(|l| plugin_fingerprint(l)),
+        });
+        let Some(l) = live else { continue };
+        let mut envs: BTreeSet<&str> = l
+            .bindings
+            .iter()
+            .flatten()
+            .map(|b| b.env_id.as_str())
+            .collect();
+        envs.extend(
+            wanted
+                .get(name)
+                .into_iter()
+                .flat_map(|w| w.keys().map(String::as_str)),
+        );
+        for env_id in envs {
+            if let Some(fingerprint) = bindings_fingerprint(l, env_id) {
+                reads.push(Read {
+                    object: ReadObject::Bindings {
+                        plugin: name.to_owned(),
+                        env_id: env_id.to_owned(),
+                    },
+                    fingerprint: Some(fingerprint),
+                });
+            }
+        }
+    }
+    reads
+}
+
+/// Accumulates operations and notices.
+struct Builder<'a> {
+    live: &'a Live,
+    ops: Vec<Operation>,
+    notices: Vec<Notice>,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, id: String, kind: OpKind, replace: bool, reason: Option<String>) {
+        self.ops.push(Operation {
+            id,
+            stage: kind.stage(),
+            kind,
+            depends_on: Vec::new(),
+            replace,
+            reason,
+        });
+    }
+
+    fn create(&mut self, spec: PluginSpec, replace: bool, reason: Option<String>) {
+        let id = format!("create/{}", spec.name);
+        self.push(id, OpKind::CreatePlugin { spec }, replace, reason);
+    }
+
+    /// Detaches every binding of `l` and deletes it.
+    fn remove(&mut self, l: &LivePlugin, replace: bool, reason: Option<String>) {
+        self.bindings(
+            &l.name,
+            &l.plugin_type,
+            Some(&l.id),
+            &BTreeMap::new(),
+            &live_bindings(l),
+            replace,
+        );
+        let kind = OpKind::DeletePlugin {
+            plugin_id: l.id.clone(),
+            name: l.name.clone(),
+        };
+        self.push(format!("delete/{}", l.name), kind, replace, reason);
+    }
+
+    /// A desired plug-in that exists live (managed, or being adopted).
+    fn existing(
+        &mut self,
+        p: &DesiredPlugin,
+        l: &LivePlugin,
+        want: &BTreeMap<String, BTreeSet<String>>,
+        adopting: bool,
+    ) {
+        let reason = if l.plugin_type != p.plugin_type.as_str() {
+            Some(format!(
+                "type changed: {} → {}",
+                l.plugin_type, p.plugin_type
+            ))
+        } else if l.scope != p.scope.as_str() {
+            Some(format!("scope changed: {} → {}", l.scope, p.scope))
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.remove(l, true, Some(reason.clone()));
+            self.create(spec(p), true, Some(reason));
+            self.bindings(
+                &p.name,
+                p.plugin_type.as_str(),
+                None,
+                want,
+                &BTreeMap::new(),
+                true,
+            );
+            return;
+        }
+        let spec = spec(p);
+        let changes = field_changes(p, l, &spec);
+        if !changes.is_empty() || adopting {
+            let reason = adopting.then(|| "adopt: write the ownership marker".to_owned());
+            let kind = OpKind::UpdatePlugin {
+                plugin_id: l.id.clone(),
+                spec,
+                changes,
+            };
+            self.push(format!("update/{}", p.name), kind, false, reason);
+        }
+        self.bindings(
+            &p.name,
+            p.plugin_type.as_str(),
+            Some(&l.id),
+            want,
+            &live_bindings(l),
+            false,
+        );
+    }
+
+    /// Attach `want − have` and detach `have − want`, per environment, in chunks.
+    fn bindings(
+        &mut self,
+        plugin: &str,
+        plugin_type: &str,
+        plugin_id: Option<&str>,
+        want: &BTreeMap<String, BTreeSet<String>>,
+        have: &BTreeMap<String, BTreeSet<String>>,
+        replace: bool,
+    ) {
+        let envs: BTreeSet<&String> = want.keys().chain(have.keys()).collect();
+        let empty = BTreeSet::new();
+        for env_id in envs {
+            let w = want.get(env_id).unwrap_or(&empty);
+            let h = have.get(env_id).unwrap_or(&empty);
+            let detach: Vec<&String> = h.difference(w).collect();
+            let attach: Vec<&String> = w.difference(h).collect();
+            for (apis, attaching) in [(detach, false), (attach, true)] {
+                let mut items: Vec<ApiItem> =
+                    apis.into_iter().map(|id| self.api_item(id)).collect();
+                items.sort_by(|a, b| (a.label(), &a.id).cmp(&(b.label(), &b.id)));
+                let env_name = self.env_name(env_id);
+                for (n, chunk) in items.chunks(MAX_APIS_PER_CALL).enumerate() {
+                    let op = BindingOp {
+                        plugin: plugin.to_owned(),
+                        plugin_id: plugin_id.map(str::to_owned),
+                        plugin_type: plugin_type.to_owned(),
+                        env_id: env_id.clone(),
+                        env_name: env_name.clone(),
+                        apis: chunk.to_vec(),
+                    };
+                    let verb = if attaching { "attach" } else { "detach" };
+                    let id = format!("{verb}/{plugin}/{env_name}/{}", n + 1);
+                    let kind = if attaching {
+                        OpKind::Attach(op)
+                    } else {
+                        OpKind::Detach(op)
+                    };
+                    self.push(id, kind, replace, None);
+                }
+            }
+        }
+    }
+
+    fn api_item(&self, id: &str) -> ApiItem {
+        ApiItem {
+            id: id.to_owned(),
+            name: self
+                .live
+                .apis
+                .iter()
+                .find(|a| a.id == id)
+                .map(|a| a.name.clone()),
+        }
+    }
+
+    fn env_name(&self, env_id: &str) -> String {
+        self.live
+            .envs
+            .iter()
+            .find(|e| e.id == env_id)
+            .map_or_else(|| env_id.to_owned(), |e| e.name.clone())
+    }
+
+    /// A notice for each attach that displaces another plug-in of the same type that this
+    /// plan does not detach from that API.
+    fn displacement_notices(&mut self, desired: &Desired) {
+        let mut notices = Vec::new();
+        for op in &self.ops {
+            let OpKind::Attach(a) = &op.kind else {
+                continue;
+            };
+            for other in &self.live.plugins {
+                if other.name == a.plugin || other.plugin_type != a.plugin_type {
+                    continue;
+                }
+                for api in &a.apis {
+                    let bound = other
+                        .bindings
+                        .iter()
+                        .flatten()
+                        .any(|b| b.env_id == a.env_id && b.api_id == api.id);
+                    let detached = self.ops.iter().any(|o| {
+                        matches!(&o.kind, OpKind::Detach(d) if d.plugin == other.name
+                            && d.env_id == a.env_id
+                            && d.apis.iter().any(|x| x.id == api.id))
+                    });
+                    if bound && !detached {
+                        let whose = if managed(other) {
+                            "managed"
+                        } else {
+                            "unmanaged"
+                        };
+                        notices.push(Notice {
+                            kind: NoticeKind::Displaces,
+                            plugin: a.plugin.clone(),
+                            message: format!(
+                                "binding {:?} displaces {whose} plug-in {:?} of type {} on API {} in {}",
+                                a.plugin,
+                                other.name,
+                                a.plugin_type,
+                                api.label(),
+                                a.env_name
+                            ),
+                            location: desired
+                                .bindings
+                                .iter()
+                                .find(|b| b.plugin == a.plugin)
+                                .map(|b| b.location.clone()),
+                        });
+                    }
+                }
+            }
+        }
+        self.notices.extend(notices);
+    }
+}
+
+/// The changes an update makes: app, remark, content (canonical, secrets and nulls removed),
+/// and the secret fields when the marker's fingerprint differs.
+fn field_changes(p: &DesiredPlugin, l: &LivePlugin, spec: &PluginSpec) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    let non_empty = |s: Option<&str>| {
+        s.filter(|s| !s.is_empty())
+            .map(|s| serde_json::Value::String(s.to_owned()))
+    };
+    diff_values(
+        "/roma_app_id",
+        non_empty(l.roma_app_id.as_deref()).as_ref(),
+        non_empty(p.roma_app_id.as_deref()).as_ref(),
+        &mut changes,
+    );
+    let (live_remark, live_fp) = marker::split_marker(l.remark.as_deref().unwrap_or(""));
+    diff_values(
+        "/remark",
+        non_empty(Some(&live_remark)).as_ref(),
+        non_empty(p.remark.as_deref()).as_ref(),
+        &mut changes,
+    );
+    let pointers = secrets::secret_pointers(p);
+    let comparable = |v: &serde_json::Value| {
+        drop_nulls(secrets::strip(
+            &content::canonical(p.plugin_type, v),
+            &pointers,
+        ))
+    };
+    diff_values(
+        "/content",
+        Some(&comparable(&l.content)),
+        Some(&comparable(&p.content)),
+        &mut changes,
+    );
+    let (_, fp) = marker::split_marker(&spec.remark);
+    if live_fp != fp {
+        let present: Vec<String> = secrets::secret_values(p)
+            .into_iter()
+            .map(|(ptr, _)| ptr)
+            .collect();
+        let sensitive: Vec<String> = if present.is_empty() {
+            pointers.into_iter().collect()
+        } else {
+            present
+        };
+        if sensitive.is_empty() {
+            // No secret to blame: the marker itself was edited; rewrite it.
+            changes.push(FieldChange {
+                path: "/remark".to_owned(),
+                old: l.remark.clone().map(serde_json::Value::String),
+                new: Some(serde_json::Value::String(spec.remark.clone())),
+                sensitive: false,
+            });
+        }
+        for pointer in sensitive {
+            changes.push(FieldChange {
+                path: format!("/content{pointer}"),
+                old: None,
+                new: None,
+                sensitive: true,
+            });
+        }
+    }
+    changes
+}

@@ -1,0 +1,366 @@
+//! The [`Plan`] value: ordered operations with their dependencies, notices, and the
+//! fingerprints of every live object read, serialisable as JSON (see `docs/plan-format.md`).
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{Flavour, Location, PluginType, Scope};
+
+/// The version of the plan's JSON format; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A plan: what `apply` will do to make the gateway equal to the manifests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Always [`SCHEMA_VERSION`] for plans written by this version.
+    pub schema_version: u32,
+    /// The gateway the plan was made for.
+    pub target: Target,
+    /// The operations, in an order that respects every `depends_on`.
+    pub operations: Vec<Operation>,
+    /// Warnings a reviewer should read (displaced bindings, adoptions, kept orphans).
+    pub notices: Vec<Notice>,
+    /// Fingerprints of the live objects the plan was computed from, for staleness checks.
+    pub reads: Vec<Read>,
+}
+
+/// The gateway a plan targets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// Deployment flavour, when known.
+    pub flavour: Option<Flavour>,
+    /// Gateway / ROMA instance id, when known.
+    pub instance_id: Option<String>,
+}
+
+/// A stable operation id, unique within a plan, e.g. `attach/cors_public/RELEASE/1`.
+pub type OpId = String;
+
+/// One API call (or, for attach/detach, one call of at most [`MAX_APIS_PER_CALL`] APIs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    /// Stable id, unique within the plan.
+    pub id: OpId,
+    /// The phase the operation belongs to (for display; `depends_on` is the real order).
+    pub stage: Stage,
+    /// What to do.
+    #[serde(flatten)]
+    pub kind: OpKind,
+    /// Operations that must have finished before this one starts.
+    pub depends_on: Vec<OpId>,
+    /// True when the operation is part of a replace (detach all, delete, create, re-attach).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replace: bool,
+    /// Why the operation exists when it is not obvious (replace, adoption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Most API ids the service accepts in one attach or detach call.
+pub const MAX_APIS_PER_CALL: usize = 500;
+
+/// The phases of a plan: creates and updates, then detaches, then attaches, then deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Plug-in creates and in-place updates.
+    Upsert,
+    /// Binding removals.
+    Detach,
+    /// Binding additions.
+    Attach,
+    /// Plug-in deletes.
+    Delete,
+}
+
+/// What an operation does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OpKind {
+    /// POST a new plug-in.
+    CreatePlugin {
+        /// The body to send (secrets as templates; see [`crate::plan::resolve_secrets`]).
+        spec: PluginSpec,
+    },
+    /// PUT a plug-in (full replacement of its fields).
+    UpdatePlugin {
+        /// The live plug-in id.
+        plugin_id: String,
+        /// The body to send.
+        spec: PluginSpec,
+        /// The fields that change, for display.
+        changes: Vec<FieldChange>,
+    },
+    /// DELETE a plug-in (after all its bindings are removed).
+    DeletePlugin {
+        /// The live plug-in id.
+        plugin_id: String,
+        /// Its name.
+        name: String,
+    },
+    /// Bind a plug-in to APIs in one environment.
+    Attach(BindingOp),
+    /// Unbind a plug-in from APIs in one environment.
+    Detach(BindingOp),
+}
+
+/// The payload of an attach or detach call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingOp {
+    /// The plug-in name.
+    pub plugin: String,
+    /// The plug-in id; `None` when the plug-in is created by this plan: the executor takes
+    /// it from the result of the `create_plugin` operation of the same name.
+    pub plugin_id: Option<String>,
+    /// The plug-in type (used to order binding changes that displace each other).
+    pub plugin_type: String,
+    /// Environment id.
+    pub env_id: String,
+    /// Environment name.
+    pub env_name: String,
+    /// The APIs, sorted by name then id; at most [`MAX_APIS_PER_CALL`].
+    pub apis: Vec<ApiItem>,
+}
+
+/// An API named in a binding operation.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ApiItem {
+    /// API id.
+    pub id: String,
+    /// API name, when the live state knows the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl ApiItem {
+    /// The name, or the id when the name is unknown.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+}
+
+/// The full plug-in body the executor sends on create or update.
+///
+/// A plan never holds a secret value: each secret field of `content` holds its template
+/// (`${KAFKA_SASL_PASSWORD}`) or, for a secret written as a literal in the manifest,
+/// [`LITERAL_SECRET`]. [`crate::plan::resolve_secrets`] puts the values back at apply time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginSpec {
+    /// `plugin_name`.
+    pub name: String,
+    /// `plugin_type`.
+    pub plugin_type: PluginType,
+    /// `plugin_scope`.
+    pub scope: Scope,
+    /// `roma_app_id`, for `app` scope on ROMA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roma_app_id: Option<String>,
+    /// `remark`: the user's remark with the ownership marker.
+    pub remark: String,
+    /// `plugin_content`, with secrets replaced as described above.
+    pub content: Value,
+    /// The secret fields of `content`, keyed by JSON pointer.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, SecretSlot>,
+}
+
+/// Placeholder stored in a plan's content for a secret written as a literal in the manifest.
+pub const LITERAL_SECRET: &str = "(literal secret from the manifest)";
+
+/// Where the executor finds a secret value of a [`PluginSpec`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum SecretSlot {
+    /// Substitute the template (`${VAR}` / `${VAR:-default}`) from the environment.
+    Env {
+        /// The template as written in the manifest.
+        template: String,
+    },
+    /// Read the literal from the plug-in of the same name in the manifests.
+    Literal,
+}
+
+/// One changed field of an update, addressed by a JSON pointer into the plug-in body
+/// (`/remark`, `/roma_app_id`, `/content/max_age`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// JSON pointer of the field.
+    pub path: String,
+    /// The live value (`None`: absent, or sensitive).
+    pub old: Option<Value>,
+    /// The desired value (`None`: absent, or sensitive).
+    pub new: Option<Value>,
+    /// True for a secret: the values are never recorded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+}
+
+/// A warning attached to a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// What kind of warning.
+    pub kind: NoticeKind,
+    /// The plug-in it is about.
+    pub plugin: String,
+    /// What a reviewer should know.
+    pub message: String,
+    /// The manifest document it comes from, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// Kinds of [`Notice`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// A binding will silently replace another plug-in of the same type on an API.
+    Displaces,
+    /// An unmanaged plug-in is taken over (`options.adopt`).
+    Adopts,
+    /// A managed plug-in is absent from the manifests but kept because prune is off.
+    KeptOrphan,
+}
+
+/// A live object the plan was computed from, and its fingerprint then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Read {
+    /// Which object.
+    #[serde(flatten)]
+    pub object: ReadObject,
+    /// Hash of its canonical JSON; `None` when the object did not exist.
+    pub fingerprint: Option<String>,
+}
+
+/// An object whose fingerprint a plan records.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "object", rename_all = "snake_case")]
+pub enum ReadObject {
+    /// A plug-in, by name: its id, type, scope, app, remark and content.
+    Plugin {
+        /// Plug-in name.
+        name: String,
+    },
+    /// The set of APIs a plug-in is bound to in one environment.
+    Bindings {
+        /// Plug-in name.
+        plugin: String,
+        /// Environment id.
+        env_id: String,
+    },
+}
+
+/// Counts for the summary line; a replace counts once, and its re-attached bindings do not
+/// count as attaches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Plug-ins created.
+    pub create: usize,
+    /// Plug-ins updated in place.
+    pub update: usize,
+    /// Plug-ins replaced.
+    pub replace: usize,
+    /// Plug-ins deleted.
+    pub delete: usize,
+    /// Bindings (API, env) added.
+    pub attach: usize,
+    /// Bindings (API, env) removed.
+    pub detach: usize,
+}
+
+impl Plan {
+    /// An empty plan for `target`.
+    pub fn new(target: Target) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            target,
+            operations: Vec::new(),
+            notices: Vec::new(),
+            reads: Vec::new(),
+        }
+    }
+
+    /// True when the plan changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.operations.is_empty()
+    }
+
+    /// The operation with `id`.
+    pub fn operation(&self, id: &str) -> Option<&Operation> {
+        self.operations.iter().find(|op| op.id == id)
+    }
+
+    /// The operations not in `done` whose dependencies are all in `done`, in plan order.
+    /// An executor starts these, marks them done as they finish, and asks again.
+    pub fn ready(&self, done: &HashSet<OpId>) -> Vec<&Operation> {
+        self.operations
+            .iter()
+            .filter(|op| !done.contains(&op.id) && op.depends_on.iter().all(|d| done.contains(d)))
+            .collect()
+    }
+
+    /// The operations grouped into waves: each wave depends only on earlier waves, so the
+    /// operations of one wave can run in parallel.
+    pub fn waves(&self) -> Vec<Vec<&Operation>> {
+        let mut done = HashSet::new();
+        let mut waves = Vec::new();
+        loop {
+            let wave = self.ready(&done);
+            if wave.is_empty() {
+                return waves;
+            }
+            done.extend(wave.iter().map(|op| op.id.clone()));
+            waves.push(wave);
+        }
+    }
+
+    /// The counts of the summary line.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        // Net binding changes of replaced plug-ins: (plug-in, env, api) detached and re-attached.
+        let mut replaced_detach: HashSet<(&str, &str, &str)> = HashSet::new();
+        let mut replaced_attach: HashSet<(&str, &str, &str)> = HashSet::new();
+        for op in &self.operations {
+            match &op.kind {
+                OpKind::CreatePlugin { .. } if op.replace => s.replace += 1,
+                OpKind::CreatePlugin { .. } => s.create += 1,
+                OpKind::UpdatePlugin { .. } => s.update += 1,
+                OpKind::DeletePlugin { .. } if op.replace => {}
+                OpKind::DeletePlugin { .. } => s.delete += 1,
+                OpKind::Attach(b) if op.replace => {
+                    replaced_attach.extend(b.apis.iter().map(|a| (&*b.plugin, &*b.env_id, &*a.id)));
+                }
+                OpKind::Detach(b) if op.replace => {
+                    replaced_detach.extend(b.apis.iter().map(|a| (&*b.plugin, &*b.env_id, &*a.id)));
+                }
+                OpKind::Attach(b) => s.attach += b.apis.len(),
+                OpKind::Detach(b) => s.detach += b.apis.len(),
+            }
+        }
+        s.attach += replaced_attach.difference(&replaced_detach).count();
+        s.detach += replaced_detach.difference(&replaced_attach).count();
+        s
+    }
+}
+
+impl OpKind {
+    /// The name of the plug-in the operation is about.
+    pub fn plugin_name(&self) -> &str {
+        match self {
+            OpKind::CreatePlugin { spec } | OpKind::UpdatePlugin { spec, .. } => &spec.name,
+            OpKind::DeletePlugin { name, .. } => name,
+            OpKind::Attach(b) | OpKind::Detach(b) => &b.plugin,
+        }
+    }
+
+    /// The stage this kind of operation belongs to.
+    pub fn stage(&self) -> Stage {
+        match self {
+            OpKind::CreatePlugin { .. } | OpKind::UpdatePlugin { .. } => Stage::Upsert,
+            OpKind::Detach(_) => Stage::Detach,
+            OpKind::Attach(_) => Stage::Attach,
+            OpKind::DeletePlugin { .. } => Stage::Delete,
+        }
+    }
+}

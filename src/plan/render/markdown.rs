@@ -1,0 +1,143 @@
+//! The markdown rendering, for pull-request comments: the summary, a table of operations,
+//! the field changes of each plug-in in a collapsible section, and the notices. Stable:
+//! the same plan always renders the same bytes.
+
+use std::fmt::Write;
+
+use crate::plan::{FieldChange, OpKind, Plan};
+
+use super::path::dotted;
+use super::values::{created_fields, long_diff, show, summary_line};
+
+/// The plan as GitHub-flavoured markdown.
+pub fn markdown(plan: &Plan) -> String {
+    let mut out = String::from("### apigsync plan\n\n");
+    if let (Some(flavour), Some(instance)) = (&plan.target.flavour, &plan.target.instance_id) {
+        let _ = writeln!(out, "Target: {flavour} instance `{instance}`\n");
+    }
+    let _ = writeln!(out, "**{}**\n", summary_line(plan));
+    if !plan.notices.is_empty() {
+        out.push_str("> [!WARNING]\n");
+        for n in &plan.notices {
+            let _ = writeln!(out, "> - {}", escape(&n.message));
+        }
+        out.push('\n');
+    }
+    if plan.is_empty() {
+        return out;
+    }
+    out.push_str("| # | operation | plug-in | details |\n|---|---|---|---|\n");
+    for (i, op) in plan.operations.iter().enumerate() {
+        let (verb, mut details) = match &op.kind {
+            OpKind::CreatePlugin { spec } => (
+                if op.replace {
+                    "replace: create"
+                } else {
+                    "create"
+                },
+                format!("{}, {}", spec.plugin_type, spec.scope),
+            ),
+            OpKind::UpdatePlugin { changes, .. } => {
+                ("update", format!("{} field(s)", changes.len()))
+            }
+            OpKind::DeletePlugin { plugin_id, .. } => (
+                if op.replace {
+                    "replace: delete"
+                } else {
+                    "delete"
+                },
+                format!("id `{}`", code(plugin_id)),
+            ),
+            OpKind::Attach(b) | OpKind::Detach(b) => {
+                let verb = match (&op.kind, op.replace) {
+                    (OpKind::Attach(_), false) => "attach",
+                    (OpKind::Attach(_), true) => "replace: attach",
+                    (_, false) => "detach",
+                    (_, true) => "replace: detach",
+                };
+                let apis: Vec<String> = b
+                    .apis
+                    .iter()
+                    .map(|a| format!("`{}`", code(a.label())))
+                    .collect();
+                (
+                    verb,
+                    format!("{}: {}", escape(&b.env_name), apis.join(", ")),
+                )
+            }
+        };
+        if let Some(reason) = &op.reason {
+            details.push_str(&format!(" ({})", escape(reason)));
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {verb} | `{}` | {details} |",
+            i + 1,
+            code(op.kind.plugin_name())
+        );
+    }
+    out.push('\n');
+    for op in &plan.operations {
+        let (name, changes, creating) = match &op.kind {
+            OpKind::CreatePlugin { spec } => (&spec.name, created_fields(spec), true),
+            OpKind::UpdatePlugin { spec, changes, .. } => (&spec.name, changes.clone(), false),
+            _ => continue,
+        };
+        if changes.is_empty() {
+            continue;
+        }
+        let what = match (creating, op.replace) {
+            (true, false) => "new plug-in",
+            (true, true) => "replaced plug-in",
+            _ => "changes",
+        };
+        let _ = writeln!(
+            out,
+            "<details><summary><code>{name}</code>: {what}</summary>\n"
+        );
+        details(&mut out, &changes, creating);
+        out.push_str("\n</details>\n\n");
+    }
+    out
+}
+
+fn details(out: &mut String, changes: &[FieldChange], creating: bool) {
+    let mut diffs = String::new();
+    out.push_str("| field | live | desired |\n|---|---|---|\n");
+    for c in changes {
+        let field = format!("`{}`", code(&dotted(&c.path)));
+        if c.sensitive {
+            let what = if creating {
+                "(sensitive value)"
+            } else {
+                "(sensitive value changed)"
+            };
+            let _ = writeln!(out, "| {field} | | {what} |");
+        } else if let Some(diff) = long_diff(c) {
+            let _ = writeln!(out, "| {field} | | (long text, see the diff below) |");
+            let _ = writeln!(
+                diffs,
+                "\n`{}`:\n\n```diff\n{}```",
+                dotted(&c.path),
+                diff.replace("```", "` ` `")
+            );
+        } else {
+            let cell = |v: &Option<serde_json::Value>| match v {
+                None => String::new(),
+                Some(v) => format!("`{}`", code(&show(Some(v)))),
+            };
+            let _ = writeln!(out, "| {field} | {} | {} |", cell(&c.old), cell(&c.new));
+        }
+    }
+    out.push_str(&diffs);
+}
+
+/// Makes plain text safe inside a table cell: no pipes, no newlines, no HTML.
+fn escape(s: &str) -> String {
+    code(s).replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Makes text safe inside inline code in a table cell: no pipes, no newlines, no backticks.
+fn code(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ").replace('`', "'")
+}

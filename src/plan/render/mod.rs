@@ -1,0 +1,12 @@
+//! Renderers of a [`super::Plan`]: text for terminals, markdown for pull-request comments,
+//! JSON for machines. None of them can show a secret: a plan holds none.
+
+mod json;
+mod markdown;
+mod path;
+mod text;
+mod values;
+
+pub use json::json;
+pub use markdown::markdown;
+pub use text::text;

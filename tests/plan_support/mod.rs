@@ -1,0 +1,194 @@
+//! Shared builders for the plan tests: a small live world (the demo seed's APIs), desired
+//! plug-ins and bindings, and `applied`, the live state the server holds after an apply.
+#![allow(
+    dead_code,
+    reason = "each test file uses a different subset of the builders"
+)]
+
+use std::collections::BTreeMap;
+
+use apigsync::content;
+use apigsync::model::{
+    Api, ApiRef, Desired, DesiredBinding, DesiredPlugin, Env, Live, LiveBinding, LivePlugin,
+    Location, PluginType, RELEASE_ENV_ID, RELEASE_ENV_NAME, Scope, SecretSource,
+};
+use apigsync::plan::marker;
+use serde_json::{Value, json};
+
+pub const TEST_ENV_ID: &str = "e7a1c0d9e8f7a6b5c4d3e2f1a0b9c8d1";
+
+/// The APIs of the demo seed's apig instance: (id, name, group, published in).
+pub fn world() -> Live {
+    let api = |id: &str, name: &str, group: &str, envs: &[&str]| Api {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        group_id: format!("grp-{group}"),
+        group_name: group.to_owned(),
+        published_in: envs.iter().map(|e| (*e).to_owned()).collect(),
+    };
+    let both = [RELEASE_ENV_ID, TEST_ENV_ID];
+    Live {
+        plugins: vec![],
+        envs: vec![
+            Env {
+                id: RELEASE_ENV_ID.to_owned(),
+                name: RELEASE_ENV_NAME.to_owned(),
+            },
+            Env {
+                id: TEST_ENV_ID.to_owned(),
+                name: "TEST".to_owned(),
+            },
+        ],
+        apis: vec![
+            api("api-orders-list", "orders_list", "shop", &both),
+            api("api-orders-get", "orders_get", "shop", &both),
+            api("api-orders-create", "orders_create", "shop", &both),
+            api("api-orders-delete", "orders_delete", "shop", &[]),
+            api("api-users-list", "users_list", "users", &[RELEASE_ENV_ID]),
+            api("api-users-get", "users_get", "users", &both),
+            api("api-health", "health", "shop", &both),
+        ],
+    }
+}
+
+pub fn loc(file: &str, line: usize) -> Location {
+    Location::new(file, line, 1)
+}
+
+pub fn plugin(name: &str, kind: PluginType, content: Value) -> DesiredPlugin {
+    DesiredPlugin {
+        name: name.to_owned(),
+        plugin_type: kind,
+        scope: Scope::Global,
+        roma_app_id: None,
+        remark: None,
+        content,
+        secrets: BTreeMap::new(),
+        location: loc(&format!("plugins/{name}.yaml"), 1),
+    }
+}
+
+pub fn cors(name: &str) -> DesiredPlugin {
+    plugin(
+        name,
+        PluginType::Cors,
+        json!({"allow_origin": "*", "allow_methods": "GET,POST,PUT", "max_age": 600}),
+    )
+}
+
+/// A kafka_log plug-in whose SASL password came from `${KAFKA_SASL_PASSWORD}`.
+pub fn kafka(name: &str, password: &str) -> DesiredPlugin {
+    let mut p = plugin(
+        name,
+        PluginType::KafkaLog,
+        json!({
+            "broker_list": ["10.0.0.1:9092"],
+            "topic": "apig-logs",
+            "security_protocol": "SASL_SSL",
+            "sasl_config": {"sasl_mechanisms": "PLAIN", "sasl_username": "apig", "sasl_password": password}
+        }),
+    );
+    p.secrets.insert(
+        "/sasl_config/sasl_password".to_owned(),
+        SecretSource {
+            template: "${KAFKA_SASL_PASSWORD}".to_owned(),
+            literal: false,
+        },
+    );
+    p
+}
+
+pub fn binding(plugin: &str, env: &str, apis: &[&str]) -> DesiredBinding {
+    DesiredBinding {
+        plugin: plugin.to_owned(),
+        env: env.to_owned(),
+        apis: apis.iter().map(|a| ApiRef::Name((*a).to_owned())).collect(),
+        location: loc(&format!("bindings/{plugin}.yaml"), 3),
+    }
+}
+
+pub fn desired(plugins: Vec<DesiredPlugin>, bindings: Vec<DesiredBinding>) -> Desired {
+    let mut plugins = plugins;
+    plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    Desired {
+        project: None,
+        plugins,
+        bindings,
+    }
+}
+
+/// The id the fake server gives a plug-in.
+pub fn id_of(name: &str) -> String {
+    format!("id-{name}")
+}
+
+/// The live state after applying `desired` to `world`: what the server stores and returns.
+pub fn applied(desired: &Desired, world: &Live) -> Live {
+    let mut live = world.clone();
+    for p in &desired.plugins {
+        let stored = content::store_normalize(p.plugin_type, p.content.clone());
+        let mut bindings = Vec::new();
+        for b in desired.bindings.iter().filter(|b| b.plugin == p.name) {
+            let env = world
+                .envs
+                .iter()
+                .find(|e| e.name == b.env || e.id == b.env)
+                .expect("env");
+            for api in &b.apis {
+                let id = match api {
+                    ApiRef::Id { id } => id.clone(),
+                    ApiRef::Name(n) | ApiRef::GroupName { name: n, .. } => world
+                        .apis
+                        .iter()
+                        .find(|a| a.name == *n)
+                        .expect("api")
+                        .id
+                        .clone(),
+                };
+                bindings.push(LiveBinding {
+                    env_id: env.id.clone(),
+                    api_id: id,
+                });
+            }
+        }
+        bindings.sort();
+        bindings.dedup();
+        live.plugins.push(LivePlugin {
+            id: id_of(&p.name),
+            name: p.name.clone(),
+            plugin_type: p.plugin_type.as_str().to_owned(),
+            scope: p.scope.as_str().to_owned(),
+            roma_app_id: p.roma_app_id.clone(),
+            remark: Some(marker::with_marker(
+                p.remark.as_deref().unwrap_or(""),
+                &marker::plugin_fingerprint(p),
+            )),
+            content: content::redact(p.plugin_type, stored),
+            update_time: Some("2026-01-01T00:00:00Z".to_owned()),
+            bindings: Some(bindings),
+        });
+    }
+    live
+}
+
+/// A live plug-in nobody marked as managed.
+pub fn unmanaged(name: &str, kind: &str, bindings: Vec<LiveBinding>) -> LivePlugin {
+    LivePlugin {
+        id: id_of(name),
+        name: name.to_owned(),
+        plugin_type: kind.to_owned(),
+        scope: "global".to_owned(),
+        roma_app_id: None,
+        remark: Some("made in the console".to_owned()),
+        content: json!({"allow_origin": "https://console.example"}),
+        update_time: None,
+        bindings: Some(bindings),
+    }
+}
+
+pub fn bound(env_id: &str, api_id: &str) -> LiveBinding {
+    LiveBinding {
+        env_id: env_id.to_owned(),
+        api_id: api_id.to_owned(),
+    }
+}
