@@ -15,7 +15,7 @@ pub struct Live {
     pub plugins: Vec<LivePlugin>,
     /// Every environment.
     pub envs: Vec<Env>,
-    /// Every API that is published in at least one environment, or that a binding names.
+    /// Every API of the instance (published or not), with where it is published.
     pub apis: Vec<Api>,
 }
 
