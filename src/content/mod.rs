@@ -53,6 +53,8 @@ mod third_auth;
 
 use serde_json::Value;
 
+pub(crate) use check::did_you_mean;
+
 use crate::model::PluginType;
 
 /// One problem found in a content object.
