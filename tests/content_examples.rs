@@ -175,3 +175,53 @@ proptest! {
         prop_assert_eq!(canonical(kind, &read_back), canonical(kind, &c));
     }
 }
+
+/// Every (pointer, leaf) of a JSON value.
+fn leaves(v: &Value, ptr: String, out: &mut Vec<(String, Value)>) {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .for_each(|(k, x)| leaves(x, format!("{ptr}/{k}"), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| leaves(x, format!("{ptr}/{i}"), out)),
+        leaf => out.push((ptr, leaf.clone())),
+    }
+}
+
+#[test]
+fn changing_any_non_secret_leaf_of_an_example_changes_the_canonical_form() {
+    let ex = examples();
+    let mut checked = 0;
+    for kind in PluginType::ALL {
+        let original = &ex[kind.as_str()];
+        let before = canonical(kind, original);
+        let mut all = Vec::new();
+        leaves(original, String::new(), &mut all);
+        for (ptr, leaf) in all {
+            let secret = content::secret_pointers(kind).contains(&ptr.as_str());
+            // The server clears vpc_channel_info when the channel is off and drops the
+            // unknown identities.query (SPEC §6.6): neither is stored, so neither can differ.
+            let ignored_by_design = ptr.starts_with("/auth_request/vpc_channel_info/")
+                || ptr.starts_with("/identities/query/");
+            let changed_leaf = match &leaf {
+                Value::Bool(b) => Value::Bool(!b),
+                Value::Number(n) => Value::from(n.as_f64().unwrap() + 1.0),
+                Value::String(s) => Value::from(format!("{s}x")),
+                Value::Null => Value::from(1),
+                _ => unreachable!(),
+            };
+            let mut changed = original.clone();
+            *changed.pointer_mut(&ptr).unwrap() = changed_leaf;
+            let after = canonical(kind, &changed);
+            if secret || ignored_by_design {
+                assert_eq!(before, after, "{kind} {ptr} must not show");
+            } else {
+                assert_ne!(before, after, "{kind} {ptr} change is lost");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}

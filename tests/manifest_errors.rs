@@ -466,3 +466,25 @@ fn plugins_are_sorted_by_name_and_bindings_keep_file_order() {
     let bound: Vec<&str> = d.bindings.iter().map(|b| b.plugin.as_str()).collect();
     assert_eq!(bound, ["zeta", "alpha"]);
 }
+
+#[test]
+fn a_malformed_reference_in_a_secret_does_not_quote_it() {
+    let text = format!("{KAFKA_HEAD}    sasl_password: \"pa${{#ss}}word\"\n");
+    let e = errors(&[("k.yaml", &text)]);
+    assert_eq!(
+        e,
+        [
+            "m/k.yaml:10:20: cannot substitute: a ${…} reference in a secret field is not a variable name"
+        ]
+    );
+    // Outside secrets the offending text helps.
+    let e = errors(&[(
+        "a.yaml",
+        "kind: Plugin\nname: abc\ntype: cors\ncontent:\n  allow_origin: \"${#x}\"\n",
+    )]);
+    assert!(
+        e[0].contains(r##""#x" is not a variable name"##),
+        "{}",
+        e[0]
+    );
+}

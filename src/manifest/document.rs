@@ -121,7 +121,8 @@ impl Reader<'_> {
         } else {
             BTreeMap::new()
         };
-        self.substitute(&mut doc);
+        let secret_ptrs: Vec<String> = secrets.keys().map(|p| format!("/content{p}")).collect();
+        self.substitute_at(&mut doc, String::new(), &secret_ptrs);
         if kind == "Plugin" {
             self.plugin(&doc, secrets).map(Doc::Plugin)
         } else {
@@ -169,18 +170,38 @@ impl Reader<'_> {
 
     /// Replaces `${VAR}` in every string value of `node`.
     pub(crate) fn substitute(&mut self, node: &mut Node) {
+        self.substitute_at(node, String::new(), &[]);
+    }
+
+    /// Replaces `${VAR}` under `node` (at document pointer `ptr`); errors in the
+    /// `secrets` pointers never quote the text.
+    fn substitute_at(&mut self, node: &mut Node, ptr: String, secrets: &[String]) {
         match &mut node.value {
             Yaml::Str(s) => match subst::substitute(s, self.env) {
                 Ok(v) => *s = v,
                 Err(e) => {
+                    let secret = secrets.contains(&ptr);
+                    let why = match e {
+                        subst::SubstError::BadName(_) if secret => {
+                            "a ${…} reference in a secret field is not a variable name".to_owned()
+                        }
+                        other => other.to_string(),
+                    };
                     let pos = node.pos;
-                    self.error(pos, format!("cannot substitute: {e}"));
+                    self.error(pos, format!("cannot substitute: {why}"));
                 }
             },
-            Yaml::Seq(items) => items.iter_mut().for_each(|n| self.substitute(n)),
-            Yaml::Map(entries) => entries
-                .iter_mut()
-                .for_each(|e| self.substitute(&mut e.value)),
+            Yaml::Seq(items) => {
+                for (i, n) in items.iter_mut().enumerate() {
+                    self.substitute_at(n, format!("{ptr}/{i}"), secrets);
+                }
+            }
+            Yaml::Map(entries) => {
+                for e in entries.iter_mut() {
+                    let at = format!("{ptr}/{}", e.key);
+                    self.substitute_at(&mut e.value, at, secrets);
+                }
+            }
             _ => {}
         }
     }

@@ -105,3 +105,28 @@ fn binding() -> Value {
         "additionalProperties": false
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::document::{BINDING_FIELDS, PLUGIN_FIELDS};
+
+    fn keys(v: &Value) -> Vec<&str> {
+        let mut k: Vec<&str> = v["properties"]
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        k.sort_unstable();
+        k
+    }
+
+    #[test]
+    fn document_properties_are_the_fields_the_loader_accepts() {
+        let mut plugin = PLUGIN_FIELDS.to_vec();
+        plugin.sort_unstable();
+        assert_eq!(keys(&super::plugin()), plugin);
+        let mut binding = BINDING_FIELDS.to_vec();
+        binding.sort_unstable();
+        assert_eq!(keys(&super::binding()), binding);
+    }
+}
