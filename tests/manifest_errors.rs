@@ -488,3 +488,15 @@ fn a_malformed_reference_in_a_secret_does_not_quote_it() {
         e[0]
     );
 }
+
+#[test]
+fn empty_required_strings_are_reported() {
+    let e = errors(&[
+        ("a.yaml", CORS),
+        (
+            "b.yaml",
+            "kind: Binding\nplugin: cors_public\nenv: \"\"\napis: [x]\n",
+        ),
+    ]);
+    assert_eq!(e, [r#"m/b.yaml:3:6: "env" must not be empty"#]);
+}

@@ -247,7 +247,13 @@ impl Reader<'_> {
                         pos,
                     },
                 ..
-            }) => Some((s.clone(), *pos)),
+            }) => {
+                if required && s.is_empty() {
+                    self.error(*pos, format!("{key:?} must not be empty"));
+                    return None;
+                }
+                Some((s.clone(), *pos))
+            }
             Some(e) => {
                 let got = shown(&e.value);
                 self.error(e.value.pos, format!("{key:?} must be a string, got {got}"));
