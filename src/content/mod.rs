@@ -3,8 +3,57 @@
 //!
 //! Shared by the loader (validation), the differ (semantic comparison) and the
 //! emulator (what the server accepts, stores and returns). Pure.
+//!
+//! One file per type holds its field lists, its checks and its canonical
+//! defaults; `check` holds the field-by-field walker, `canon` the generic steps
+//! of the canonical form, `common` the parameter and rule-expression pieces
+//! that breaker, rate_limit and third_auth share.
+//!
+//! # What the server does to a content, and what `canonical` equates
+//!
+//! | type | behaviour | where | source |
+//! |---|---|---|---|
+//! | third_auth | `auth_request.vpc_channel_enabled` false → `2`, true → `1` | [`store_normalize`] | SPEC §6.6, seeds 000/002 |
+//! | third_auth | `auth_request.vpc_channel_info` → `null` when the channel is off | [`store_normalize`] | SPEC §6.6, seeds 000/001/002 |
+//! | third_auth | `identities.query` dropped, `identities.queries: null` added when absent | [`store_normalize`] | SPEC §6.6, seeds 000/001/002 |
+//! | third_auth | `identities.headers[].essential: false` added when absent | [`store_normalize`] | SPEC §6.6, seeds 000/002 |
+//! | other types | stored as sent | [`store_normalize`] | SPEC §6 (cors responses verbatim) |
+//! | kafka_log | `sasl_config.sasl_password` removed (key absent) on reads | [`redact`] | SPEC §6.10 "not returned"; absent chosen |
+//! | kafka_log | `sasl_config.ssl_ca_content` returned as is | [`redact`] | chosen (echo behaviour unknown); still compared by fingerprint, never shown |
+//! | oidc_auth | `client_secret` → `"******"` on reads | [`redact`] | SPEC §6.9 "anonymized"; the mask is chosen |
+//! | all | `null` ≡ absent in objects | [`canonical`] | SPEC §6.6 |
+//! | all | `1` ≡ `1.0`; key order ignored | [`canonical`] | JSON semantics |
+//! | all | secret paths removed (compared by fingerprint elsewhere) | [`canonical`] | SPEC §6.10 |
+//! | third_auth | `vpc_channel_enabled` 1/2 ≡ true/false; `vpc_channel_info` ignored when off | [`canonical`] | SPEC §6.6 |
+//! | third_auth | `auth_request.timeout` default 5000; identities `essential` default false | [`canonical`] | SPEC §6.6 |
+//! | kafka_log | `max_retry_count` 0, `security_protocol` PLAINTEXT, `sasl_mechanisms` PLAIN; `meta_config.system` start_time/request_id/client_ip true, other flags false | [`canonical`] | SPEC §6.3 |
+//! | rate_limit | `default_time_unit` second | [`canonical`] | SPEC §6.5 |
+//! | set_resp_headers | `value_type` custom_value; `action` case-insensitive | [`canonical`] | SPEC §6.2 (seed 001 response omits value_type) |
+//! | proxy_mirror | `path_concat_mode` replace, `sample_ratio` 1, `timeout` 5000, `mirror_request_body_enabled` true | [`canonical`] | SPEC §6.8 |
+//! | oidc_auth | `scope` "openid email profile", `access_token_expires_in` 3600, `jwt_cache_enabled`, `jwks_enabled`, `slient_renew_access_token_enabled` true | [`canonical`] | SPEC §6.9 |
+//!
+//! Validation choices beyond SPEC: a limit of 0 in rate_limit `app_limit`,
+//! `user_limit`, `ip_limit` means "not set" (the documented examples send 0) and
+//! is not compared; set_resp_headers entries need a `name`; unknown fields are
+//! issues except the console's UI keys (`id`, `disabled`, `focused`) in
+//! parameters and third_auth `identities.query`, which the server tolerates.
+
+mod breaker;
+mod canon;
+mod check;
+mod common;
+mod cors;
+mod kafka_log;
+mod oidc_auth;
+mod proxy_cache;
+mod proxy_mirror;
+mod rate_limit;
+mod set_resp_headers;
+mod third_auth;
 
 use serde_json::Value;
+
+pub(crate) use check::did_you_mean;
 
 use crate::model::PluginType;
 
@@ -20,27 +69,102 @@ pub struct ContentIssue {
     pub unknown_field: bool,
 }
 
+/// The mask the server returns instead of an OIDC `client_secret` (chosen; SPEC §10.5).
+pub const ANONYMISED: &str = "******";
+
 /// Checks `content` against the model of `kind`: fields, types, enums, ranges, cross-field rules.
-pub fn validate(_kind: PluginType, _content: &Value) -> Vec<ContentIssue> {
-    Vec::new()
+pub fn validate(kind: PluginType, content: &Value) -> Vec<ContentIssue> {
+    let mut c = check::Checker::new(kind);
+    match kind {
+        PluginType::Cors => cors::validate(&mut c, content),
+        PluginType::SetRespHeaders => set_resp_headers::validate(&mut c, content),
+        PluginType::KafkaLog => kafka_log::validate(&mut c, content),
+        PluginType::Breaker => breaker::validate(&mut c, content),
+        PluginType::RateLimit => rate_limit::validate(&mut c, content),
+        PluginType::ThirdAuth => third_auth::validate(&mut c, content),
+        PluginType::ProxyCache => proxy_cache::validate(&mut c, content),
+        PluginType::ProxyMirror => proxy_mirror::validate(&mut c, content),
+        PluginType::OidcAuth => oidc_auth::validate(&mut c, content),
+    }
+    c.finish()
+}
+
+/// The top-level field names of `kind`'s content, in SPEC order.
+pub fn fields(kind: PluginType) -> &'static [&'static str] {
+    match kind {
+        PluginType::Cors => cors::FIELDS,
+        PluginType::SetRespHeaders => set_resp_headers::FIELDS,
+        PluginType::KafkaLog => kafka_log::FIELDS,
+        PluginType::Breaker => breaker::FIELDS,
+        PluginType::RateLimit => rate_limit::FIELDS,
+        PluginType::ThirdAuth => third_auth::FIELDS,
+        PluginType::ProxyCache => proxy_cache::FIELDS,
+        PluginType::ProxyMirror => proxy_mirror::FIELDS,
+        PluginType::OidcAuth => oidc_auth::FIELDS,
+    }
+}
+
+/// The required top-level fields of `kind`'s content.
+pub fn required_fields(kind: PluginType) -> &'static [&'static str] {
+    match kind {
+        PluginType::Cors => cors::REQUIRED,
+        PluginType::SetRespHeaders => set_resp_headers::REQUIRED,
+        PluginType::KafkaLog => kafka_log::REQUIRED,
+        PluginType::Breaker => breaker::REQUIRED,
+        PluginType::RateLimit => rate_limit::REQUIRED,
+        PluginType::ThirdAuth => third_auth::REQUIRED,
+        PluginType::ProxyCache => proxy_cache::REQUIRED,
+        PluginType::ProxyMirror => proxy_mirror::REQUIRED,
+        PluginType::OidcAuth => oidc_auth::REQUIRED,
+    }
 }
 
 /// JSON pointers of the secret fields of `kind` (SPEC §6.10).
-pub fn secret_pointers(_kind: PluginType) -> &'static [&'static str] {
-    &[]
+pub fn secret_pointers(kind: PluginType) -> &'static [&'static str] {
+    match kind {
+        PluginType::KafkaLog => &["/sasl_config/sasl_password", "/sasl_config/ssl_ca_content"],
+        PluginType::OidcAuth => &["/client_secret"],
+        _ => &[],
+    }
 }
 
 /// The content as the server stores it after a create or update (e.g. third_auth normalisations).
-pub fn store_normalize(_kind: PluginType, content: Value) -> Value {
-    content
+pub fn store_normalize(kind: PluginType, content: Value) -> Value {
+    match kind {
+        PluginType::ThirdAuth => third_auth::store_normalize(content),
+        _ => content,
+    }
 }
 
 /// The stored content as the server returns it on reads (secrets removed or anonymised).
-pub fn redact(_kind: PluginType, content: Value) -> Value {
+pub fn redact(kind: PluginType, mut content: Value) -> Value {
+    match kind {
+        PluginType::KafkaLog => canon::remove_pointer(&mut content, "/sasl_config/sasl_password"),
+        PluginType::OidcAuth => {
+            if let Some(secret) = content.get_mut("client_secret") {
+                *secret = Value::from(ANONYMISED);
+            }
+        }
+        _ => {}
+    }
     content
 }
 
 /// A canonical form for semantic comparison: defaults filled, equivalences applied, secrets removed.
-pub fn canonical(_kind: PluginType, content: &Value) -> Value {
-    content.clone()
+pub fn canonical(kind: PluginType, content: &Value) -> Value {
+    let mut v = store_normalize(kind, content.clone());
+    canon::strip_nulls(&mut v);
+    match kind {
+        PluginType::SetRespHeaders => set_resp_headers::canonicalize(&mut v),
+        PluginType::KafkaLog => kafka_log::canonicalize(&mut v),
+        PluginType::RateLimit => rate_limit::canonicalize(&mut v),
+        PluginType::ThirdAuth => third_auth::canonicalize(&mut v),
+        PluginType::ProxyMirror => proxy_mirror::canonicalize(&mut v),
+        PluginType::OidcAuth => oidc_auth::canonicalize(&mut v),
+        PluginType::Cors | PluginType::Breaker | PluginType::ProxyCache => {}
+    }
+    for pointer in secret_pointers(kind) {
+        canon::remove_pointer(&mut v, pointer);
+    }
+    canon::unify(v)
 }

@@ -1,0 +1,138 @@
+//! `${VAR}` substitution in string values.
+//!
+//! - `${NAME}`: the value of `NAME` in the given environment map; unset is an error.
+//! - `${NAME:-default}`: `default` when `NAME` is unset or empty (as in POSIX shells).
+//! - `$${`: a literal `${` (the escape); any other `$` is kept as is.
+//!
+//! `NAME` is `[A-Za-z_][A-Za-z0-9_]*`; the default runs to the first `}` (no nesting).
+
+use std::collections::BTreeMap;
+
+/// Why a string could not be substituted. Never holds the string itself, which
+/// may be (part of) a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SubstError {
+    /// `${NAME}` with `NAME` unset and no default.
+    Unset(String),
+    /// `${` without a closing `}`.
+    Unterminated,
+    /// `${…}` whose name is not a variable name.
+    BadName(String),
+}
+
+impl std::fmt::Display for SubstError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SubstError::Unset(name) => write!(
+                f,
+                "variable {name:?} is not set (set it, or write ${{{name}:-default}})"
+            ),
+            SubstError::Unterminated => {
+                f.write_str("\"${\" without a closing \"}\" (write \"$${\" for a literal \"${\")")
+            }
+            SubstError::BadName(name) => write!(
+                f,
+                "{name:?} is not a variable name (expected ${{NAME}} or ${{NAME:-default}}, NAME of letters, digits and '_')"
+            ),
+        }
+    }
+}
+
+/// Whether `s` holds a `${…}` reference (not counting the `$${` escape).
+pub(crate) fn has_reference(s: &str) -> bool {
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        if i > 0 && rest.as_bytes()[i - 1] == b'$' {
+            rest = &rest[i + 2..];
+            continue;
+        }
+        return true;
+    }
+    false
+}
+
+/// `s` with every reference replaced from `env`.
+pub(crate) fn substitute(s: &str, env: &BTreeMap<String, String>) -> Result<String, SubstError> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        if let Some(tail) = after.strip_prefix("$${") {
+            out.push_str("${");
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix("${") {
+            let end = tail.find('}').ok_or(SubstError::Unterminated)?;
+            out.push_str(&resolve(&tail[..end], env)?);
+            rest = &tail[end + 1..];
+        } else {
+            out.push('$');
+            rest = &after[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn resolve(inner: &str, env: &BTreeMap<String, String>) -> Result<String, SubstError> {
+    let (name, default) = match inner.split_once(":-") {
+        Some((n, d)) => (n, Some(d)),
+        None => (inner, None),
+    };
+    let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(SubstError::BadName(name.to_owned()));
+    }
+    match (env.get(name), default) {
+        (Some(v), Some(d)) if v.is_empty() => Ok(d.to_owned()),
+        (Some(v), _) => Ok(v.clone()),
+        (None, Some(d)) => Ok(d.to_owned()),
+        (None, None) => Err(SubstError::Unset(name.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> BTreeMap<String, String> {
+        [("A", "1"), ("EMPTY", "")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn replaces_set_variables_and_defaults() {
+        assert_eq!(substitute("x${A}y", &env()).unwrap(), "x1y");
+        assert_eq!(substitute("${B:-two}", &env()).unwrap(), "two");
+        assert_eq!(substitute("${EMPTY:-d}", &env()).unwrap(), "d");
+        assert_eq!(substitute("${A:-d}", &env()).unwrap(), "1");
+        assert_eq!(substitute("${B:-}", &env()).unwrap(), "");
+    }
+
+    #[test]
+    fn keeps_plain_dollars_and_unescapes_double_dollar() {
+        assert_eq!(
+            substitute("$context.cacheStatus", &env()).unwrap(),
+            "$context.cacheStatus"
+        );
+        assert_eq!(substitute("$${A}", &env()).unwrap(), "${A}");
+        assert!(!has_reference("$${A}"));
+        assert!(has_reference("pre ${A}"));
+    }
+
+    #[test]
+    fn reports_unset_unterminated_and_bad_names() {
+        assert_eq!(
+            substitute("${B}", &env()),
+            Err(SubstError::Unset("B".into()))
+        );
+        assert_eq!(substitute("${A", &env()), Err(SubstError::Unterminated));
+        assert_eq!(
+            substitute("${1A}", &env()),
+            Err(SubstError::BadName("1A".into()))
+        );
+    }
+}
