@@ -106,28 +106,29 @@ fn details(out: &mut String, changes: &[FieldChange], creating: bool) {
     out.push_str("| field | live | desired |\n|---|---|---|\n");
     for c in changes {
         let field = format!("`{}`", code(&dotted(&c.path)));
-        if c.sensitive {
+        let cell = |v: &Option<serde_json::Value>| match v {
+            None => "-".to_owned(),
+            Some(v) => format!("`{}`", code(&show(Some(v)))),
+        };
+        let (old, new) = if c.sensitive {
             let what = if creating {
                 "(sensitive value)"
             } else {
                 "(sensitive value changed)"
             };
-            let _ = writeln!(out, "| {field} | | {what} |");
-        } else if let Some(diff) = long_diff(c) {
-            let _ = writeln!(out, "| {field} | | (long text, see the diff below) |");
+            ("-".to_owned(), what.to_owned())
+        } else if let Some(diff) = long_diff(c, creating) {
             let _ = writeln!(
                 diffs,
                 "\n`{}`:\n\n```diff\n{}```",
                 dotted(&c.path),
                 diff.replace("```", "` ` `")
             );
+            ("-".to_owned(), "(long text, see the diff below)".to_owned())
         } else {
-            let cell = |v: &Option<serde_json::Value>| match v {
-                None => String::new(),
-                Some(v) => format!("`{}`", code(&show(Some(v)))),
-            };
-            let _ = writeln!(out, "| {field} | {} | {} |", cell(&c.old), cell(&c.new));
-        }
+            (cell(&c.old), cell(&c.new))
+        };
+        let _ = writeln!(out, "| {field} | {old} | {new} |");
     }
     out.push_str(&diffs);
 }

@@ -124,7 +124,7 @@ fn fields(out: &mut String, changes: &[FieldChange], color: bool, creating: bool
                 "(sensitive value changed)"
             };
             let _ = writeln!(out, "      {name}: {what}");
-        } else if let Some(diff) = long_diff(c) {
+        } else if let Some(diff) = long_diff(c, creating) {
             let _ = writeln!(out, "      {name}:");
             for line in diff.lines() {
                 let tone = match line.chars().next() {

@@ -30,8 +30,9 @@ pub(crate) fn show(value: Option<&Value>) -> String {
     }
 }
 
-/// For a change of a long or multi-line string, the unified diff of old and new.
-pub(crate) fn long_diff(change: &FieldChange) -> Option<String> {
+/// For a change of a long or multi-line string, the unified diff of old and new. For a
+/// created field (`creating`), only a multi-line string is worth a diff.
+pub(crate) fn long_diff(change: &FieldChange, creating: bool) -> Option<String> {
     if change.sensitive {
         return None;
     }
@@ -41,7 +42,7 @@ pub(crate) fn long_diff(change: &FieldChange) -> Option<String> {
         Some(_) => None,
     };
     let (old, new) = (as_str(&change.old)?, as_str(&change.new)?);
-    let long = |s: &str| s.chars().count() > LONG_STRING || s.contains('\n');
+    let long = |s: &str| s.contains('\n') || (!creating && s.chars().count() > LONG_STRING);
     if !long(&old) && !long(&new) {
         return None;
     }

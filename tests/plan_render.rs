@@ -1,0 +1,174 @@
+//! Renderings of a plan with every operation kind (insta snapshots), and the guarantee that
+//! no rendering contains a secret value.
+
+mod plan_support;
+
+use apigsync::model::{Flavour, Live, PluginType, RELEASE_ENV_ID};
+use apigsync::plan::{DiffOptions, Plan, Target, diff, render};
+use plan_support::*;
+use serde_json::json;
+
+const OLD_KAFKA_PASSWORD: &str = "Old-Kafka-S3cret-4711";
+const NEW_KAFKA_PASSWORD: &str = "New-Kafka-S3cret-0815";
+const OIDC_SECRET: &str = "Oidc-Client-S3cret-42";
+
+fn oidc(name: &str) -> apigsync::model::DesiredPlugin {
+    let mut p = plugin(
+        name,
+        PluginType::OidcAuth,
+        json!({
+            "client_id": "shop-web",
+            "client_secret": OIDC_SECRET,
+            "discovery": "https://idp.example.com/realms/shop/.well-known/openid-configuration",
+            "scope": "openid email"
+        }),
+    );
+    p.secrets.insert(
+        "/client_secret".to_owned(),
+        apigsync::model::SecretSource {
+            template: "${OIDC_CLIENT_SECRET}".into(),
+            literal: false,
+        },
+    );
+    p
+}
+
+/// Live: kafka_orders (old password, short remark), edge (cors), old_cors (pruned),
+/// rate_default (bound to two APIs), and an unmanaged console_cors on users_list.
+/// Desired: a new cors_public and oidc_shop, kafka_orders updated, edge replaced by a
+/// set_resp_headers, rate_default losing one API, old_cors gone.
+fn every_kind() -> (Live, Plan) {
+    let mut old_kafka = kafka("kafka_orders", OLD_KAFKA_PASSWORD);
+    old_kafka.remark = Some("access logs".into());
+    let rate = plugin(
+        "rate_default",
+        PluginType::RateLimit,
+        json!({"scope": "basic", "api_limit": 100}),
+    );
+    let before = desired(
+        vec![old_kafka, cors("edge"), cors("old_cors"), rate.clone()],
+        vec![
+            binding("edge", "RELEASE", &["orders_list", "health"]),
+            binding("old_cors", "TEST", &["health"]),
+            binding("rate_default", "RELEASE", &["orders_list", "orders_get"]),
+        ],
+    );
+    let mut live = applied(&before, &world());
+    live.plugins.push(unmanaged(
+        "console_cors",
+        "cors",
+        vec![bound(RELEASE_ENV_ID, "api-users-list")],
+    ));
+
+    let mut new_kafka = kafka("kafka_orders", NEW_KAFKA_PASSWORD);
+    new_kafka.content["topic"] = json!("apig-access-logs");
+    new_kafka.remark = Some(
+        "Access logs of the shop APIs, pushed to the central Kafka cluster of the platform team.\nOwner: team-shop"
+            .into(),
+    );
+    let edge = plugin(
+        "edge",
+        PluginType::SetRespHeaders,
+        json!({"response_headers": [{"name": "x-frame-options", "value": "DENY", "value_type": "custom_value", "action": "override"}]}),
+    );
+    let after = desired(
+        vec![
+            cors("cors_public"),
+            new_kafka,
+            edge,
+            rate,
+            oidc("oidc_shop"),
+        ],
+        vec![
+            binding(
+                "cors_public",
+                "RELEASE",
+                &["orders_list", "orders_get", "users_list"],
+            ),
+            binding("edge", "RELEASE", &["orders_list", "health"]),
+            binding("rate_default", "RELEASE", &["orders_list"]),
+        ],
+    );
+    let opts = DiffOptions {
+        prune: true,
+        target: Target {
+            flavour: Some(Flavour::Apig),
+            instance_id: Some("3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d".into()),
+        },
+        ..DiffOptions::default()
+    };
+    let plan = diff(&after, &live, &opts).unwrap();
+    (live, plan)
+}
+
+#[test]
+fn text_rendering_of_every_operation_kind() {
+    let (_, plan) = every_kind();
+    insta::assert_snapshot!(render::text(&plan, false));
+}
+
+#[test]
+fn markdown_rendering_of_every_operation_kind() {
+    let (_, plan) = every_kind();
+    insta::assert_snapshot!(render::markdown(&plan));
+}
+
+#[test]
+fn json_rendering_of_every_operation_kind() {
+    let (_, plan) = every_kind();
+    insta::assert_snapshot!(render::json(&plan));
+}
+
+#[test]
+fn summary_counts_every_kind_once() {
+    let (_, plan) = every_kind();
+    assert!(render::text(&plan, false).ends_with(
+        "Plan: 2 to create, 1 to update, 1 to replace, 1 to delete; 3 to attach, 2 to detach.\n"
+    ));
+}
+
+#[test]
+fn no_rendering_contains_a_secret_value() {
+    let (live, plan) = every_kind();
+    // The fake server echoes the old secret: make sure the test would notice a leak.
+    assert!(
+        serde_json::to_string(&live)
+            .unwrap()
+            .contains(OLD_KAFKA_PASSWORD)
+    );
+    let renderings = [
+        render::text(&plan, false),
+        render::text(&plan, true),
+        render::markdown(&plan),
+        render::json(&plan),
+        serde_json::to_string(&plan).unwrap(),
+        format!("{plan:?}"),
+    ];
+    for rendering in &renderings {
+        for secret in [OLD_KAFKA_PASSWORD, NEW_KAFKA_PASSWORD, OIDC_SECRET] {
+            assert!(
+                !rendering.contains(secret),
+                "{secret} leaked into:\n{rendering}"
+            );
+        }
+    }
+    assert!(renderings[0].contains("(sensitive value changed)"));
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let (_, plan) = every_kind();
+    assert!(!render::text(&plan, false).contains('\u{1b}'));
+    assert!(render::text(&plan, true).contains('\u{1b}'));
+}
+
+#[test]
+fn empty_plan_renders_no_changes() {
+    let d = desired(vec![cors("c")], vec![binding("c", "RELEASE", &["health"])]);
+    let plan = diff(&d, &applied(&d, &world()), &DiffOptions::default()).unwrap();
+    assert_eq!(render::text(&plan, false), "No changes.\n");
+    assert_eq!(
+        render::markdown(&plan),
+        "### apigsync plan\n\n**No changes.**\n\n"
+    );
+}
