@@ -3,6 +3,8 @@
 //! Each command lowers its flags into a ready config value once, then calls
 //! into the library. Errors become an exit code here and nowhere else.
 
+pub mod emulator;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Print the JSON Schema of the manifest format (for editors).
     Schema,
+    /// Run the local APIG plug-in API server (the embedded default target).
+    Emulator(emulator::EmulatorArgs),
 }
 
 /// Entry point of the binary: parse, run, print the error chain.
@@ -42,5 +46,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{{}}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Emulator(args) => emulator::run(args),
     }
 }
