@@ -4,7 +4,9 @@
 //! into the library. Errors become an exit code here and nowhere else.
 
 mod completions;
+pub mod emulator;
 mod logging;
+mod schema;
 pub mod target;
 
 use std::io::IsTerminal;
@@ -72,6 +74,10 @@ impl ColorChoice {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Print the JSON Schema of the manifest format (for editors' YAML language server).
+    Schema,
+    /// Run the local APIG plug-in API server (the embedded default target).
+    Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(completions::Args),
 }
@@ -92,6 +98,8 @@ pub fn main() -> ExitCode {
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Schema => schema::run(),
+        Command::Emulator(args) => emulator::run(args),
         Command::Completions(args) => completions::run(&args),
     }
 }

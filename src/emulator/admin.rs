@@ -1,0 +1,59 @@
+//! Admin endpoints outside the APIG paths, without auth: statistics, reset,
+//! run-time fault settings and a state dump.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::config::Faults;
+use super::error::ApiError;
+use super::shared::{Shared, lock};
+
+/// `GET /_emulator/stats`, `POST /_emulator/reset`, `GET|PUT /_emulator/faults`, `GET /_emulator/state`.
+pub fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_emulator/stats", get(stats))
+        .route("/_emulator/reset", post(reset))
+        .route("/_emulator/faults", get(faults).put(set_faults))
+        .route("/_emulator/state", get(state))
+}
+
+async fn stats(State(s): State<Arc<Shared>>) -> Response {
+    Json(lock(&s.stats).clone()).into_response()
+}
+
+async fn reset(State(s): State<Arc<Shared>>) -> Result<Response, ApiError> {
+    s.reset()?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn faults(State(s): State<Arc<Shared>>) -> Response {
+    Json(*lock(&s.faults)).into_response()
+}
+
+/// Replaces the fault settings; an omitted field goes back to its default (none).
+async fn set_faults(
+    State(s): State<Arc<Shared>>,
+    Json(new): Json<Faults>,
+) -> Result<Response, ApiError> {
+    if !(0.0..=1.0).contains(&new.fault_rate) {
+        return Err(ApiError::invalid("fault_rate", "expected 0.0 to 1.0"));
+    }
+    if new.rate_limit.is_some_and(|r| r <= 0.0) {
+        return Err(ApiError::invalid(
+            "rate_limit",
+            "expected a positive number",
+        ));
+    }
+    *lock(&s.faults) = new;
+    lock(&s.limiter).clear();
+    Ok(Json(new).into_response())
+}
+
+async fn state(State(s): State<Arc<Shared>>) -> Response {
+    Json(lock(&s.state).clone()).into_response()
+}

@@ -1,0 +1,191 @@
+//! The front door every APIG request passes: request id, latency, authentication,
+//! rate limit, injected faults and statistics, in that order.
+
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::auth::{self, Incoming};
+use super::error::ApiError;
+use super::faults::Fault;
+use super::shared::{Shared, lock};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Prefix of every APIG route template.
+pub const PREFIX: &str = "/v2/{project_id}/{segment}/instances/{instance_id}";
+
+/// The request id of a request, set by [`request_id`].
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Marks a response that must not be sent: the connection is closed instead.
+#[derive(Debug, Clone, Copy)]
+pub struct CloseConnection;
+
+/// An operation of the API, named as the SDK names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// SDK operation name, e.g. `create_plugin`.
+    pub name: &'static str,
+    /// Whether it changes state.
+    pub write: bool,
+    /// Whether it changes bindings (these apply their latency while holding the in-flight marker).
+    pub binds: bool,
+}
+
+const fn op(name: &'static str, write: bool, binds: bool) -> Operation {
+    Operation { name, write, binds }
+}
+
+/// The operation of a matched route template.
+pub fn operation(method: &Method, template: &str) -> Option<Operation> {
+    let suffix = template.strip_prefix(PREFIX)?;
+    Some(match (method.as_str(), suffix) {
+        ("POST", "/plugins") => op("create_plugin", true, false),
+        ("GET", "/plugins") => op("list_plugins", false, false),
+        ("GET", "/plugins/{plugin_id}") => op("show_plugin", false, false),
+        ("PUT", "/plugins/{plugin_id}") => op("update_plugin", true, false),
+        ("DELETE", "/plugins/{plugin_id}") => op("delete_plugin", true, false),
+        ("POST", "/plugins/{plugin_id}/attach") => op("attach_api_to_plugin", true, true),
+        ("PUT", "/plugins/{plugin_id}/detach") => op("detach_api_from_plugin", true, true),
+        ("POST", "/apis/{api_id}/plugins/attach") => op("attach_plugin_to_api", true, true),
+        ("PUT", "/apis/{api_id}/plugins/detach") => op("detach_plugin_from_api", true, true),
+        ("GET", "/plugins/{plugin_id}/attached-apis") => {
+            op("list_plugin_attached_apis", false, false)
+        }
+        ("GET", "/apis/{api_id}/attached-plugins") => op("list_api_attached_plugins", false, false),
+        ("GET", "/plugins/{plugin_id}/attachable-apis") => {
+            op("list_plugin_attachable_apis", false, false)
+        }
+        ("GET", "/apis/{api_id}/attachable-plugins") => {
+            op("list_api_attachable_plugins", false, false)
+        }
+        ("GET", "/apis") => op("list_apis_v2", false, false),
+        ("GET", "/apis/{api_id}") => op("show_details_of_api_v2", false, false),
+        ("GET", "/apis/publish/{api_id}") => op("list_api_versions_v2", false, false),
+        ("GET", "/envs") => op("list_environments_v2", false, false),
+        ("GET", "/api-groups") => op("list_api_groups_v2", false, false),
+        ("POST", "/apis/action") => op("create_or_delete_publish_record_for_api_v2", true, false),
+        _ => return None,
+    })
+}
+
+/// Outermost layer: gives every request an id and every response an `X-Request-Id`.
+pub async fn request_id(
+    State(shared): State<Arc<Shared>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let id = shared.next_request_id();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut resp = next.run(req).await;
+    tracing::debug!(%method, %path, status = resp.status().as_u16(), request_id = %id, "request");
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", value);
+    }
+    resp
+}
+
+fn throttled(request_id: &str) -> Response {
+    let mut resp = ApiError::gateway(
+        StatusCode::TOO_MANY_REQUESTS,
+        "APIGW.0308",
+        "The throttling threshold has been reached",
+        request_id,
+    )
+    .into_response();
+    resp.headers_mut()
+        .insert("retry-after", HeaderValue::from_static("1"));
+    resp
+}
+
+fn closed() -> Response {
+    let mut resp = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    resp.extensions_mut().insert(CloseConnection);
+    resp
+}
+
+/// The front door of the APIG routes.
+pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let operation = req
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|m| operation(req.method(), m.as_str()));
+    let Some(operation) = operation else {
+        let resp = next.run(req).await;
+        lock(&shared.stats).record("unknown", false, resp.status().as_str());
+        return resp;
+    };
+    let resp = guarded(&shared, operation, &request_id, req, next).await;
+    let status = if resp.extensions().get::<CloseConnection>().is_some() {
+        "closed".to_string()
+    } else {
+        resp.status().as_str().to_string()
+    };
+    lock(&shared.stats).record(operation.name, operation.write, &status);
+    resp
+}
+
+async fn guarded(
+    shared: &Arc<Shared>,
+    operation: Operation,
+    request_id: &str,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+        return ApiError::invalid("body", "The request body is too large").into_response();
+    };
+    let faults = *lock(&shared.faults);
+    if !operation.binds && !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    let incoming = Incoming {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body: &bytes,
+    };
+    let principal = match auth::authenticate(
+        incoming,
+        &shared.credentials,
+        &shared.tokens,
+        jiff::Timestamp::now(),
+        request_id,
+    ) {
+        Ok(p) => p,
+        Err(err) => return err.into_response(),
+    };
+    if let Some(rps) = faults.rate_limit
+        && !lock(&shared.limiter).allow(&principal, rps, tokio::time::Instant::now())
+    {
+        return throttled(request_id);
+    }
+    let fault = lock(&shared.dice).roll(faults.fault_rate, operation.write);
+    match fault {
+        Some(Fault::SystemError) => return ApiError::system().into_response(),
+        Some(Fault::Throttled) => return throttled(request_id),
+        Some(Fault::ConnectionClosed) => return closed(),
+        Some(Fault::ResponseLost) | None => {}
+    }
+    let resp = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    if fault == Some(Fault::ResponseLost) {
+        return closed();
+    }
+    resp
+}

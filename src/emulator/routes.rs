@@ -1,0 +1,469 @@
+//! The APIG routes (SPEC §3) under `/v2/{project_id}/{apigw|apic}/instances/{instance_id}`.
+//! Handlers only parse, call the store operations and render.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::bindings::{self, BindBody};
+use super::error::ApiError;
+use super::gate::PREFIX;
+use super::plugins::{self, PluginBody};
+use super::shared::{Shared, Target, lock};
+use super::store::{ApiRec, Instance, PluginRec};
+use super::wire::{self, Query};
+
+type Res = Result<Response, ApiError>;
+type S = State<Arc<Shared>>;
+type P3 = Path<(String, String, String)>;
+type P4 = Path<(String, String, String, String)>;
+
+fn target(project: String, segment: String, instance: String) -> Target {
+    Target {
+        project,
+        segment,
+        instance,
+    }
+}
+
+/// The APIG routes, without the front door (see `gate`).
+pub fn router() -> Router<Arc<Shared>> {
+    let r = |suffix: &str| format!("{PREFIX}{suffix}");
+    Router::new()
+        .route(&r("/plugins"), post(create_plugin).get(list_plugins))
+        .route(
+            &r("/plugins/{plugin_id}"),
+            get(show_plugin).put(update_plugin).delete(delete_plugin),
+        )
+        .route(&r("/plugins/{plugin_id}/attach"), post(attach_apis))
+        .route(&r("/plugins/{plugin_id}/detach"), put(detach_apis))
+        .route(&r("/plugins/{plugin_id}/attached-apis"), get(attached_apis))
+        .route(
+            &r("/plugins/{plugin_id}/attachable-apis"),
+            get(attachable_apis),
+        )
+        .route(&r("/apis/{api_id}/plugins/attach"), post(attach_plugins))
+        .route(&r("/apis/{api_id}/plugins/detach"), put(detach_plugins))
+        .route(&r("/apis/{api_id}/attached-plugins"), get(attached_plugins))
+        .route(
+            &r("/apis/{api_id}/attachable-plugins"),
+            get(attachable_plugins),
+        )
+        .route(&r("/apis"), get(list_apis))
+        .route(&r("/apis/{api_id}"), get(show_api))
+        .route(&r("/apis/publish/{api_id}"), get(list_versions))
+        .route(&r("/apis/action"), post(publish_action))
+        .route(&r("/envs"), get(list_envs))
+        .route(&r("/api-groups"), get(list_groups))
+}
+
+/// 404 for any path that is not a route.
+pub async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "APIGW.0101",
+        "The API does not exist or has not been published in the environment",
+    )
+}
+
+/// 405 for a known path with another method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "APIG.2000",
+        "Parameter error: method not allowed",
+    )
+}
+
+fn parse<T: DeserializeOwned + Default>(body: &Bytes) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|err| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "APIG.2000",
+            format!("Parameter error: the request body is not valid: {err}"),
+        )
+    })
+}
+
+fn ok(status: StatusCode, v: Value) -> Res {
+    Ok((status, Json(v)).into_response())
+}
+
+fn roma_filters(q: &Query, p: &PluginRec) -> bool {
+    let app = p.roma_app_id.as_deref().unwrap_or("");
+    q.exact("roma_app_id", app) && q.exact("roma_app_name", app)
+}
+
+async fn create_plugin(State(s): S, Path((p, f, i)): P3, body: Bytes) -> Res {
+    let body: PluginBody = parse(&body)?;
+    let v = s.write(&target(p, f, i), |inst, now| {
+        plugins::create(inst, body, now).map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
+    })?;
+    ok(StatusCode::CREATED, v)
+}
+
+async fn show_plugin(State(s): S, Path((p, f, i, id)): P4) -> Res {
+    let v = s.read(&target(p, f, i), |inst| {
+        Ok(Value::Object(wire::plugin(inst.flavour, inst.plugin(&id)?)))
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+async fn update_plugin(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res {
+    let body: PluginBody = parse(&body)?;
+    let v = s.write(&target(p, f, i), |inst, now| {
+        plugins::update(inst, &id, body, now).map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+async fn delete_plugin(State(s): S, Path((p, f, i, id)): P4) -> Res {
+    s.write(&target(p, f, i), |inst, _| plugins::delete(inst, &id))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_plugins(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -> Res {
+    let q = Query::parse(q.as_deref());
+    let v = s.read(&target(p, f, i), |inst| {
+        let items = inst
+            .plugins
+            .iter()
+            .filter(|r| {
+                q.exact("plugin_type", r.plugin_type.as_str())
+                    && q.exact("plugin_scope", r.scope.as_str())
+                    && q.exact("plugin_id", &r.id)
+                    && q.fuzzy("plugin_name", "name", &r.name)
+                    && roma_filters(&q, r)
+            })
+            .map(|r| Value::Object(wire::plugin(inst.flavour, r)))
+            .collect();
+        wire::page(&q, "plugins", items)
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+/// Holds the in-flight markers of a binding change across the configured latency
+/// (at least one yield), so overlapping changes of one plug-in and env collide.
+async fn binding_change<T>(
+    s: &Arc<Shared>,
+    t: &Target,
+    plugin_ids: &[String],
+    env: &str,
+    f: impl FnOnce(&mut Instance, &str) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let _held = s.hold(&t.instance, plugin_ids, env)?;
+    let latency = lock(&s.faults).latency;
+    tokio::task::yield_now().await;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    s.write(t, f)
+}
+
+fn attached_response(inst: &Instance, recs: &[super::store::BindingRec]) -> Value {
+    let items: Vec<Value> = recs.iter().map(|b| wire::attach_info(inst, b)).collect();
+    json!({ "attached_plugins": items })
+}
+
+async fn attach_apis(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res {
+    let body: BindBody = parse(&body)?;
+    let env = body.env_id.clone().unwrap_or_default();
+    let t = target(p, f, i);
+    let v = binding_change(&s, &t, std::slice::from_ref(&id), &env, |inst, now| {
+        let recs = bindings::attach_apis(inst, &id, &body, now)?;
+        Ok(attached_response(inst, &recs))
+    })
+    .await?;
+    ok(StatusCode::CREATED, v)
+}
+
+async fn detach_apis(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res {
+    let body: BindBody = parse(&body)?;
+    let env = body.env_id.clone().unwrap_or_default();
+    let t = target(p, f, i);
+    binding_change(&s, &t, std::slice::from_ref(&id), &env, |inst, _| {
+        bindings::detach_apis(inst, &id, &body)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn attach_plugins(State(s): S, Path((p, f, i, api_id)): P4, body: Bytes) -> Res {
+    let body: BindBody = parse(&body)?;
+    let env = body.env_id.clone().unwrap_or_default();
+    let plugin_ids = body.plugin_ids.clone().unwrap_or_default();
+    let t = target(p, f, i);
+    let v = binding_change(&s, &t, &plugin_ids, &env, |inst, now| {
+        let recs = bindings::attach_plugins(inst, &api_id, &body, now)?;
+        Ok(attached_response(inst, &recs))
+    })
+    .await?;
+    ok(StatusCode::CREATED, v)
+}
+
+async fn detach_plugins(State(s): S, Path((p, f, i, api_id)): P4, body: Bytes) -> Res {
+    let body: BindBody = parse(&body)?;
+    let env = body.env_id.clone().unwrap_or_default();
+    let plugin_ids = body.plugin_ids.clone().unwrap_or_default();
+    let t = target(p, f, i);
+    binding_change(&s, &t, &plugin_ids, &env, |inst, _| {
+        bindings::detach_plugins(inst, &api_id, &body)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn api_filters(q: &Query, a: &ApiRec) -> bool {
+    q.fuzzy("api_name", "name", &a.name)
+        && q.exact("api_id", &a.id)
+        && q.exact("group_id", &a.group_id)
+        && q.exact("req_method", &a.method)
+        && q.exact("req_uri", &a.path)
+        && q.get("tags").is_none_or(|t| t == "#no_tags#")
+}
+
+async fn attached_apis(State(s): S, Path((p, f, i, id)): P4, RawQuery(q): RawQuery) -> Res {
+    let q = Query::parse(q.as_deref());
+    let v = s.read(&target(p, f, i), |inst| {
+        inst.plugin(&id)?;
+        let items = inst
+            .bindings
+            .iter()
+            .filter(|b| b.plugin_id == id && q.exact("env_id", &b.env_id))
+            .filter_map(|b| inst.apis.iter().find(|a| a.id == b.api_id).map(|a| (a, b)))
+            .filter(|(a, _)| api_filters(&q, a))
+            .map(|(a, b)| wire::plugin_api(inst, a, &b.env_id, Some(b)))
+            .collect();
+        wire::page(&q, "apis", items)
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+async fn attachable_apis(State(s): S, Path((p, f, i, id)): P4, RawQuery(q): RawQuery) -> Res {
+    let q = Query::parse(q.as_deref());
+    let v = s.read(&target(p, f, i), |inst| {
+        inst.plugin(&id)?;
+        let env_id = q.required("env_id")?;
+        inst.env(env_id)?;
+        let items = inst
+            .apis
+            .iter()
+            .filter(|a| a.published_in(env_id).is_some())
+            .filter(|a| {
+                !inst
+                    .bindings
+                    .iter()
+                    .any(|b| b.plugin_id == id && b.api_id == a.id && b.env_id == env_id)
+            })
+            .filter(|a| api_filters(&q, a))
+            .map(|a| wire::plugin_api(inst, a, env_id, None))
+            .collect();
+        wire::page(&q, "apis", items)
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+async fn attached_plugins(State(s): S, Path((p, f, i, api_id)): P4, RawQuery(q): RawQuery) -> Res {
+    let q = Query::parse(q.as_deref());
+    let v = s.read(&target(p, f, i), |inst| {
+        inst.api(&api_id)?;
+        let items = inst
+            .bindings
+            .iter()
+            .filter(|b| b.api_id == api_id && q.exact("env_id", &b.env_id))
+            .filter(|b| {
+                let name = inst
+                    .envs
+                    .iter()
+                    .find(|e| e.id == b.env_id)
+                    .map_or("", |e| e.name.as_str());
+                q.exact("env_name", name)
+            })
+            .filter_map(|b| {
+                inst.plugins
+                    .iter()
+                    .find(|p| p.id == b.plugin_id)
+                    .map(|p| (b, p))
+            })
+            .filter(|(_, p)| {
+                q.fuzzy("plugin_name", "name", &p.name)
+                    && q.exact("plugin_id", &p.id)
+                    && q.exact("plugin_type", p.plugin_type.as_str())
+                    && roma_filters(&q, p)
+            })
+            .map(|(b, p)| wire::attached_plugin(inst, b, p))
+            .collect();
+        wire::page(&q, "plugins", items)
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+async fn attachable_plugins(
+    State(s): S,
+    Path((p, f, i, api_id)): P4,
+    RawQuery(q): RawQuery,
+) -> Res {
+    let q = Query::parse(q.as_deref());
+    let v = s.read(&target(p, f, i), |inst| {
+        inst.api(&api_id)?;
+        let env_id = q.get("env_id");
+        if let Some(env_id) = env_id {
+            inst.env(env_id)?;
+        }
+        let items = inst
+            .plugins
+            .iter()
+            .filter(|p| {
+                env_id.is_none_or(|env| {
+                    !inst
+                        .bindings
+                        .iter()
+                        .any(|b| b.plugin_id == p.id && b.api_id == api_id && b.env_id == env)
+                })
+            })
+            .filter(|p| {
+                q.fuzzy("plugin_name", "name", &p.name)
+                    && q.exact("plugin_id", &p.id)
+                    && q.exact("plugin_type", p.plugin_type.as_str())
+                    && roma_filters(&q, p)
+            })
+            .map(|p| Value::Object(wire::plugin(inst.flavour, p)))
+            .collect();
+        wire::page(&q, "plugins", items)
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+async fn list_apis(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -> Res {
+    let q = Query::parse(q.as_deref());
+    let v = s.read(&target(p, f, i), |inst| {
+        let env_id = q.get("env_id");
+        let items = inst
+            .apis
+            .iter()
+            .filter(|a| {
+                q.exact("id", &a.id)
+                    && q.fuzzy("name", "name", &a.name)
+                    && q.exact("group_id", &a.group_id)
+                    && q.exact("req_method", &a.method)
+                    && q.fuzzy("req_uri", "req_uri", &a.path)
+                    && q.exact("type", "1")
+                    && q.exact("auth_type", "NONE")
+                    && q.exact("req_protocol", "HTTPS")
+                    && env_id.is_none_or(|e| a.published_in(e).is_some())
+            })
+            .map(|a| wire::api(inst, a, env_id))
+            .collect();
+        wire::page(&q, "apis", items)
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+async fn show_api(State(s): S, Path((p, f, i, api_id)): P4) -> Res {
+    let v = s.read(&target(p, f, i), |inst| {
+        Ok(wire::api(inst, inst.api(&api_id)?, None))
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+async fn list_versions(State(s): S, Path((p, f, i, api_id)): P4, RawQuery(q): RawQuery) -> Res {
+    let q = Query::parse(q.as_deref());
+    let v = s.read(&target(p, f, i), |inst| {
+        let api = inst.api(&api_id)?;
+        let items = api
+            .versions
+            .iter()
+            .filter(|v| q.exact("env_id", &v.env_id))
+            .filter(|v| {
+                let name = inst
+                    .envs
+                    .iter()
+                    .find(|e| e.id == v.env_id)
+                    .map_or("", |e| e.name.as_str());
+                q.exact("env_name", name)
+            })
+            .map(|v| wire::version(inst, api, v))
+            .collect();
+        wire::page(&q, "api_versions", items)
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+/// The body of `POST /apis/action` (`ApiActionInfo`).
+#[derive(Debug, Default, serde::Deserialize)]
+struct ActionBody {
+    action: Option<String>,
+    env_id: Option<String>,
+    api_id: Option<String>,
+    remark: Option<String>,
+}
+
+async fn publish_action(State(s): S, Path((p, f, i)): P3, body: Bytes) -> Res {
+    let body: ActionBody = parse(&body)?;
+    let v = s.write(&target(p, f, i), |inst, now| {
+        let action = body.action.clone().ok_or_else(|| ApiError::missing("action"))?;
+        let api_id = body.api_id.clone().ok_or_else(|| ApiError::missing("api_id"))?;
+        let env_id = body.env_id.clone().ok_or_else(|| ApiError::missing("env_id"))?;
+        let remark = body.remark.clone().unwrap_or_default();
+        let api_name = inst.api(&api_id)?.name.clone();
+        inst.env(&env_id)?;
+        let version = match action.as_str() {
+            "online" => inst.publish(&api_id, &env_id, &remark, now),
+            "offline" => inst.apis.iter_mut().find(|a| a.id == api_id).and_then(|a| {
+                let v = a.versions.iter_mut().find(|v| v.env_id == env_id && v.effective)?;
+                v.effective = false;
+                Some(v.clone())
+            }),
+            _ => return Err(ApiError::invalid("action", "")),
+        };
+        Ok(json!({
+            "publish_id": version.as_ref().map(|v| v.publish_id.clone()),
+            "api_id": api_id,
+            "api_name": api_name,
+            "env_id": env_id,
+            "remark": remark,
+            "publish_time": version.as_ref().map_or_else(|| now.to_string(), |v| v.publish_time.clone()),
+            "version_id": version.as_ref().map(|v| v.version_id.clone()),
+        }))
+    })?;
+    ok(StatusCode::CREATED, v)
+}
+
+async fn list_envs(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -> Res {
+    let q = Query::parse(q.as_deref());
+    let v = s.read(&target(p, f, i), |inst| {
+        let items = inst
+            .envs
+            .iter()
+            .filter(|e| q.fuzzy("name", "name", &e.name))
+            .map(wire::env)
+            .collect();
+        wire::page(&q, "envs", items)
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+async fn list_groups(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -> Res {
+    let q = Query::parse(q.as_deref());
+    let v = s.read(&target(p, f, i), |inst| {
+        let items = inst
+            .groups
+            .iter()
+            .filter(|g| q.exact("id", &g.id) && q.fuzzy("name", "name", &g.name))
+            .map(|g| wire::group(inst, g))
+            .collect();
+        wire::page(&q, "groups", items)
+    })?;
+    ok(StatusCode::OK, v)
+}

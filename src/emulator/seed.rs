@@ -1,0 +1,156 @@
+//! The seed: the instances, environments, groups and APIs the emulator starts with.
+//!
+//! ```yaml
+//! project_id: 5f1e0a2b3c4d5e6f708192a3b4c5d6e7
+//! instances:
+//!   - id: 3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d
+//!     flavour: apig            # apig (apigw paths) | roma (apic paths) | otc (apigw paths)
+//!     envs: [TEST]             # RELEASE always exists; an entry may be {name, id}
+//!     groups: [shop]           # an entry may be {name, id}
+//!     apis:
+//!       - {name: orders_list, group: shop, method: GET, path: /orders, published: [RELEASE, TEST]}
+//! ```
+//! Ids not given are derived from the instance id and the name (see [`derived_id`]).
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::error::EmulatorError;
+use crate::model::Flavour;
+
+/// The built-in demo seed (`examples/emulator-seed.yaml`), the world `examples/manifests` targets.
+pub const DEMO_SEED_YAML: &str = include_str!("../../examples/emulator-seed.yaml");
+
+/// A parsed seed file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    /// The IAM project id every path must carry.
+    pub project_id: String,
+    /// The gateway / ROMA instances.
+    pub instances: Vec<SeedInstance>,
+}
+
+/// One instance of the seed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedInstance {
+    /// Instance id.
+    pub id: String,
+    /// Which product it is; decides the path flavour and the plug-in types.
+    pub flavour: Flavour,
+    /// Environments besides RELEASE.
+    #[serde(default)]
+    pub envs: Vec<Named>,
+    /// API groups.
+    #[serde(default)]
+    pub groups: Vec<Named>,
+    /// APIs.
+    #[serde(default)]
+    pub apis: Vec<SeedApi>,
+}
+
+/// A name, optionally with a fixed id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Named {
+    /// `TEST`: the id is derived.
+    Name(String),
+    /// `{name: TEST, id: ...}`.
+    WithId {
+        /// The name.
+        name: String,
+        /// The id.
+        id: String,
+    },
+}
+
+impl Named {
+    /// The name.
+    pub fn name(&self) -> &str {
+        match self {
+            Named::Name(name) | Named::WithId { name, .. } => name,
+        }
+    }
+
+    /// The id given in the seed, if any.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Named::Name(_) => None,
+            Named::WithId { id, .. } => Some(id),
+        }
+    }
+}
+
+/// One API of the seed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedApi {
+    /// API name.
+    pub name: String,
+    /// Fixed id; derived when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Group name.
+    pub group: String,
+    /// HTTP method, e.g. `GET`.
+    pub method: String,
+    /// Request path, e.g. `/orders/{id}`.
+    pub path: String,
+    /// Names of the environments the API is published in.
+    #[serde(default)]
+    pub published: Vec<String>,
+}
+
+impl Seed {
+    /// Parses a seed; `origin` names it in errors.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Seed, EmulatorError> {
+        serde_saphyr::from_str(text).map_err(|err| EmulatorError::SeedParse {
+            origin: origin.to_string(),
+            message: err.to_string(),
+        })
+    }
+
+    /// The built-in demo seed (pinned by a unit test, so it always parses).
+    pub fn demo() -> Seed {
+        Seed::from_yaml(DEMO_SEED_YAML, "built-in demo seed").expect("the demo seed parses")
+    }
+}
+
+/// A 32-hex id derived from the instance id, a kind (`env`, `group`, `api`, ...) and a name.
+pub fn derived_id(instance_id: &str, kind: &str, name: &str) -> String {
+    let digest = Sha256::digest(format!("{instance_id}\n{kind}\n{name}").as_bytes());
+    hex::encode(&digest[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_seed_parses_with_both_flavours() {
+        let seed = Seed::demo();
+        assert_eq!(seed.project_id, "5f1e0a2b3c4d5e6f708192a3b4c5d6e7");
+        let flavours: Vec<Flavour> = seed.instances.iter().map(|i| i.flavour).collect();
+        assert_eq!(flavours, vec![Flavour::Apig, Flavour::Roma]);
+    }
+
+    #[test]
+    fn derived_ids_are_32_hex_and_stable() {
+        let a = derived_id("inst", "env", "TEST");
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(a, derived_id("inst", "env", "TEST"));
+        assert_ne!(a, derived_id("inst2", "env", "TEST"));
+    }
+
+    #[test]
+    fn named_entries_accept_a_fixed_id() {
+        let seed = Seed::from_yaml(
+            "project_id: p\ninstances:\n  - id: i\n    flavour: roma\n    envs: [{name: DEV, id: e1}]\n",
+            "test",
+        )
+        .expect("parses");
+        assert_eq!(seed.instances[0].envs[0].id(), Some("e1"));
+    }
+}
