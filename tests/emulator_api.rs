@@ -724,3 +724,61 @@ async fn every_response_has_a_request_id_and_errors_have_code_and_message() {
     let keys: Vec<&String> = err.body.as_object().expect("object").keys().collect();
     assert_eq!(keys, vec!["error_code", "error_msg"]);
 }
+
+#[tokio::test]
+async fn reads_return_the_stored_content_through_the_content_model() {
+    use apigsync::content;
+    use apigsync::model::PluginType;
+    let (_emu, c) = demo().await;
+    let original = json!({
+        "broker_list": ["k1:9092"], "topic": "logs",
+        "sasl_config": {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanisms": "PLAIN",
+                        "sasl_username": "u", "sasl_password": "s3cret-value"}
+    });
+    let created = create(
+        &c,
+        &plugin_body("kafka_logs", "kafka_log", &original.to_string()),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let expected = content::redact(
+        PluginType::KafkaLog,
+        content::store_normalize(PluginType::KafkaLog, original.clone()),
+    );
+    let id = created.body["plugin_id"].as_str().expect("id");
+    let api = c.api_id("orders_list").await;
+    c.json(
+        "POST",
+        c.path(Flavour::Apig, APIG, &format!("/plugins/{id}/attach")),
+        &json!({"env_id": RELEASE, "api_ids": [api]}),
+    )
+    .await;
+    let reads = [
+        created.body.clone(),
+        c.get(c.path(Flavour::Apig, APIG, &format!("/plugins/{id}")), &[])
+            .await
+            .body,
+        c.get(c.path(Flavour::Apig, APIG, "/plugins"), &[])
+            .await
+            .body["plugins"][0]
+            .clone(),
+        c.get(
+            c.path(
+                Flavour::Apig,
+                APIG,
+                &format!("/apis/{api}/attached-plugins"),
+            ),
+            &[],
+        )
+        .await
+        .body["plugins"][0]
+            .clone(),
+    ];
+    for read in reads {
+        let text = read["plugin_content"]
+            .as_str()
+            .expect("content is a JSON string");
+        let parsed: Value = serde_json::from_str(text).expect("content is JSON text");
+        assert_eq!(parsed, expected);
+    }
+}

@@ -17,6 +17,15 @@
 //! Demo credentials (accepted when none are configured): AK [`DEMO_ACCESS_KEY`],
 //! SK [`DEMO_SECRET_KEY`], token [`DEMO_TOKEN`].
 //!
+//! Admin endpoints (no auth, outside the APIG paths): `GET /_emulator/stats`
+//! ([`Stats`]: counts per SDK operation name and status, total, write calls),
+//! `POST /_emulator/reset` (back to the seed, stats zeroed, fault dice rewound),
+//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit}`;
+//! PUT replaces all three, an omitted field means none), `GET /_emulator/state` (the store as JSON).
+//!
+//! With `state_file`, the whole store is written atomically after every change
+//! and loaded at start; without it, the seed is the starting state.
+//!
 //! # Behaviours where SPEC has a gap
 //!
 //! | behaviour | source or "chosen" |
