@@ -85,13 +85,13 @@ async fn duplicate_names_are_rejected_on_create_and_update() {
     let (_emu, c) = demo().await;
     c.create_cors("first_one").await;
     let second = c.create_cors("second_one").await;
-    let dup = create(&c, &plugin_body("first_one", "cors", "{}")).await;
+    let dup = create(&c, &plugin_body("first_one", "cors", r#"{"allow_origin":"*"}"#)).await;
     assert_eq!((dup.status, dup.code()), (400, "APIG.3326"));
     let upd = c
         .json(
             "PUT",
             c.path(Flavour::Apig, APIG, &format!("/plugins/{second}")),
-            &plugin_body("first_one", "cors", "{}"),
+            &plugin_body("first_one", "cors", r#"{"allow_origin":"*"}"#),
         )
         .await;
     assert_eq!((upd.status, upd.code()), (400, "APIG.3326"));
@@ -101,9 +101,9 @@ async fn duplicate_names_are_rejected_on_create_and_update() {
 async fn invalid_fields_name_the_parameter_in_apig_2012() {
     let (_emu, c) = demo().await;
     let cases = [
-        (plugin_body("ab", "cors", "{}"), "plugin_name"),
-        (plugin_body("9lives", "cors", "{}"), "plugin_name"),
-        (plugin_body("has space", "cors", "{}"), "plugin_name"),
+        (plugin_body("ab", "cors", r#"{"allow_origin":"*"}"#), "plugin_name"),
+        (plugin_body("9lives", "cors", r#"{"allow_origin":"*"}"#), "plugin_name"),
+        (plugin_body("has space", "cors", r#"{"allow_origin":"*"}"#), "plugin_name"),
         (plugin_body("okname", "jwt_auth", "{}"), "plugin_type"),
         (plugin_body("okname", "cors", "[1]"), "plugin_content"),
         (plugin_body("okname", "cors", "not json"), "plugin_content"),
@@ -126,7 +126,7 @@ async fn invalid_fields_name_the_parameter_in_apig_2012() {
             resp.msg()
         );
     }
-    let mut long_remark = plugin_body("okname", "cors", "{}");
+    let mut long_remark = plugin_body("okname", "cors", r#"{"allow_origin":"*"}"#);
     long_remark["remark"] = json!("r".repeat(256));
     let resp = create(&c, &long_remark).await;
     assert!(resp.msg().contains("parameterName:remark"));
@@ -159,7 +159,7 @@ async fn types_and_scopes_follow_the_flavour() {
         .await;
     assert_eq!(on_apig.status, 201);
 
-    let mut app = plugin_body("app_scoped", "cors", "{}");
+    let mut app = plugin_body("app_scoped", "cors", r#"{"allow_origin":"*"}"#);
     app["plugin_scope"] = json!("app");
     let apigw_app = c
         .json("POST", c.path(Flavour::Apig, &apig, "/plugins"), &app)
@@ -202,7 +202,7 @@ async fn update_cannot_change_type_or_scope() {
         .json(
             "PUT",
             c.path(Flavour::Apig, APIG, "/plugins/nope"),
-            &plugin_body("x_y_z", "cors", "{}"),
+            &plugin_body("x_y_z", "cors", r#"{"allow_origin":"*"}"#),
         )
         .await;
     assert_eq!((missing.status, missing.code()), (404, "APIG.3068"));

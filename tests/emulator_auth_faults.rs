@@ -208,7 +208,7 @@ async fn a_lost_write_response_still_commits_the_change() {
         call.body = Some(
             serde_json::to_vec(
                 &json!({"plugin_name": format!("lost_{i:02}"), "plugin_type": "cors",
-                "plugin_scope": "global", "plugin_content": "{}"}),
+                "plugin_scope": "global", "plugin_content": r#"{"allow_origin":"*"}"#}),
             )
             .expect("json"),
         );
