@@ -85,7 +85,11 @@ async fn duplicate_names_are_rejected_on_create_and_update() {
     let (_emu, c) = demo().await;
     c.create_cors("first_one").await;
     let second = c.create_cors("second_one").await;
-    let dup = create(&c, &plugin_body("first_one", "cors", r#"{"allow_origin":"*"}"#)).await;
+    let dup = create(
+        &c,
+        &plugin_body("first_one", "cors", r#"{"allow_origin":"*"}"#),
+    )
+    .await;
     assert_eq!((dup.status, dup.code()), (400, "APIG.3326"));
     let upd = c
         .json(
@@ -101,9 +105,18 @@ async fn duplicate_names_are_rejected_on_create_and_update() {
 async fn invalid_fields_name_the_parameter_in_apig_2012() {
     let (_emu, c) = demo().await;
     let cases = [
-        (plugin_body("ab", "cors", r#"{"allow_origin":"*"}"#), "plugin_name"),
-        (plugin_body("9lives", "cors", r#"{"allow_origin":"*"}"#), "plugin_name"),
-        (plugin_body("has space", "cors", r#"{"allow_origin":"*"}"#), "plugin_name"),
+        (
+            plugin_body("ab", "cors", r#"{"allow_origin":"*"}"#),
+            "plugin_name",
+        ),
+        (
+            plugin_body("9lives", "cors", r#"{"allow_origin":"*"}"#),
+            "plugin_name",
+        ),
+        (
+            plugin_body("has space", "cors", r#"{"allow_origin":"*"}"#),
+            "plugin_name",
+        ),
         (plugin_body("okname", "jwt_auth", "{}"), "plugin_type"),
         (plugin_body("okname", "cors", "[1]"), "plugin_content"),
         (plugin_body("okname", "cors", "not json"), "plugin_content"),

@@ -3,11 +3,15 @@
 //! Each command lowers its flags into a ready config value once, then calls
 //! into the library. Errors become an exit code here and nowhere else.
 
+mod apply;
 mod completions;
 pub mod emulator;
 mod logging;
+mod plan;
 mod schema;
+mod session;
 pub mod target;
+mod validate;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -74,6 +78,12 @@ impl ColorChoice {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check a manifest folder offline: syntax, contents, references, conflicts.
+    Validate(validate::Args),
+    /// Show what apply would change on the gateway (reads only).
+    Plan(plan::Args),
+    /// Make the gateway's plug-ins and bindings equal to the folder.
+    Apply(apply::Args),
     /// Print the JSON Schema of the manifest format (for editors' YAML language server).
     Schema,
     /// Run the local APIG plug-in API server (the embedded default target).
@@ -97,7 +107,17 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let color = cli.color.enabled();
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+    };
     match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Plan(args) => runtime()?.block_on(plan::run(&args, color)),
+        Command::Apply(args) => runtime()?.block_on(apply::run(&args, color)),
         Command::Schema => schema::run(),
         Command::Emulator(args) => emulator::run(args),
         Command::Completions(args) => completions::run(&args),

@@ -13,22 +13,22 @@ use crate::model::{Flavour, TargetConfig};
 #[command(next_help_heading = "Target (override apigsync.yaml)")]
 pub struct TargetArgs {
     /// Deployment flavour: apig (Huawei Cloud APIG), roma (ROMA Connect) or otc.
-    #[arg(long, value_name = "FLAVOUR", global = true)]
+    #[arg(long, value_name = "FLAVOUR")]
     pub flavour: Option<Flavour>,
     /// Region id; the endpoint is derived from it (e.g. cn-north-4, eu-de).
-    #[arg(long, env = "HW_REGION_NAME", value_name = "REGION", global = true)]
+    #[arg(long, env = "HW_REGION_NAME", value_name = "REGION")]
     pub region: Option<String>,
     /// Explicit endpoint URL instead of a region (e.g. https://apig.cn-north-4.myhuaweicloud.com).
-    #[arg(long, value_name = "URL", global = true)]
+    #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
     /// IAM project id.
-    #[arg(long, env = "HW_PROJECT_ID", value_name = "ID", global = true)]
+    #[arg(long, env = "HW_PROJECT_ID", value_name = "ID")]
     pub project_id: Option<String>,
     /// Gateway (APIG) or instance (ROMA) id.
-    #[arg(long, value_name = "ID", global = true)]
+    #[arg(long, value_name = "ID")]
     pub instance_id: Option<String>,
     /// Run against the embedded emulator (demo seed), keeping its state in FILE.
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     pub emulator_state: Option<PathBuf>,
 }
 

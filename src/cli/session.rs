@@ -1,0 +1,216 @@
+//! What the commands that talk to a gateway share: loading the folder,
+//! connecting (a real gateway or the embedded emulator), fetching live state.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+use super::target::{ResolvedTarget, TargetArgs, resolve};
+use crate::api::{Client, ClientOptions, Credentials, Secret, Target, fetch_live};
+use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
+use crate::manifest::{self, PROJECT_FILE, Source};
+use crate::model::{Desired, Live, ProjectFile};
+use crate::plan::{self, DiffOptions, Plan};
+
+/// Credential flags (the secret half only ever from a file or the environment).
+#[derive(Debug, Clone, Default, Args)]
+#[command(
+    next_help_heading = "Credentials (default: HW_ACCESS_KEY/HW_SECRET_KEY or HW_AUTH_TOKEN)"
+)]
+pub struct CredentialArgs {
+    /// Access key id (instead of HW_ACCESS_KEY).
+    #[arg(long, value_name = "AK")]
+    pub access_key: Option<String>,
+    /// File holding the secret access key (instead of HW_SECRET_KEY).
+    #[arg(long, value_name = "FILE")]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+/// Flags that decide what the differ may do; each overrides `options` of apigsync.yaml.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Reconcile options (override apigsync.yaml)")]
+pub struct ReconcileArgs {
+    /// Delete managed plug-ins that are absent from the files.
+    #[arg(long)]
+    pub prune: bool,
+    /// Take over live plug-ins with a desired name that apigsync does not manage yet.
+    #[arg(long)]
+    pub adopt: bool,
+    /// Let --prune delete every managed plug-in when the files declare none.
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Most API calls in flight at once [default: options.parallelism, or 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: Option<u16>,
+}
+
+/// The process environment as the pure core takes it.
+pub fn process_env() -> BTreeMap<String, String> {
+    std::env::vars().collect()
+}
+
+/// Loads and validates the manifest folder.
+pub fn load(dir: &Path, env: &BTreeMap<String, String>) -> anyhow::Result<Desired> {
+    if !dir.is_dir() {
+        bail!(
+            "manifest folder {} does not exist or is not a folder",
+            dir.display()
+        );
+    }
+    manifest::load_dir(dir, env).with_context(|| format!("invalid manifests in {}", dir.display()))
+}
+
+/// Reads only the project file of `dir`, if it has one.
+pub fn load_project(dir: &Path, env: &BTreeMap<String, String>) -> anyhow::Result<ProjectFile> {
+    let path = dir.join(PROJECT_FILE);
+    if !path.is_file() {
+        return Ok(ProjectFile::default());
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(manifest::parse_project(&Source { path, text }, env)?)
+}
+
+/// A client, and the embedded emulator it talks to when the target is the emulator.
+pub struct Connection {
+    /// The client for the target instance.
+    pub client: Client,
+    /// Kept alive for the duration of the command.
+    pub emulator: Option<EmulatorHandle>,
+}
+
+impl Connection {
+    /// Stops the embedded emulator, if any, so its state file is final.
+    pub async fn close(self) {
+        if let Some(emulator) = self.emulator {
+            emulator.shutdown().await;
+        }
+    }
+}
+
+fn credentials(args: &CredentialArgs) -> anyhow::Result<Credentials> {
+    let secret_from_file = match &args.secret_key_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the secret key file {}", path.display()))?
+                .trim()
+                .to_string(),
+        ),
+        None => None,
+    };
+    let lookup = |name: &str| match name {
+        "HW_ACCESS_KEY" if args.access_key.is_some() => args.access_key.clone(),
+        "HW_SECRET_KEY" if secret_from_file.is_some() => secret_from_file.clone(),
+        _ => std::env::var(name).ok(),
+    };
+    Ok(Credentials::from_env(&lookup)?)
+}
+
+/// Connects to the target of `project`, as overridden by the flags.
+pub async fn connect(
+    project: &ProjectFile,
+    target_args: &TargetArgs,
+    credential_args: &CredentialArgs,
+    dir: Option<&Path>,
+) -> anyhow::Result<Connection> {
+    let options = ClientOptions::default();
+    match resolve(&project.target, target_args, dir)? {
+        ResolvedTarget::Remote {
+            flavour,
+            endpoint,
+            project_id,
+            instance_id,
+        } => {
+            let target = Target::new(flavour, &endpoint, project_id, instance_id)?;
+            let client = Client::new(target, credentials(credential_args)?, options)?;
+            Ok(Connection {
+                client,
+                emulator: None,
+            })
+        }
+        ResolvedTarget::Emulator {
+            flavour,
+            instance_id,
+            state,
+        } => {
+            let config = EmulatorConfig {
+                state_file: state,
+                ..EmulatorConfig::demo()
+            };
+            let handle = emulator::spawn(config)
+                .await
+                .context("cannot start the embedded emulator")?;
+            let instance_id = match instance_id {
+                Some(id) => id,
+                None => handle
+                    .instance(flavour)
+                    .with_context(|| format!("the demo seed has no {flavour} instance"))?
+                    .to_string(),
+            };
+            let target = Target::new(
+                flavour,
+                &handle.base_url(),
+                handle.project_id(),
+                instance_id,
+            )?;
+            let credential = emulator::Credential::demo();
+            let credentials = Credentials::AkSk {
+                access_key: credential.access_key,
+                secret_key: Secret::new(credential.secret_key),
+                security_token: None,
+            };
+            tracing::info!(url = %handle.base_url(), "embedded emulator started");
+            Ok(Connection {
+                client: Client::new(target, credentials, options)?,
+                emulator: Some(handle),
+            })
+        }
+    }
+}
+
+/// Fetches the live state of the connected instance.
+pub async fn live(conn: &Connection, parallelism: usize) -> anyhow::Result<Live> {
+    let target = conn.client.target();
+    fetch_live(&conn.client, parallelism)
+        .await
+        .with_context(|| {
+            format!(
+                "reading the live state of instance {} at {}",
+                target.instance_id, target.endpoint
+            )
+        })
+}
+
+/// The effective parallelism: flag, else the project's option.
+pub fn parallelism(args: &ReconcileArgs, desired_options: &crate::model::Options) -> usize {
+    args.parallelism
+        .map(usize::from)
+        .unwrap_or(desired_options.parallelism)
+        .max(1)
+}
+
+/// Diffs `desired` against `live` with the options of the project file and flags.
+pub fn diff(
+    desired: &Desired,
+    live: &Live,
+    args: &ReconcileArgs,
+    target: &Target,
+) -> anyhow::Result<Plan> {
+    let options = desired
+        .project
+        .as_ref()
+        .map(|p| p.options.clone())
+        .unwrap_or_default();
+    let opts = DiffOptions {
+        prune: args.prune || options.prune,
+        adopt: args.adopt || options.adopt,
+        allow_empty: args.allow_empty || options.allow_empty,
+        target: plan::Target {
+            flavour: Some(target.flavour),
+            instance_id: Some(target.instance_id.clone()),
+        },
+    };
+    plan::diff(desired, live, &opts).context("cannot make a plan")
+}
