@@ -659,3 +659,12 @@ fn unfetched_bindings_of_unmanaged_plugins_are_ignored() {
     let plan = diff(&d, &live, &opts()).unwrap();
     assert!(plan.notices.is_empty());
 }
+
+#[test]
+fn managed_plugin_whose_bindings_were_not_read_is_an_error() {
+    let d = desired(vec![cors("c")], vec![]);
+    let mut live = applied(&d, &world());
+    live.plugins[0].bindings = None;
+    let err = diff(&d, &live, &opts()).unwrap_err();
+    assert_eq!(err.0, [PlanError::BindingsNotRead { plugin: "c".into() }]);
+}

@@ -125,6 +125,11 @@ pub fn id_of(name: &str) -> String {
 /// The live state after applying `desired` to `world`: what the server stores and returns.
 pub fn applied(desired: &Desired, world: &Live) -> Live {
     let mut live = world.clone();
+    let api_ids: std::collections::HashMap<&str, &str> = world
+        .apis
+        .iter()
+        .map(|a| (a.name.as_str(), a.id.as_str()))
+        .collect();
     for p in &desired.plugins {
         let stored = content::store_normalize(p.plugin_type, p.content.clone());
         let mut bindings = Vec::new();
@@ -137,13 +142,9 @@ pub fn applied(desired: &Desired, world: &Live) -> Live {
             for api in &b.apis {
                 let id = match api {
                     ApiRef::Id { id } => id.clone(),
-                    ApiRef::Name(n) | ApiRef::GroupName { name: n, .. } => world
-                        .apis
-                        .iter()
-                        .find(|a| a.name == *n)
-                        .expect("api")
-                        .id
-                        .clone(),
+                    ApiRef::Name(n) | ApiRef::GroupName { name: n, .. } => {
+                        (*api_ids.get(n.as_str()).expect("api")).to_owned()
+                    }
                 };
                 bindings.push(LiveBinding {
                     env_id: env.id.clone(),
