@@ -18,7 +18,7 @@ use std::fmt;
 use thiserror::Error;
 
 use crate::content;
-use crate::model::{ApiRef, Desired, DesiredPlugin, Live, LivePlugin, Location};
+use crate::model::{ApiRef, Desired, DesiredPlugin, Live, LivePlugin, Location, Options};
 
 use super::changes::{diff_values, drop_nulls};
 use super::marker;
@@ -42,6 +42,18 @@ pub struct DiffOptions {
     pub allow_empty: bool,
     /// The gateway, recorded in the plan.
     pub target: Target,
+}
+
+impl DiffOptions {
+    /// The differ's part of the project file's `options`, for `target`.
+    pub fn new(options: &Options, target: Target) -> Self {
+        Self {
+            prune: options.prune,
+            adopt: options.adopt,
+            allow_empty: options.allow_empty,
+            target,
+        }
+    }
 }
 
 /// A reason the differ cannot make a plan. Each names the manifest location it comes from.
