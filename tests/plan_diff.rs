@@ -742,3 +742,24 @@ fn env_by_id_resolves_to_its_name() {
     let plan = diff(&d, &world(), &opts()).unwrap();
     assert_eq!(plan.operations[1].id, "attach/c/TEST/1");
 }
+
+#[test]
+fn adopting_shows_the_remark_once() {
+    let mut live = world();
+    live.plugins.push(unmanaged("cors_public", "cors", vec![]));
+    let plan = diff(
+        &desired(vec![cors("cors_public")], vec![]),
+        &live,
+        &DiffOptions {
+            adopt: true,
+            ..opts()
+        },
+    )
+    .unwrap();
+    let OpKind::UpdatePlugin { changes, .. } = &plan.operations[0].kind else {
+        panic!()
+    };
+    let remarks: Vec<&FieldChange> = changes.iter().filter(|c| c.path == "/remark").collect();
+    assert_eq!(remarks.len(), 1);
+    assert_eq!(remarks[0].old, Some(json!("made in the console")));
+}

@@ -700,8 +700,9 @@ fn field_changes(p: &DesiredPlugin, l: &LivePlugin, spec: &PluginSpec) -> Vec<Fi
         } else {
             present
         };
-        if sensitive.is_empty() {
-            // No secret to blame: the marker itself was edited; rewrite it.
+        let remark_changed = changes.iter().any(|c| c.path == "/remark");
+        if sensitive.is_empty() && !remark_changed {
+            // No secret to blame: the marker is missing or was edited; rewrite it.
             changes.push(FieldChange {
                 path: "/remark".to_owned(),
                 old: l.remark.clone().map(serde_json::Value::String),
