@@ -84,8 +84,12 @@ pub fn kafka(name: &str, password: &str) -> DesiredPlugin {
         json!({
             "broker_list": ["10.0.0.1:9092"],
             "topic": "apig-logs",
-            "security_protocol": "SASL_SSL",
-            "sasl_config": {"sasl_mechanisms": "PLAIN", "sasl_username": "apig", "sasl_password": password}
+            "sasl_config": {
+                "security_protocol": "SASL_SSL",
+                "sasl_mechanisms": "PLAIN",
+                "sasl_username": "apig",
+                "sasl_password": password
+            }
         }),
     );
     p.secrets.insert(
