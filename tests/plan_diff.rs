@@ -659,3 +659,107 @@ fn unfetched_bindings_of_unmanaged_plugins_are_ignored() {
     let plan = diff(&d, &live, &opts()).unwrap();
     assert!(plan.notices.is_empty());
 }
+
+#[test]
+fn managed_plugin_whose_bindings_were_not_read_is_an_error() {
+    let d = desired(vec![cors("c")], vec![]);
+    let mut live = applied(&d, &world());
+    live.plugins[0].bindings = None;
+    let err = diff(&d, &live, &opts()).unwrap_err();
+    assert_eq!(err.0, [PlanError::BindingsNotRead { plugin: "c".into() }]);
+}
+
+#[test]
+fn empty_remark_and_app_equal_absent_ones() {
+    let d = desired(vec![cors("c")], vec![]);
+    let mut live = applied(&d, &world());
+    live.plugins[0].roma_app_id = Some(String::new());
+    let mut p = cors("c");
+    p.remark = Some(String::new());
+    assert!(
+        diff(&desired(vec![p], vec![]), &live, &opts())
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn edited_marker_without_secrets_rewrites_the_remark() {
+    let d = desired(vec![cors("c")], vec![]);
+    let mut live = applied(&d, &world());
+    live.plugins[0].remark = Some("[apigsync:000000]".to_owned());
+    let plan = diff(&d, &live, &opts()).unwrap();
+    let OpKind::UpdatePlugin { changes, spec, .. } = &plan.operations[0].kind else {
+        panic!()
+    };
+    assert_eq!(
+        changes,
+        &[FieldChange {
+            path: "/remark".into(),
+            old: Some(json!("[apigsync:000000]")),
+            new: Some(json!(spec.remark)),
+            sensitive: false
+        }]
+    );
+}
+
+#[test]
+fn api_by_id_resolves_and_unknown_id_is_an_error() {
+    let mut b = binding("c", "RELEASE", &[]);
+    b.apis = vec![
+        ApiRef::Id {
+            id: "api-health".into(),
+        },
+        ApiRef::Id { id: "nope".into() },
+    ];
+    let err = diff(
+        &desired(vec![cors("c")], vec![b.clone()]),
+        &world(),
+        &opts(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bindings/c.yaml:3:1: binding of plug-in \"c\" names API {id: nope}, which does not exist"
+    );
+    b.apis.pop();
+    let plan = diff(&desired(vec![cors("c")], vec![b]), &world(), &opts()).unwrap();
+    let OpKind::Attach(a) = &plan.operations[1].kind else {
+        panic!()
+    };
+    assert_eq!(
+        (a.apis[0].id.as_str(), a.apis[0].label()),
+        ("api-health", "health")
+    );
+}
+
+#[test]
+fn env_by_id_resolves_to_its_name() {
+    let d = desired(
+        vec![cors("c")],
+        vec![binding("c", TEST_ENV_ID, &["health"])],
+    );
+    let plan = diff(&d, &world(), &opts()).unwrap();
+    assert_eq!(plan.operations[1].id, "attach/c/TEST/1");
+}
+
+#[test]
+fn adopting_shows_the_remark_once() {
+    let mut live = world();
+    live.plugins.push(unmanaged("cors_public", "cors", vec![]));
+    let plan = diff(
+        &desired(vec![cors("cors_public")], vec![]),
+        &live,
+        &DiffOptions {
+            adopt: true,
+            ..opts()
+        },
+    )
+    .unwrap();
+    let OpKind::UpdatePlugin { changes, .. } = &plan.operations[0].kind else {
+        panic!()
+    };
+    let remarks: Vec<&FieldChange> = changes.iter().filter(|c| c.path == "/remark").collect();
+    assert_eq!(remarks.len(), 1);
+    assert_eq!(remarks[0].old, Some(json!("made in the console")));
+}

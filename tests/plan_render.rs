@@ -172,3 +172,23 @@ fn empty_plan_renders_no_changes() {
         "### apigsync plan\n\n**No changes.**\n\n"
     );
 }
+
+#[test]
+fn markdown_table_cells_survive_pipes_backticks_and_newlines() {
+    let p = plugin(
+        "c",
+        PluginType::Cors,
+        json!({"allow_headers": "a|b`c", "expose_headers": "x\ny"}),
+    );
+    let plan = diff(&desired(vec![p], vec![]), &world(), &DiffOptions::default()).unwrap();
+    let md = render::markdown(&plan);
+    let row = md
+        .lines()
+        .find(|l| l.contains("content.allow_headers"))
+        .unwrap();
+    assert_eq!(row, "| `content.allow_headers` | - | `\"a\\|b'c\"` |");
+    assert!(
+        md.contains("```diff\n--- live\n+++ desired\n@@ -0,0 +1,2 @@\n+x\n+y\n```"),
+        "{md}"
+    );
+}

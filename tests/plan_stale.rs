@@ -204,3 +204,17 @@ fn plugin_without_secrets_resolves_to_its_content() {
         d.plugins[0].content
     );
 }
+
+#[test]
+fn empty_secret_is_kept_as_is_and_needs_no_resolution() {
+    let d = desired(vec![kafka("kafka_orders", "")], vec![]);
+    let plan = diff(&d, &world(), &DiffOptions::default()).unwrap();
+    let OpKind::CreatePlugin { spec } = &plan.operations[0].kind else {
+        panic!()
+    };
+    assert!(spec.secrets.is_empty());
+    assert_eq!(
+        resolve_secrets(spec, &BTreeMap::new(), None).unwrap(),
+        d.plugins[0].content
+    );
+}

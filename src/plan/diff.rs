@@ -12,13 +12,13 @@
 //! - Managed plug-ins absent from the manifests are deleted only with `prune`, and an empty
 //!   manifest set with `prune` is refused unless `allow_empty` is set.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use thiserror::Error;
 
 use crate::content;
-use crate::model::{ApiRef, Desired, DesiredPlugin, Live, LivePlugin, Location};
+use crate::model::{ApiRef, Desired, DesiredPlugin, Live, LivePlugin, Location, Options};
 
 use super::changes::{diff_values, drop_nulls};
 use super::marker;
@@ -27,7 +27,7 @@ use super::model::{
     Plan, PluginSpec, Read, ReadObject, Target,
 };
 use super::order::order;
-use super::resolve::{self, ApiLookup};
+use super::resolve::{self, ApiLookup, Resolver};
 use super::secrets;
 use super::stale::{bindings_fingerprint, plugin_fingerprint};
 
@@ -42,6 +42,18 @@ pub struct DiffOptions {
     pub allow_empty: bool,
     /// The gateway, recorded in the plan.
     pub target: Target,
+}
+
+impl DiffOptions {
+    /// The differ's part of the project file's `options`, for `target`.
+    pub fn new(options: &Options, target: Target) -> Self {
+        Self {
+            prune: options.prune,
+            adopt: options.adopt,
+            allow_empty: options.allow_empty,
+            target,
+        }
+    }
 }
 
 /// A reason the differ cannot make a plan. Each names the manifest location it comes from.
@@ -117,6 +129,15 @@ pub enum PlanError {
         /// The live plug-in id.
         id: String,
     },
+    /// The live state lacks the bindings of a plug-in the plan must manage (a bug of the
+    /// caller: the live fetch reads bindings of every desired and managed plug-in).
+    #[error(
+        "the bindings of live plug-in {plugin:?} were not read, so its bindings cannot be managed"
+    )]
+    BindingsNotRead {
+        /// The plug-in name.
+        plugin: String,
+    },
     /// Prune with no desired plug-in would delete every managed plug-in.
     #[error(
         "refusing to prune: the manifests declare no plug-in, so prune would delete all {count} managed plug-ins; set options.allow_empty to allow it"
@@ -162,6 +183,11 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
         live.plugins.iter().map(|p| (p.name.as_str(), p)).collect();
     let mut b = Builder {
         live,
+        api_names: live
+            .apis
+            .iter()
+            .map(|a| (a.id.as_str(), a.name.as_str()))
+            .collect(),
         ops: Vec::new(),
         notices: Vec::new(),
     };
@@ -193,6 +219,12 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
                     });
                     continue;
                 }
+                if l.bindings.is_none() {
+                    errors.push(PlanError::BindingsNotRead {
+                        plugin: l.name.clone(),
+                    });
+                    continue;
+                }
                 if !managed {
                     b.notices.push(Notice {
                         kind: NoticeKind::Adopts,
@@ -209,10 +241,11 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
         }
     }
 
+    let desired_names: HashSet<&str> = desired.plugins.iter().map(|p| p.name.as_str()).collect();
     let orphans: Vec<&LivePlugin> = live
         .plugins
         .iter()
-        .filter(|l| managed(l) && !desired.plugins.iter().any(|p| p.name == l.name))
+        .filter(|l| managed(l) && !desired_names.contains(l.name.as_str()))
         .collect();
     if opts.prune && desired.plugins.is_empty() && !orphans.is_empty() && !opts.allow_empty {
         errors.push(PlanError::EmptyPrune {
@@ -220,7 +253,11 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
         });
     }
     for l in &orphans {
-        if opts.prune {
+        if opts.prune && l.bindings.is_none() {
+            errors.push(PlanError::BindingsNotRead {
+                plugin: l.name.clone(),
+            });
+        } else if opts.prune {
             b.remove(l, false, None);
         } else {
             b.notices.push(Notice {
@@ -276,6 +313,7 @@ fn resolve_bindings<'a>(
     errors: &mut Vec<PlanError>,
 ) -> Wanted<'a> {
     let mut wanted: Wanted<'a> = BTreeMap::new();
+    let resolver = Resolver::new(live);
     for binding in &desired.bindings {
         let plugin = binding.plugin.as_str();
         let location = &binding.location;
@@ -286,7 +324,7 @@ fn resolve_bindings<'a>(
             });
             continue;
         }
-        let env = match resolve::env(live, &binding.env) {
+        let env = match resolver.env(&binding.env) {
             Ok(env) => env,
             Err(did_you_mean) => {
                 errors.push(PlanError::UnknownEnv {
@@ -304,7 +342,7 @@ fn resolve_bindings<'a>(
             .entry(env.id.clone())
             .or_default();
         for reference in &binding.apis {
-            match resolve::api(live, reference) {
+            match resolver.api(reference) {
                 Ok(api) if api.published_in.contains(&env.id) => {
                     apis.insert(api.id.clone());
                 }
@@ -398,6 +436,7 @@ fn reads(
 /// Accumulates operations and notices.
 struct Builder<'a> {
     live: &'a Live,
+    api_names: HashMap<&'a str, &'a str>,
     ops: Vec<Operation>,
     notices: Vec<Notice>,
 }
@@ -535,12 +574,7 @@ impl Builder<'_> {
     fn api_item(&self, id: &str) -> ApiItem {
         ApiItem {
             id: id.to_owned(),
-            name: self
-                .live
-                .apis
-                .iter()
-                .find(|a| a.id == id)
-                .map(|a| a.name.clone()),
+            name: self.api_names.get(id).map(|n| (*n).to_owned()),
         }
     }
 
@@ -555,50 +589,65 @@ impl Builder<'_> {
     /// A notice for each attach that displaces another plug-in of the same type that this
     /// plan does not detach from that API.
     fn displacement_notices(&mut self, desired: &Desired) {
+        let mut detached: HashSet<(&str, &str, &str)> = HashSet::new();
+        for op in &self.ops {
+            if let OpKind::Detach(d) = &op.kind {
+                detached.extend(
+                    d.apis
+                        .iter()
+                        .map(|a| (d.plugin.as_str(), d.env_id.as_str(), a.id.as_str())),
+                );
+            }
+        }
+        // (env, type, API) → live plug-ins bound there.
+        let mut bound: HashMap<(&str, &str, &str), Vec<&LivePlugin>> = HashMap::new();
+        for other in &self.live.plugins {
+            for b in other.bindings.iter().flatten() {
+                bound
+                    .entry((&b.env_id, &other.plugin_type, &b.api_id))
+                    .or_default()
+                    .push(other);
+            }
+        }
         let mut notices = Vec::new();
         for op in &self.ops {
             let OpKind::Attach(a) = &op.kind else {
                 continue;
             };
-            for other in &self.live.plugins {
-                if other.name == a.plugin || other.plugin_type != a.plugin_type {
-                    continue;
-                }
-                for api in &a.apis {
-                    let bound = other
-                        .bindings
-                        .iter()
-                        .flatten()
-                        .any(|b| b.env_id == a.env_id && b.api_id == api.id);
-                    let detached = self.ops.iter().any(|o| {
-                        matches!(&o.kind, OpKind::Detach(d) if d.plugin == other.name
-                            && d.env_id == a.env_id
-                            && d.apis.iter().any(|x| x.id == api.id))
-                    });
-                    if bound && !detached {
-                        let whose = if managed(other) {
-                            "managed"
-                        } else {
-                            "unmanaged"
-                        };
-                        notices.push(Notice {
-                            kind: NoticeKind::Displaces,
-                            plugin: a.plugin.clone(),
-                            message: format!(
-                                "binding {:?} displaces {whose} plug-in {:?} of type {} on API {} in {}",
-                                a.plugin,
-                                other.name,
-                                a.plugin_type,
-                                api.label(),
-                                a.env_name
-                            ),
-                            location: desired
-                                .bindings
-                                .iter()
-                                .find(|b| b.plugin == a.plugin)
-                                .map(|b| b.location.clone()),
-                        });
+            for api in &a.apis {
+                let key = (a.env_id.as_str(), a.plugin_type.as_str(), api.id.as_str());
+                for other in bound.get(&key).into_iter().flatten() {
+                    if other.name == a.plugin
+                        || detached.contains(&(
+                            other.name.as_str(),
+                            a.env_id.as_str(),
+                            api.id.as_str(),
+                        ))
+                    {
+                        continue;
                     }
+                    let whose = if managed(other) {
+                        "managed"
+                    } else {
+                        "unmanaged"
+                    };
+                    notices.push(Notice {
+                        kind: NoticeKind::Displaces,
+                        plugin: a.plugin.clone(),
+                        message: format!(
+                            "binding {:?} displaces {whose} plug-in {:?} of type {} on API {} in {}",
+                            a.plugin,
+                            other.name,
+                            a.plugin_type,
+                            api.label(),
+                            a.env_name
+                        ),
+                        location: desired
+                            .bindings
+                            .iter()
+                            .find(|b| b.plugin == a.plugin)
+                            .map(|b| b.location.clone()),
+                    });
                 }
             }
         }
@@ -651,8 +700,9 @@ fn field_changes(p: &DesiredPlugin, l: &LivePlugin, spec: &PluginSpec) -> Vec<Fi
         } else {
             present
         };
-        if sensitive.is_empty() {
-            // No secret to blame: the marker itself was edited; rewrite it.
+        let remark_changed = changes.iter().any(|c| c.path == "/remark");
+        if sensitive.is_empty() && !remark_changed {
+            // No secret to blame: the marker is missing or was edited; rewrite it.
             changes.push(FieldChange {
                 path: "/remark".to_owned(),
                 old: l.remark.clone().map(serde_json::Value::String),

@@ -4,7 +4,7 @@
 //!   [`Plan`]: ordered operations with dependencies, notices, and fingerprints of what it read.
 //! - [`check_stale`] tells whether a saved plan still matches the live state.
 //! - [`resolve_secrets`] puts secret values back into a plan's plug-in body at apply time.
-//! - [`render`] turns a plan into text, markdown or JSON.
+//! - [`render`] turns a plan into text, markdown or JSON; [`parse_plan`] reads the JSON back.
 
 mod changes;
 mod diff;
@@ -12,6 +12,7 @@ mod hash;
 pub mod marker;
 mod model;
 mod order;
+mod parse;
 pub mod render;
 mod resolve;
 mod secrets;
@@ -24,5 +25,6 @@ pub use model::{
     OpKind, Operation, Plan, PluginSpec, Read, ReadObject, SCHEMA_VERSION, SecretSlot, Stage,
     Summary, Target,
 };
+pub use parse::{PlanParseError, parse_plan};
 pub use secrets::{ResolveError, TemplateError, resolve_secrets, substitute};
 pub use stale::{Drift, DriftKind, check_stale};

@@ -15,7 +15,7 @@
 //! topological order that prefers stage order (upserts, detaches, attaches, deletes), then
 //! plug-in name, environment name and id, so it is deterministic and executable in sequence.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::model::{BindingOp, OpKind, Operation, Stage};
 
@@ -65,22 +65,32 @@ fn dependencies(ops: &[Operation]) -> Vec<BTreeSet<String>> {
             deps[pair[1]].insert(ops[pair[0]].id.clone());
         }
     }
+    // Indexes for rules 3 and 5: detaches by plug-in, and by (env, type, API).
+    let mut detaches_of: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut detaches_at: HashMap<(&str, &str, &str), Vec<&Operation>> = HashMap::new();
+    for op in ops {
+        if let OpKind::Detach(d) = &op.kind {
+            detaches_of.entry(&d.plugin).or_default().push(&op.id);
+            for api in &d.apis {
+                detaches_at
+                    .entry((&d.env_id, &d.plugin_type, &api.id))
+                    .or_default()
+                    .push(op);
+            }
+        }
+    }
     for (i, op) in ops.iter().enumerate() {
         match &op.kind {
-            // Rule 2.
             OpKind::Attach(b) => {
+                // Rule 2.
                 if let Some(up) = upserts.get(b.plugin.as_str()) {
                     deps[i].insert((*up).to_owned());
                 }
                 // Rule 5.
-                let apis: HashSet<&str> = b.apis.iter().map(|a| a.id.as_str()).collect();
-                for other in ops {
-                    if let OpKind::Detach(d) = &other.kind {
-                        let displaces = d.plugin != b.plugin
-                            && d.plugin_type == b.plugin_type
-                            && d.env_id == b.env_id
-                            && d.apis.iter().any(|a| apis.contains(a.id.as_str()));
-                        if displaces {
+                for api in &b.apis {
+                    let key = (b.env_id.as_str(), b.plugin_type.as_str(), api.id.as_str());
+                    for other in detaches_at.get(&key).into_iter().flatten() {
+                        if binding(other).is_some_and(|d| d.plugin != b.plugin) {
                             deps[i].insert(other.id.clone());
                         }
                     }
@@ -88,10 +98,8 @@ fn dependencies(ops: &[Operation]) -> Vec<BTreeSet<String>> {
             }
             // Rule 3.
             OpKind::DeletePlugin { name, .. } => {
-                for other in ops {
-                    if matches!(&other.kind, OpKind::Detach(d) if d.plugin == *name) {
-                        deps[i].insert(other.id.clone());
-                    }
+                for id in detaches_of.get(name.as_str()).into_iter().flatten() {
+                    deps[i].insert((*id).to_owned());
                 }
             }
             // Rule 4.

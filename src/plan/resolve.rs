@@ -1,5 +1,7 @@
 //! Resolving the environment and API references of a binding against the live state.
 
+use std::collections::HashMap;
+
 use crate::model::{Api, ApiRef, Env, Live};
 
 /// Why an API reference did not resolve.
@@ -11,38 +13,61 @@ pub(crate) enum ApiLookup {
     Ambiguous(Vec<String>),
 }
 
-/// The environment named or identified by `reference` (name first, then id).
-pub(crate) fn env<'a>(live: &'a Live, reference: &str) -> Result<&'a Env, Option<String>> {
-    live.envs
-        .iter()
-        .find(|e| e.name == reference)
-        .or_else(|| live.envs.iter().find(|e| e.id == reference))
-        .ok_or_else(|| closest(reference, live.envs.iter().map(|e| e.name.as_str())))
+/// Lookup tables over the live environments and APIs, built once per diff.
+pub(crate) struct Resolver<'a> {
+    live: &'a Live,
+    by_id: HashMap<&'a str, &'a Api>,
+    by_name: HashMap<&'a str, Vec<&'a Api>>,
 }
 
-/// The API that `reference` designates.
-pub(crate) fn api<'a>(live: &'a Live, reference: &ApiRef) -> Result<&'a Api, ApiLookup> {
-    let names = || live.apis.iter().map(|a| a.name.as_str());
-    let matches: Vec<&Api> = match reference {
-        ApiRef::Id { id } => live.apis.iter().filter(|a| a.id == *id).collect(),
-        ApiRef::Name(name) => live.apis.iter().filter(|a| a.name == *name).collect(),
-        ApiRef::GroupName { group, name } => live
-            .apis
-            .iter()
-            .filter(|a| a.name == *name && a.group_name == *group)
-            .collect(),
-    };
-    match matches.as_slice() {
-        [one] => Ok(one),
-        [] => Err(ApiLookup::Unknown(match reference {
-            ApiRef::Id { .. } => None,
-            ApiRef::Name(name) | ApiRef::GroupName { name, .. } => closest(name, names()),
-        })),
-        many => Err(ApiLookup::Ambiguous(
-            many.iter()
-                .map(|a| format!("{}/{} ({})", a.group_name, a.name, a.id))
+impl<'a> Resolver<'a> {
+    /// Indexes `live`.
+    pub(crate) fn new(live: &'a Live) -> Self {
+        let mut by_name: HashMap<&str, Vec<&Api>> = HashMap::new();
+        for api in &live.apis {
+            by_name.entry(&api.name).or_default().push(api);
+        }
+        Self {
+            live,
+            by_id: live.apis.iter().map(|a| (a.id.as_str(), a)).collect(),
+            by_name,
+        }
+    }
+
+    /// The environment named or identified by `reference` (name first, then id).
+    pub(crate) fn env(&self, reference: &str) -> Result<&'a Env, Option<String>> {
+        let envs = &self.live.envs;
+        envs.iter()
+            .find(|e| e.name == reference)
+            .or_else(|| envs.iter().find(|e| e.id == reference))
+            .ok_or_else(|| closest(reference, envs.iter().map(|e| e.name.as_str())))
+    }
+
+    /// The API that `reference` designates.
+    pub(crate) fn api(&self, reference: &ApiRef) -> Result<&'a Api, ApiLookup> {
+        let named = |name: &str| self.by_name.get(name).cloned().unwrap_or_default();
+        let matches: Vec<&Api> = match reference {
+            ApiRef::Id { id } => self.by_id.get(id.as_str()).copied().into_iter().collect(),
+            ApiRef::Name(name) => named(name),
+            ApiRef::GroupName { group, name } => named(name)
+                .into_iter()
+                .filter(|a| a.group_name == *group)
                 .collect(),
-        )),
+        };
+        match matches.as_slice() {
+            [one] => Ok(one),
+            [] => Err(ApiLookup::Unknown(match reference {
+                ApiRef::Id { .. } => None,
+                ApiRef::Name(name) | ApiRef::GroupName { name, .. } => {
+                    closest(name, self.live.apis.iter().map(|a| a.name.as_str()))
+                }
+            })),
+            many => Err(ApiLookup::Ambiguous(
+                many.iter()
+                    .map(|a| format!("{}/{} ({})", a.group_name, a.name, a.id))
+                    .collect(),
+            )),
+        }
     }
 }
 
@@ -93,38 +118,50 @@ mod tests {
     #[test]
     fn env_resolves_by_name_or_id_and_suggests_a_close_name() {
         let live = live();
-        assert_eq!(env(&live, "TEST").map(|e| &*e.id), Ok("e1"));
-        assert_eq!(env(&live, "e1").map(|e| &*e.id), Ok("e1"));
+        assert_eq!(Resolver::new(&live).env("TEST").map(|e| &*e.id), Ok("e1"));
+        assert_eq!(Resolver::new(&live).env("e1").map(|e| &*e.id), Ok("e1"));
         assert_eq!(
-            env(&live, "TSET").map(|e| &*e.id),
+            Resolver::new(&live).env("TSET").map(|e| &*e.id),
             Err(Some("TEST".to_owned()))
         );
-        assert_eq!(env(&live, "PRODUCTION").map(|e| &*e.id), Err(None));
+        assert_eq!(
+            Resolver::new(&live).env("PRODUCTION").map(|e| &*e.id),
+            Err(None)
+        );
     }
 
     #[test]
     fn api_resolves_by_name_id_and_group() {
         let live = live();
         assert_eq!(
-            api(&live, &ApiRef::Name("orders_list".into())).map(|a| &*a.id),
+            Resolver::new(&live)
+                .api(&ApiRef::Name("orders_list".into()))
+                .map(|a| &*a.id),
             Ok("a1")
         );
         assert_eq!(
-            api(&live, &ApiRef::Id { id: "a2".into() }).map(|a| &*a.id),
+            Resolver::new(&live)
+                .api(&ApiRef::Id { id: "a2".into() })
+                .map(|a| &*a.id),
             Ok("a2")
         );
         let by_group = ApiRef::GroupName {
             group: "users".into(),
             name: "health".into(),
         };
-        assert_eq!(api(&live, &by_group).map(|a| &*a.id), Ok("a3"));
+        assert_eq!(
+            Resolver::new(&live).api(&by_group).map(|a| &*a.id),
+            Ok("a3")
+        );
     }
 
     #[test]
     fn ambiguous_api_name_lists_every_candidate() {
         let live = live();
         assert_eq!(
-            api(&live, &ApiRef::Name("health".into())).map(|a| &*a.id),
+            Resolver::new(&live)
+                .api(&ApiRef::Name("health".into()))
+                .map(|a| &*a.id),
             Err(ApiLookup::Ambiguous(vec![
                 "shop/health (a2)".to_owned(),
                 "users/health (a3)".to_owned()
@@ -136,11 +173,15 @@ mod tests {
     fn unknown_api_suggests_the_closest_name() {
         let live = live();
         assert_eq!(
-            api(&live, &ApiRef::Name("order_list".into())).map(|a| &*a.id),
+            Resolver::new(&live)
+                .api(&ApiRef::Name("order_list".into()))
+                .map(|a| &*a.id),
             Err(ApiLookup::Unknown(Some("orders_list".to_owned())))
         );
         assert_eq!(
-            api(&live, &ApiRef::Id { id: "zz".into() }).map(|a| &*a.id),
+            Resolver::new(&live)
+                .api(&ApiRef::Id { id: "zz".into() })
+                .map(|a| &*a.id),
             Err(ApiLookup::Unknown(None))
         );
     }

@@ -30,11 +30,13 @@ pub fn secret_pointers(plugin: &DesiredPlugin) -> BTreeSet<String> {
         .collect()
 }
 
-/// The secret values present in a desired plug-in's content, in pointer order.
+/// The secret values present in a desired plug-in's content, in pointer order. An empty
+/// string or `null` hides nothing and is not a secret value.
 pub fn secret_values(plugin: &DesiredPlugin) -> Vec<(String, &Value)> {
     secret_pointers(plugin)
         .into_iter()
         .filter_map(|p| plugin.content.pointer(&p).map(|v| (p, v)))
+        .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
         .collect()
 }
 

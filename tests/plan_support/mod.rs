@@ -84,8 +84,12 @@ pub fn kafka(name: &str, password: &str) -> DesiredPlugin {
         json!({
             "broker_list": ["10.0.0.1:9092"],
             "topic": "apig-logs",
-            "security_protocol": "SASL_SSL",
-            "sasl_config": {"sasl_mechanisms": "PLAIN", "sasl_username": "apig", "sasl_password": password}
+            "sasl_config": {
+                "security_protocol": "SASL_SSL",
+                "sasl_mechanisms": "PLAIN",
+                "sasl_username": "apig",
+                "sasl_password": password
+            }
         }),
     );
     p.secrets.insert(
@@ -125,6 +129,11 @@ pub fn id_of(name: &str) -> String {
 /// The live state after applying `desired` to `world`: what the server stores and returns.
 pub fn applied(desired: &Desired, world: &Live) -> Live {
     let mut live = world.clone();
+    let api_ids: std::collections::HashMap<&str, &str> = world
+        .apis
+        .iter()
+        .map(|a| (a.name.as_str(), a.id.as_str()))
+        .collect();
     for p in &desired.plugins {
         let stored = content::store_normalize(p.plugin_type, p.content.clone());
         let mut bindings = Vec::new();
@@ -137,13 +146,9 @@ pub fn applied(desired: &Desired, world: &Live) -> Live {
             for api in &b.apis {
                 let id = match api {
                     ApiRef::Id { id } => id.clone(),
-                    ApiRef::Name(n) | ApiRef::GroupName { name: n, .. } => world
-                        .apis
-                        .iter()
-                        .find(|a| a.name == *n)
-                        .expect("api")
-                        .id
-                        .clone(),
+                    ApiRef::Name(n) | ApiRef::GroupName { name: n, .. } => {
+                        (*api_ids.get(n.as_str()).expect("api")).to_owned()
+                    }
                 };
                 bindings.push(LiveBinding {
                     env_id: env.id.clone(),

@@ -1,0 +1,60 @@
+//! A gateway of realistic size: the differ, the ordering and the staleness check stay
+//! linear enough to plan thousands of bindings (run with `--nocapture` to see the sizes).
+
+mod plan_support;
+
+use apigsync::model::{Api, PluginType, RELEASE_ENV_ID};
+use apigsync::plan::{DiffOptions, check_stale, diff};
+use plan_support::*;
+use serde_json::json;
+
+const PLUGINS: usize = 200;
+const APIS: usize = 2000;
+const APIS_PER_PLUGIN: usize = 600;
+
+#[test]
+fn large_gateway_plans_and_replans_to_nothing() {
+    let mut world = world();
+    world.apis = (0..APIS)
+        .map(|i| Api {
+            id: format!("api-{i:05}"),
+            name: format!("api_{i:05}"),
+            group_id: "grp".into(),
+            group_name: "bulk".into(),
+            published_in: vec![RELEASE_ENV_ID.into()],
+        })
+        .collect();
+    let names: Vec<String> = (0..APIS).map(|i| format!("api_{i:05}")).collect();
+    let mut plugins = Vec::new();
+    let mut bindings = Vec::new();
+    for p in 0..PLUGINS {
+        let kind = PluginType::ALL[p % PluginType::ALL.len()];
+        let name = format!("plugin_{p:04}");
+        plugins.push(plugin(&name, kind, json!({"n": p})));
+        let start = (p * 37) % APIS;
+        let apis: Vec<&str> = (0..APIS_PER_PLUGIN)
+            .map(|k| names[(start + k) % APIS].as_str())
+            .collect();
+        bindings.push(binding(&name, "RELEASE", &apis));
+    }
+    let d = desired(plugins, bindings);
+
+    let plan = diff(&d, &world, &DiffOptions::default()).unwrap();
+    let s = plan.summary();
+    assert_eq!((s.create, s.attach), (PLUGINS, PLUGINS * APIS_PER_PLUGIN));
+    assert_eq!(
+        plan.waves().len(),
+        3,
+        "create, then two attach calls per plug-in in sequence"
+    );
+    println!(
+        "{} operations, {} notices",
+        plan.operations.len(),
+        plan.notices.len()
+    );
+
+    let live = applied(&d, &world);
+    let again = diff(&d, &live, &DiffOptions::default()).unwrap();
+    assert!(again.is_empty());
+    assert!(check_stale(&again, &live).is_empty());
+}
