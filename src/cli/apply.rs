@@ -13,7 +13,7 @@ use super::plan::{PlanOutput, render_plan};
 use super::session::{self, CredentialArgs, ReconcileArgs};
 use super::target::TargetArgs;
 use crate::apply::{self, ApplyOptions, OperationReport, Report, StepOutcome};
-use crate::plan::{self, Plan, SCHEMA_VERSION};
+use crate::plan::{self, Plan};
 
 /// How to print the outcome of an apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -63,16 +63,7 @@ pub struct Args {
 fn read_plan(path: &PathBuf) -> anyhow::Result<Plan> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the plan {}", path.display()))?;
-    let version: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a plan (invalid JSON)", path.display()))?;
-    if version["schema_version"] != SCHEMA_VERSION {
-        bail!(
-            "{} has plan format version {}, this apigsync reads version {SCHEMA_VERSION}",
-            path.display(),
-            version["schema_version"]
-        );
-    }
-    serde_json::from_str(&text).with_context(|| format!("{} is not a valid plan", path.display()))
+    plan::parse_plan(&text).with_context(|| format!("{} is not a usable plan", path.display()))
 }
 
 fn confirm(plan: &Plan) -> anyhow::Result<bool> {

@@ -203,14 +203,16 @@ pub fn diff(
         .as_ref()
         .map(|p| p.options.clone())
         .unwrap_or_default();
-    let opts = DiffOptions {
+    let options = crate::model::Options {
         prune: args.prune || options.prune,
         adopt: args.adopt || options.adopt,
         allow_empty: args.allow_empty || options.allow_empty,
-        target: plan::Target {
-            flavour: Some(target.flavour),
-            instance_id: Some(target.instance_id.clone()),
-        },
+        ..options
     };
+    let target = plan::Target {
+        flavour: Some(target.flavour),
+        instance_id: Some(target.instance_id.clone()),
+    };
+    let opts = DiffOptions::new(&options, target);
     plan::diff(desired, live, &opts).context("cannot make a plan")
 }
