@@ -19,7 +19,7 @@ mod document;
 mod error;
 mod project;
 mod schema;
-mod subst;
+pub mod subst;
 mod yaml;
 
 use std::collections::BTreeMap;

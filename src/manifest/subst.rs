@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 /// Why a string could not be substituted. Never holds the string itself, which
 /// may be (part of) a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SubstError {
+pub enum SubstError {
     /// `${NAME}` with `NAME` unset and no default.
     Unset(String),
     /// `${` without a closing `}`.
@@ -39,7 +39,7 @@ impl std::fmt::Display for SubstError {
 }
 
 /// Whether `s` holds a `${…}` reference (not counting the `$${` escape).
-pub(crate) fn has_reference(s: &str) -> bool {
+pub fn has_reference(s: &str) -> bool {
     let mut rest = s;
     while let Some(i) = rest.find("${") {
         if i > 0 && rest.as_bytes()[i - 1] == b'$' {
@@ -52,7 +52,7 @@ pub(crate) fn has_reference(s: &str) -> bool {
 }
 
 /// `s` with every reference replaced from `env`.
-pub(crate) fn substitute(s: &str, env: &BTreeMap<String, String>) -> Result<String, SubstError> {
+pub fn substitute(s: &str, env: &BTreeMap<String, String>) -> Result<String, SubstError> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('$') {

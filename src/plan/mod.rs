@@ -26,5 +26,5 @@ pub use model::{
     Summary, Target,
 };
 pub use parse::{PlanParseError, parse_plan};
-pub use secrets::{ResolveError, TemplateError, resolve_secrets, substitute};
+pub use secrets::{ResolveError, resolve_secrets};
 pub use stale::{Drift, DriftKind, check_stale};

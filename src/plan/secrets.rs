@@ -15,6 +15,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::content;
+use crate::manifest::subst::{SubstError, substitute};
 use crate::model::{Desired, DesiredPlugin};
 
 use super::marker;
@@ -161,15 +162,17 @@ pub fn resolve_secrets(
         let value = match slot {
             SecretSlot::Env { template } => {
                 Value::String(substitute(template, env).map_err(|e| match e {
-                    TemplateError::Missing(var) => ResolveError::MissingVar {
+                    SubstError::Unset(var) => ResolveError::MissingVar {
                         plugin: spec.name.clone(),
                         pointer: pointer.clone(),
                         var,
                     },
-                    TemplateError::Malformed => ResolveError::BadTemplate {
-                        plugin: spec.name.clone(),
-                        pointer: pointer.clone(),
-                    },
+                    SubstError::Unterminated | SubstError::BadName(_) => {
+                        ResolveError::BadTemplate {
+                            plugin: spec.name.clone(),
+                            pointer: pointer.clone(),
+                        }
+                    }
                 })?)
             }
             SecretSlot::Literal => {
@@ -204,79 +207,9 @@ pub fn resolve_secrets(
     Ok(content)
 }
 
-/// Why a template could not be substituted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TemplateError {
-    /// The variable is not set and has no default.
-    Missing(String),
-    /// `${` without a closing `}` or with an invalid variable name.
-    Malformed,
-}
-
-/// Substitutes `${VAR}` and `${VAR:-default}` in `template` from `env` (the manifest rule:
-/// the default applies when the variable is unset or empty).
-pub fn substitute(template: &str, env: &BTreeMap<String, String>) -> Result<String, TemplateError> {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find('}').ok_or(TemplateError::Malformed)?;
-        let inner = &after[..end];
-        let (name, default) = match inner.split_once(":-") {
-            Some((name, default)) => (name, Some(default)),
-            None => (inner, None),
-        };
-        let valid = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Err(TemplateError::Malformed);
-        }
-        match (env.get(name), default) {
-            (Some(v), Some(d)) if v.is_empty() => out.push_str(d),
-            (Some(v), _) => out.push_str(v),
-            (None, Some(d)) => out.push_str(d),
-            (None, None) => return Err(TemplateError::Missing(name.to_owned())),
-        }
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn substitute_handles_plain_default_and_embedded_templates() {
-        let e = env(&[("A", "x"), ("EMPTY", "")]);
-        assert_eq!(substitute("${A}", &e), Ok("x".to_owned()));
-        assert_eq!(substitute("p-${A}-s", &e), Ok("p-x-s".to_owned()));
-        assert_eq!(substitute("${B:-dflt}", &e), Ok("dflt".to_owned()));
-        assert_eq!(substitute("${EMPTY:-dflt}", &e), Ok("dflt".to_owned()));
-        assert_eq!(substitute("${EMPTY}", &e), Ok(String::new()));
-        assert_eq!(
-            substitute("${B}", &e),
-            Err(TemplateError::Missing("B".to_owned()))
-        );
-        assert_eq!(substitute("${A", &e), Err(TemplateError::Malformed));
-        assert_eq!(substitute("${1A}", &e), Err(TemplateError::Malformed));
-        assert_eq!(
-            substitute("no templates", &e),
-            Ok("no templates".to_owned())
-        );
-    }
 
     #[test]
     fn strip_removes_nested_fields_and_ignores_absent_ones() {
