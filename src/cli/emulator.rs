@@ -42,7 +42,7 @@ pub struct EmulatorArgs {
     pub rate_limit: Option<f64>,
 }
 
-/// Parses `30ms`, `2s`, `1m` (a bare number is milliseconds).
+/// Parses `30ms`, `2s`, `1m`, `1h` (a bare number is milliseconds).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (number, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
@@ -56,8 +56,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "ms" => Ok(Duration::from_millis(n)),
         "s" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n * 60)),
+        "h" => Ok(Duration::from_secs(n * 3600)),
         _ => Err(format!(
-            "invalid duration unit {unit:?}, expected ms, s or m"
+            "invalid duration unit {unit:?}, expected ms, s, m or h"
         )),
     }
 }

@@ -12,6 +12,7 @@ mod schema;
 mod session;
 pub mod target;
 mod validate;
+mod watch;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -84,6 +85,8 @@ pub enum Command {
     Plan(plan::Args),
     /// Make the gateway's plug-ins and bindings equal to the folder.
     Apply(apply::Args),
+    /// Keep the gateway equal to the folder: reconcile on changes and on an interval.
+    Watch(watch::Args),
     /// Print the JSON Schema of the manifest format (for editors' YAML language server).
     Schema,
     /// Run the local APIG plug-in API server (the embedded default target).
@@ -95,7 +98,12 @@ pub enum Command {
 /// Entry point of the binary: parse, run, print the error chain.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.verbose, cli.log_format, cli.color.enabled());
+    // Watch mode logs one line per reconcile: info by default.
+    let verbose = match cli.command {
+        Command::Watch(_) => cli.verbose.max(1),
+        _ => cli.verbose,
+    };
+    logging::init(verbose, cli.log_format, cli.color.enabled());
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -118,6 +126,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => runtime()?.block_on(plan::run(&args, color)),
         Command::Apply(args) => runtime()?.block_on(apply::run(&args, color)),
+        Command::Watch(args) => runtime()?.block_on(watch::run(&args)),
         Command::Schema => schema::run(),
         Command::Emulator(args) => emulator::run(args),
         Command::Completions(args) => completions::run(&args),

@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod metrics;
+pub mod reconcile;
 pub mod trigger;
 
 use std::time::Duration;

@@ -59,9 +59,16 @@ pub fn watch_folder(
     let dir = std::path::absolute(dir).map_err(notify::Error::io)?;
     let mut debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
         match result {
-            Ok(events) if events.is_empty() => {}
             Ok(events) => {
-                tracing::debug!(events = events.len(), "manifest folder changed");
+                // Reading the files ourselves raises access events: only changes count.
+                let changes = events
+                    .iter()
+                    .filter(|e| !matches!(e.kind, notify::EventKind::Access(_)))
+                    .count();
+                if changes == 0 {
+                    return;
+                }
+                tracing::debug!(changes, "manifest folder changed");
                 // A full channel already holds a pending trigger: this burst joins it.
                 let _ = tx.try_send(());
             }

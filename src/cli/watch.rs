@@ -1,0 +1,156 @@
+//! `apigsync watch [DIR]`: reconcile on file changes and on an interval, until SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use super::emulator::parse_duration;
+use super::session::{self, CredentialArgs, ReconcileArgs};
+use super::target::TargetArgs;
+use crate::model::Options;
+use crate::watch::http::{self, Health};
+use crate::watch::metrics::Metrics;
+use crate::watch::reconcile::{DriftPolicy, Reconciler};
+use crate::watch::{LoopTiming, run_loop, trigger};
+
+/// Arguments of `watch`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Level-triggered, like a Kubernetes controller: every reconcile re-reads the \
+whole folder and the live gateway and diffs from scratch. It runs at start, \
+after each burst of file changes, and every --interval (which also undoes \
+console edits). Failures back off exponentially (capped at the interval).
+
+Fail closed: an invalid folder, or one that suddenly declares nothing, applies \
+nothing; /readyz then answers 503 until a good read.
+
+git-sync: DIR may be, or sit below, a symlink that git-sync swaps to a new \
+worktree; the swap is followed and a half-updated tree is never read.
+
+Endpoints on --listen: /metrics (Prometheus), /healthz, /readyz.
+SIGTERM or Ctrl-C: no new operation starts, the ones in flight finish, exit 0.
+
+Example: apigsync watch /manifests/current/manifests --listen 0.0.0.0:9464 --log-format json")]
+pub struct Args {
+    /// The manifest folder; its apigsync.yaml names the target.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Resync interval: reconcile at least this often (e.g. 30s, 5m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// What to do when the gateway differs: heal (apply) or report (log and count only).
+    #[arg(long, value_enum, default_value_t = DriftPolicy::Heal)]
+    pub drift: DriftPolicy,
+    /// Address of the /metrics, /healthz and /readyz endpoints.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+    pub listen: SocketAddr,
+    /// Quiet time after a file change before reconciling (bursts coalesce).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub debounce: Duration,
+    #[command(flatten)]
+    pub reconcile: ReconcileArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+async fn shutdown_signal(token: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM; Ctrl-C still works");
+                let _ = tokio::signal::ctrl_c().await;
+                token.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: stopping after the operations in flight"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: stopping after the operations in flight"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    token.cancel();
+}
+
+/// Runs `watch` until a shutdown signal.
+pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let env = session::process_env();
+    let project = session::load_project(&args.dir, &env)
+        .with_context(|| format!("reading the project file of {}", args.dir.display()))?;
+    let conn = session::connect(&project, &args.target, &args.credentials, Some(&args.dir)).await?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(shutdown_signal(shutdown.clone()));
+
+    let metrics = Metrics::default();
+    let health = Arc::new(Health::starting());
+    let (addr, server) = http::serve(
+        args.listen,
+        metrics.clone(),
+        health.clone(),
+        shutdown.clone(),
+    )
+    .await
+    .with_context(|| format!("cannot listen on {}", args.listen))?;
+
+    let (tx, rx) = trigger::channel();
+    let mut files = trigger::watch_folder(&args.dir, args.debounce, tx)
+        .with_context(|| format!("cannot watch {}", args.dir.display()))?;
+    let target = conn.client.target();
+    tracing::info!(
+        folder = %args.dir.display(),
+        watching = ?files.watched(),
+        endpoints = %format!("http://{addr}"),
+        instance = %target.instance_id,
+        gateway = %target.endpoint,
+        interval = ?args.interval,
+        drift = ?args.drift,
+        "watch started"
+    );
+
+    let overrides = Options {
+        prune: args.reconcile.prune,
+        adopt: args.reconcile.adopt,
+        allow_empty: args.reconcile.allow_empty,
+        allow_literal_secrets: false,
+        parallelism: session::parallelism(&args.reconcile, &project.options),
+    };
+    let mut reconciler = Reconciler::new(
+        args.dir.clone(),
+        conn.client.clone(),
+        env,
+        overrides,
+        args.drift,
+        metrics,
+        health,
+        shutdown.clone(),
+    );
+    let timing = LoopTiming {
+        interval: args.interval,
+        backoff_base: Duration::from_secs(1).min(args.interval),
+        backoff_max: Duration::from_secs(300).min(args.interval),
+    };
+    run_loop(timing, rx, shutdown.clone(), async || {
+        let outcome = reconciler.reconcile().await;
+        files.refresh();
+        outcome
+    })
+    .await;
+    shutdown.cancel();
+    let _ = server.await;
+    conn.close().await;
+    tracing::info!("watch stopped");
+    Ok(ExitCode::SUCCESS)
+}

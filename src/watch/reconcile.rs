@@ -1,0 +1,332 @@
+//! One reconcile of watch mode: read the folder, read the gateway, diff, then
+//! heal (apply) or report. Level-triggered: it never knows why it runs.
+//!
+//! Fail closed: an unreadable or invalid folder, or one that suddenly declares
+//! nothing while the last good read declared plug-ins, applies nothing, keeps
+//! the last good desired state for comparison, and flips readiness.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::ValueEnum;
+use tokio_util::sync::CancellationToken;
+
+use super::Outcome;
+use super::http::Health;
+use super::metrics::{ApiCallLabels, Metrics, OperationLabels, ResultLabel};
+use crate::api::{Client, ClientStats, fetch_live};
+use crate::apply::{self, ApplyOptions, Report, StepOutcome};
+use crate::manifest;
+use crate::model::{Desired, Options};
+use crate::plan::{self, DiffOptions, OpKind, Plan};
+
+/// What to do when the gateway differs from the folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum DriftPolicy {
+    /// Apply the plan: undo console edits, apply new commits.
+    #[default]
+    Heal,
+    /// Only log and count the difference; change nothing.
+    Report,
+}
+
+/// Everything a reconcile needs, decided once at start.
+pub struct Reconciler {
+    /// The manifest folder (may be or sit below a symlink that git-sync swaps).
+    pub dir: PathBuf,
+    /// The client of the target instance.
+    pub client: Client,
+    /// Variables for `${VAR}` substitution.
+    pub env: BTreeMap<String, String>,
+    /// Options from flags, combined with the project file's on each read (flags win when set).
+    pub overrides: Options,
+    /// Heal or report.
+    pub drift: DriftPolicy,
+    /// Metrics to update.
+    pub metrics: Metrics,
+    /// Readiness to update.
+    pub health: Arc<Health>,
+    /// Cancelled on SIGTERM: the executor starts no new operation.
+    pub shutdown: CancellationToken,
+    last_good: Option<Desired>,
+    last_stats: ClientStats,
+}
+
+/// The result of one pass, for the log line.
+#[derive(Debug, Default)]
+struct Pass {
+    changes: usize,
+    report: Option<Report>,
+}
+
+impl Reconciler {
+    /// A reconciler with no last good state yet.
+    #[allow(clippy::too_many_arguments)] // one constructor for a value of nine plain parts
+    pub fn new(
+        dir: PathBuf,
+        client: Client,
+        env: BTreeMap<String, String>,
+        overrides: Options,
+        drift: DriftPolicy,
+        metrics: Metrics,
+        health: Arc<Health>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self {
+            dir,
+            client,
+            env,
+            overrides,
+            drift,
+            metrics,
+            health,
+            shutdown,
+            last_good: None,
+            last_stats: ClientStats::default(),
+        }
+    }
+
+    /// Runs one reconcile and records it in metrics, readiness and one log line.
+    pub async fn reconcile(&mut self) -> Outcome {
+        let started = Instant::now();
+        let result = self.pass().await;
+        let elapsed = started.elapsed();
+        self.metrics
+            .reconcile_duration
+            .observe(elapsed.as_secs_f64());
+        self.record_api_calls();
+        let ms = elapsed.as_millis() as u64;
+        let (label, outcome) = match &result {
+            Ok(pass) => {
+                self.health.set_ready();
+                self.metrics
+                    .last_success
+                    .set(jiff::Timestamp::now().as_millisecond() as f64 / 1000.0);
+                match &pass.report {
+                    Some(r) if !r.is_success() => {
+                        tracing::warn!(
+                            changes = pass.changes,
+                            done = r.done(),
+                            failed = r.failed(),
+                            not_attempted = r.not_attempted(),
+                            duration_ms = ms,
+                            "reconcile: some operations failed"
+                        );
+                        for op in &r.operations {
+                            if let StepOutcome::Failed { error } = &op.outcome {
+                                tracing::warn!(operation = %op.description, %error, "operation failed");
+                            }
+                        }
+                        self.health
+                            .set_not_ready("operations failed in the last reconcile");
+                        ("failure", Outcome::Failure)
+                    }
+                    Some(r) => {
+                        tracing::info!(
+                            changes = pass.changes,
+                            done = r.done(),
+                            duration_ms = ms,
+                            "reconcile: applied"
+                        );
+                        ("success", Outcome::Success)
+                    }
+                    None if pass.changes > 0 => {
+                        tracing::info!(
+                            changes = pass.changes,
+                            duration_ms = ms,
+                            "reconcile: drift reported, nothing changed (--drift report)"
+                        );
+                        ("success", Outcome::Success)
+                    }
+                    None => {
+                        tracing::info!(duration_ms = ms, "reconcile: in sync");
+                        ("success", Outcome::Success)
+                    }
+                }
+            }
+            Err(PassError::Source(reason)) => {
+                tracing::error!(folder = %self.dir.display(), "reconcile: manifests not applied, keeping the last good state: {reason}");
+                self.health
+                    .set_not_ready(format!("manifest folder invalid: {reason}"));
+                ("invalid_source", Outcome::Failure)
+            }
+            Err(PassError::Other(reason)) => {
+                tracing::error!(duration_ms = ms, "reconcile failed: {reason}");
+                self.health
+                    .set_not_ready(format!("last reconcile failed: {reason}"));
+                ("failure", Outcome::Failure)
+            }
+        };
+        self.metrics
+            .reconciles
+            .get_or_create(&ResultLabel {
+                result: label.into(),
+            })
+            .inc();
+        outcome
+    }
+
+    /// Reads the folder through its current symlink target, failing closed.
+    fn read_source(&mut self) -> Result<Desired, PassError> {
+        let resolved = std::fs::canonicalize(&self.dir)
+            .map_err(|e| PassError::Source(format!("cannot read {}: {e}", self.dir.display())))?;
+        let result = manifest::load_dir(&resolved, &self.env);
+        let desired = match result {
+            Ok(d) => d,
+            Err(e) => {
+                self.metrics.source_valid.set(0);
+                return Err(PassError::Source(e.to_string().replace('\n', "; ")));
+            }
+        };
+        let empty = desired.plugins.is_empty() && desired.bindings.is_empty();
+        let had_plugins = self
+            .last_good
+            .as_ref()
+            .is_some_and(|d| !d.plugins.is_empty());
+        if empty && had_plugins {
+            self.metrics.source_valid.set(0);
+            return Err(PassError::Source(
+                "the folder suddenly declares no plug-in (a half-synced or wrong checkout?)".into(),
+            ));
+        }
+        self.metrics.source_valid.set(1);
+        self.metrics
+            .desired_plugins
+            .set(desired.plugins.len() as i64);
+        self.last_good = Some(desired.clone());
+        Ok(desired)
+    }
+
+    async fn pass(&mut self) -> Result<Pass, PassError> {
+        let desired = self.read_source()?;
+        let options = desired
+            .project
+            .as_ref()
+            .map(|p| p.options.clone())
+            .unwrap_or_default();
+        let options = Options {
+            prune: self.overrides.prune || options.prune,
+            adopt: self.overrides.adopt || options.adopt,
+            allow_empty: self.overrides.allow_empty || options.allow_empty,
+            parallelism: self.overrides.parallelism.max(1),
+            ..options
+        };
+        let live = fetch_live(&self.client, options.parallelism)
+            .await
+            .map_err(|e| PassError::Other(e.to_string()))?;
+        let managed = live
+            .plugins
+            .iter()
+            .filter(|p| {
+                p.remark
+                    .as_deref()
+                    .is_some_and(|r| plan::marker::split_marker(r).1.is_some())
+            })
+            .count();
+        self.metrics.managed_plugins.set(managed as i64);
+        let target = plan::Target {
+            flavour: Some(self.client.target().flavour),
+            instance_id: Some(self.client.target().instance_id.clone()),
+        };
+        let plan = plan::diff(&desired, &live, &DiffOptions::new(&options, target))
+            .map_err(|e| PassError::Other(e.to_string().replace('\n', "; ")))?;
+        if plan.is_empty() {
+            return Ok(Pass::default());
+        }
+        self.metrics.drift_detected.inc();
+        log_plan(&plan);
+        if self.drift == DriftPolicy::Report {
+            return Ok(Pass {
+                changes: plan.operations.len(),
+                report: None,
+            });
+        }
+        let report = apply::execute(
+            &plan,
+            &self.client,
+            &self.env,
+            Some(&desired),
+            &ApplyOptions {
+                parallelism: options.parallelism,
+            },
+            &self.shutdown,
+            |_| {},
+        )
+        .await
+        .map_err(|e| PassError::Other(e.to_string()))?;
+        for (op, outcome) in plan.operations.iter().zip(&report.operations) {
+            let result = match outcome.outcome {
+                StepOutcome::Done => "done",
+                StepOutcome::Failed { .. } => "failed",
+                StepOutcome::NotAttempted { .. } => "not_attempted",
+            };
+            self.metrics
+                .operations
+                .get_or_create(&OperationLabels {
+                    kind: kind_label(&op.kind).into(),
+                    result: result.into(),
+                })
+                .inc();
+        }
+        Ok(Pass {
+            changes: plan.operations.len(),
+            report: Some(report),
+        })
+    }
+
+    /// Adds the client's calls since the last reconcile to the metrics.
+    fn record_api_calls(&mut self) {
+        let now = self.client.stats();
+        for ((op, status), count) in &now.calls_by_op_status {
+            let before = self
+                .last_stats
+                .calls_by_op_status
+                .get(&(op.clone(), *status))
+                .copied()
+                .unwrap_or(0);
+            if *count > before {
+                let status = if *status == 0 {
+                    "error".to_string()
+                } else {
+                    status.to_string()
+                };
+                self.metrics
+                    .api_calls
+                    .get_or_create(&ApiCallLabels {
+                        operation: op.clone(),
+                        status,
+                    })
+                    .inc_by(count - before);
+            }
+        }
+        self.metrics
+            .api_retries
+            .inc_by(now.retries.saturating_sub(self.last_stats.retries));
+        self.last_stats = now;
+    }
+}
+
+fn kind_label(kind: &OpKind) -> &'static str {
+    match kind {
+        OpKind::CreatePlugin { .. } => "create",
+        OpKind::UpdatePlugin { .. } => "update",
+        OpKind::DeletePlugin { .. } => "delete",
+        OpKind::Attach(_) => "attach",
+        OpKind::Detach(_) => "detach",
+    }
+}
+
+fn log_plan(plan: &Plan) {
+    for op in &plan.operations {
+        tracing::info!(operation = %apply::describe(op), "drift");
+    }
+}
+
+enum PassError {
+    /// The folder could not be read or is invalid: nothing applied.
+    Source(String),
+    /// Reading the gateway, planning or starting the apply failed.
+    Other(String),
+}
