@@ -256,7 +256,15 @@ impl Reconciler {
         )
         .await
         .map_err(|e| PassError::Other(e.to_string()))?;
+        let mut managed = managed as i64;
         for (op, outcome) in plan.operations.iter().zip(&report.operations) {
+            if outcome.outcome == StepOutcome::Done {
+                match op.kind {
+                    OpKind::CreatePlugin { .. } => managed += 1,
+                    OpKind::DeletePlugin { .. } => managed -= 1,
+                    _ => {}
+                }
+            }
             let result = match outcome.outcome {
                 StepOutcome::Done => "done",
                 StepOutcome::Failed { .. } => "failed",
@@ -270,6 +278,7 @@ impl Reconciler {
                 })
                 .inc();
         }
+        self.metrics.managed_plugins.set(managed);
         Ok(Pass {
             changes: plan.operations.len(),
             report: Some(report),

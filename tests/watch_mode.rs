@@ -1,0 +1,267 @@
+//! Watch mode end to end: the real binary reconciling against the in-process
+//! emulator — file edits, bursts, git-sync symlink swaps, fail-closed reads,
+//! drift healing and reporting, metrics, and SIGTERM.
+
+mod watch_support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use apigsync::api::{Client, PluginBody};
+use apigsync::model::{PluginType, Scope};
+use serde_json::{Value, json};
+use watch_support::{copy_examples, eventually, start_emulator, start_watch};
+
+async fn max_age(client: &Client) -> Option<i64> {
+    let plugin = client.find_plugin_by_name("cors_public").await.ok()??;
+    plugin.content["max_age"].as_i64()
+}
+
+async fn plugin_count(client: &Client) -> usize {
+    client.list_plugins().await.map(|p| p.len()).unwrap_or(0)
+}
+
+fn set_max_age(dir: &Path, value: i64) {
+    let path = dir.join("cors.yaml");
+    let text = std::fs::read_to_string(&path).expect("cors.yaml");
+    let edited: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("max_age:") {
+                format!("  max_age: {value}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&path, edited.join("\n") + "\n").expect("write");
+}
+
+/// Changes cors_public's max_age on the gateway, keeping its remark (and marker).
+async fn change_behind_back(client: &Client, value: i64) {
+    let live = client
+        .find_plugin_by_name("cors_public")
+        .await
+        .expect("list")
+        .expect("exists");
+    let mut content: Value = live.content.clone();
+    content["max_age"] = json!(value);
+    let body = PluginBody {
+        plugin_name: live.name.clone(),
+        plugin_type: PluginType::Cors,
+        plugin_scope: Scope::Global,
+        plugin_content: content,
+        remark: live.remark.clone(),
+        roma_app_id: None,
+    };
+    client.update_plugin(&live.id, &body).await.expect("update");
+}
+
+fn swap_link(root: &Path, worktree: &str) {
+    let tmp = root.join("current.tmp");
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(root.join(worktree), &tmp).expect("symlink");
+    std::fs::rename(&tmp, root.join("current")).expect("atomic swap");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_is_applied_and_a_burst_of_edits_causes_one_reconcile() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("m");
+    copy_examples(&dir);
+    let emu = start_emulator(Duration::ZERO).await;
+    let client = watch_support::client(&emu);
+    let watch = start_watch(
+        &emu,
+        &dir,
+        tmp.path(),
+        &["--interval", "1h", "--debounce", "500ms"],
+    );
+    eventually("first reconcile", async || {
+        watch.successes().await >= 1.0 && watch.ready_status().await == 200
+    })
+    .await;
+    assert_eq!(max_age(&client).await, Some(600));
+    let before = watch.successes().await;
+    for value in 601..=610 {
+        set_max_age(&dir, value);
+    }
+    eventually("the last edit is applied", async || {
+        max_age(&client).await == Some(610)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        watch.successes().await,
+        before + 1.0,
+        "ten edits in one burst make one reconcile\n{}",
+        watch.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_git_sync_swap_is_followed_and_a_bad_swap_applies_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let root = tmp.path().join("git");
+    copy_examples(&root.join("wt1/manifests"));
+    copy_examples(&root.join("wt2/manifests"));
+    set_max_age(&root.join("wt2/manifests"), 900);
+    std::fs::create_dir_all(root.join("wt3/manifests")).expect("empty worktree");
+    copy_examples(&root.join("wt4/manifests"));
+    std::fs::write(
+        root.join("wt4/manifests/cors.yaml"),
+        "kind: Plugin\nname: [broken\n",
+    )
+    .expect("invalid worktree");
+    std::os::unix::fs::symlink(root.join("wt1"), root.join("current")).expect("link");
+
+    let emu = start_emulator(Duration::ZERO).await;
+    let client = watch_support::client(&emu);
+    let dir = root.join("current/manifests");
+    let watch = start_watch(
+        &emu,
+        &dir,
+        tmp.path(),
+        &["--interval", "1h", "--debounce", "300ms"],
+    );
+    eventually("first reconcile", async || watch.successes().await >= 1.0).await;
+    assert_eq!(plugin_count(&client).await, 7);
+
+    swap_link(&root, "wt2");
+    eventually("the new worktree is applied", async || {
+        max_age(&client).await == Some(900)
+    })
+    .await;
+
+    // The examples prune: an empty checkout must not delete everything.
+    swap_link(&root, "wt3");
+    eventually("an empty worktree flips readiness", async || {
+        watch.ready_status().await == 503
+    })
+    .await;
+    assert_eq!(plugin_count(&client).await, 7, "nothing deleted");
+    assert_eq!(watch.metric("apigsync_source_valid").await, 0.0);
+
+    swap_link(&root, "wt4");
+    let invalid_before = watch
+        .metric("apigsync_reconciles_total{result=\"invalid_source\"}")
+        .await;
+    eventually("the invalid worktree is read", async || {
+        watch
+            .metric("apigsync_reconciles_total{result=\"invalid_source\"}")
+            .await
+            > invalid_before
+    })
+    .await;
+    assert_eq!(watch.ready_status().await, 503);
+    assert_eq!(plugin_count(&client).await, 7, "nothing applied");
+    assert_eq!(max_age(&client).await, Some(900));
+
+    swap_link(&root, "wt1");
+    eventually("a good worktree makes it ready again", async || {
+        watch.ready_status().await == 200 && max_age(&client).await == Some(600)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_is_healed_within_one_interval() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("m");
+    copy_examples(&dir);
+    let emu = start_emulator(Duration::ZERO).await;
+    let client = watch_support::client(&emu);
+    let watch = start_watch(&emu, &dir, tmp.path(), &["--interval", "2s"]);
+    eventually("first reconcile", async || watch.successes().await >= 1.0).await;
+    change_behind_back(&client, 5).await;
+    assert_eq!(max_age(&client).await, Some(5));
+    eventually("the console edit is undone", async || {
+        max_age(&client).await == Some(600)
+    })
+    .await;
+    assert!(watch.metric("apigsync_drift_detected_total").await >= 2.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_is_only_reported_with_drift_report() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("m");
+    copy_examples(&dir);
+    let emu = start_emulator(Duration::ZERO).await;
+    let client = watch_support::client(&emu);
+    let watch = start_watch(
+        &emu,
+        &dir,
+        tmp.path(),
+        &["--interval", "1s", "--drift", "report"],
+    );
+    eventually("two reconciles", async || watch.successes().await >= 2.0).await;
+    assert_eq!(
+        plugin_count(&client).await,
+        0,
+        "report mode creates nothing"
+    );
+    assert!(watch.metric("apigsync_drift_detected_total").await >= 2.0);
+    assert_eq!(emu.stats().writes, 0, "no write call at all");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_expose_every_series_after_a_reconcile() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("m");
+    copy_examples(&dir);
+    let emu = start_emulator(Duration::ZERO).await;
+    let watch = start_watch(&emu, &dir, tmp.path(), &["--interval", "1h"]);
+    eventually("first reconcile", async || watch.successes().await >= 1.0).await;
+    let m = |s: &'static str| watch.metric(s);
+    assert_eq!(
+        m("apigsync_operations_total{kind=\"create\",result=\"done\"}").await,
+        7.0
+    );
+    assert_eq!(
+        m("apigsync_operations_total{kind=\"attach\",result=\"done\"}").await,
+        10.0
+    );
+    assert_eq!(m("apigsync_desired_plugins").await, 7.0);
+    assert_eq!(m("apigsync_managed_plugins").await, 7.0);
+    assert_eq!(m("apigsync_source_valid").await, 1.0);
+    assert_eq!(m("apigsync_drift_detected_total").await, 1.0);
+    assert_eq!(
+        m("apigsync_api_calls_total{operation=\"create_plugin\",status=\"201\"}").await,
+        7.0
+    );
+    assert_eq!(m("apigsync_api_retries_total").await, 0.0);
+    assert!(m("apigsync_last_success_timestamp_seconds").await > 1.0e9);
+    assert_eq!(m("apigsync_reconcile_duration_seconds_count").await, 1.0);
+    let (status, body) = watch.get("/healthz").await.expect("healthz");
+    assert_eq!((status, body.trim()), (200, "ok"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_during_a_reconcile_exits_cleanly() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("m");
+    copy_examples(&dir);
+    let emu = start_emulator(Duration::from_millis(300)).await;
+    let mut watch = start_watch(&emu, &dir, tmp.path(), &["--interval", "1h"]);
+    eventually("the reconcile is applying", async || {
+        watch.log().contains("drift")
+    })
+    .await;
+    let status = Command::new("kill")
+        .args(["-TERM", &watch.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let mut exit = None;
+    eventually("the process exits", async || {
+        exit = watch.child.try_wait().expect("try_wait");
+        exit.is_some()
+    })
+    .await;
+    assert!(exit.expect("exited").success(), "exit 0\n{}", watch.log());
+    let log = watch.log();
+    assert!(log.contains("SIGTERM"), "{log}");
+    assert!(log.contains("watch stopped"), "{log}");
+}
