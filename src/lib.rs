@@ -11,6 +11,8 @@
 //! - [`model`], [`content`], [`manifest`], [`plan`]: the pure core. No IO, no async.
 //! - [`signing`]: SDK-HMAC-SHA256 request signing and verification (pure).
 //! - [`api`]: the HTTP client: one send path that signs, retries and classifies.
+//! - [`apply`]: the executor: a plan's operations in dependency order, one attempt each.
+//! - [`watch`]: the level-triggered reconcile loop, its triggers, metrics and probes.
 //! - [`emulator`]: a local server of the APIG plug-in API.
 //! - [`cli`]: the commands; thin wiring around the above.
 
