@@ -12,12 +12,14 @@
 //! - [`signing`]: SDK-HMAC-SHA256 request signing and verification (pure).
 //! - [`api`]: the HTTP client: one send path that signs, retries and classifies.
 //! - [`emulator`]: a local server of the APIG plug-in API.
+//! - [`dump`]: live state as a manifest folder (pure), for adopting a gateway.
 //! - [`cli`]: the commands; thin wiring around the above.
 
 pub mod api;
 pub mod apply;
 pub mod cli;
 pub mod content;
+pub mod dump;
 pub mod emulator;
 pub mod manifest;
 pub mod model;
