@@ -14,12 +14,14 @@
 //! - [`apply`]: the executor: a plan's operations in dependency order, one attempt each.
 //! - [`watch`]: the level-triggered reconcile loop, its triggers, metrics and probes.
 //! - [`emulator`]: a local server of the APIG plug-in API.
+//! - [`dump`]: live state as a manifest folder (pure), for adopting a gateway.
 //! - [`cli`]: the commands; thin wiring around the above.
 
 pub mod api;
 pub mod apply;
 pub mod cli;
 pub mod content;
+pub mod dump;
 pub mod emulator;
 pub mod manifest;
 pub mod model;

@@ -43,3 +43,20 @@ fn a_broken_folder_reports_every_problem_with_its_place() {
     .unwrap_err();
     insta::assert_snapshot!(err.to_string());
 }
+
+#[test]
+fn a_file_with_more_than_a_thousand_documents_loads() {
+    let mut text = String::new();
+    for i in 0..1500 {
+        text.push_str(&format!(
+            "---\nkind: Plugin\nname: cors_{i:04}\ntype: cors\ncontent:\n  allow_origin: \"*\"\n"
+        ));
+    }
+    let sources = [apigsync::manifest::Source {
+        path: "big/plugins.yaml".into(),
+        text,
+    }];
+    let desired = apigsync::manifest::parse_sources(&sources, &std::collections::BTreeMap::new())
+        .expect("a large generated file is valid");
+    assert_eq!(desired.plugins.len(), 1500);
+}

@@ -179,7 +179,8 @@ mod tests {
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
         assert_eq!(parse_duration("15"), Ok(Duration::from_millis(15)));
-        assert!(parse_duration("3h").is_err());
+        assert_eq!(parse_duration("3h"), Ok(Duration::from_secs(3 * 3600)));
+        assert!(parse_duration("3d").is_err());
         assert!(parse_duration("ms").is_err());
     }
 }

@@ -5,6 +5,7 @@
 
 mod apply;
 mod completions;
+mod dump;
 pub mod emulator;
 mod logging;
 mod plan;
@@ -87,6 +88,8 @@ pub enum Command {
     Apply(apply::Args),
     /// Keep the gateway equal to the folder: reconcile on changes and on an interval.
     Watch(watch::Args),
+    /// Write the live plug-ins and bindings as a manifest folder (adopt a gateway).
+    Dump(dump::Args),
     /// Print the JSON Schema of the manifest format (for editors' YAML language server).
     Schema,
     /// Run the local APIG plug-in API server (the embedded default target).
@@ -127,6 +130,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => runtime()?.block_on(plan::run(&args, color)),
         Command::Apply(args) => runtime()?.block_on(apply::run(&args, color)),
         Command::Watch(args) => runtime()?.block_on(watch::run(&args)),
+        Command::Dump(args) => runtime()?.block_on(dump::run(&args)),
         Command::Schema => schema::run(),
         Command::Emulator(args) => emulator::run(args),
         Command::Completions(args) => completions::run(&args),

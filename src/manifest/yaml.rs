@@ -55,6 +55,13 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     options.leading_zero_numbers_as_strings = true;
+    // The default budget stops at 1,024 documents per file; a generated file of
+    // bindings for a large gateway has more. Keep the other safeguards.
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_documents = 100_000;
+    budget.max_nodes = 5_000_000;
+    budget.max_events = 20_000_000;
+    options.budget = Some(budget);
     let docs: Vec<Spanned<Raw>> = serde_saphyr::from_str_multiple_with_options(text, options)
         .map_err(|e| {
             let pos = e

@@ -225,17 +225,6 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
                     });
                     continue;
                 }
-                if !managed {
-                    b.notices.push(Notice {
-                        kind: NoticeKind::Adopts,
-                        plugin: p.name.clone(),
-                        message: format!(
-                            "adopts unmanaged plug-in {:?} (id {}): apigsync will manage it and all its bindings from now on",
-                            p.name, l.id
-                        ),
-                        location: Some(p.location.clone()),
-                    });
-                }
                 b.existing(p, l, want, !managed);
             }
         }
@@ -493,6 +482,23 @@ impl Builder<'_> {
         } else {
             None
         };
+        let as_is = adopting && reason.is_none() && adoptable_as_is(p, l);
+        if adopting {
+            let how = if as_is {
+                "adopted as is (it already equals the manifest); the ownership marker is written at its next change"
+            } else {
+                "apigsync will manage it"
+            };
+            self.notices.push(Notice {
+                kind: NoticeKind::Adopts,
+                plugin: p.name.clone(),
+                message: format!(
+                    "adopts unmanaged plug-in {:?} (id {}): {how}, and all its bindings from now on",
+                    p.name, l.id
+                ),
+                location: Some(p.location.clone()),
+            });
+        }
         if let Some(reason) = reason {
             self.remove(l, true, Some(reason.clone()));
             self.create(spec(p), true, Some(reason));
@@ -507,8 +513,12 @@ impl Builder<'_> {
             return;
         }
         let spec = spec(p);
-        let changes = field_changes(p, l, &spec);
-        if !changes.is_empty() || adopting {
+        let changes = if as_is {
+            Vec::new()
+        } else {
+            field_changes(p, l, &spec)
+        };
+        if !changes.is_empty() || (adopting && !as_is) {
             let reason = adopting.then(|| "adopt: write the ownership marker".to_owned());
             let kind = OpKind::UpdatePlugin {
                 plugin_id: l.id.clone(),
@@ -655,9 +665,18 @@ impl Builder<'_> {
     }
 }
 
-/// The changes an update makes: app, remark, content (canonical, secrets and nulls removed),
-/// and the secret fields when the marker's fingerprint differs.
-fn field_changes(p: &DesiredPlugin, l: &LivePlugin, spec: &PluginSpec) -> Vec<FieldChange> {
+/// Whether adopting unmanaged `l` for `p` (same type and scope) can be a no-op: `p`'s type
+/// has no secret field (a secret the server does not return cannot be compared, so it must
+/// be written) and its app, remark and content already equal the live ones. The marker is
+/// then left for the plug-in's next change; until then the plug-in stays unmarked, so it is
+/// adopted again by each plan (with `adopt`) and never pruned.
+fn adoptable_as_is(p: &DesiredPlugin, l: &LivePlugin) -> bool {
+    secrets::secret_pointers(p).is_empty() && user_changes(p, l).is_empty()
+}
+
+/// The changes of the fields the user writes: app, remark (without the marker), content
+/// (canonical, secrets and nulls removed).
+fn user_changes(p: &DesiredPlugin, l: &LivePlugin) -> Vec<FieldChange> {
     let mut changes = Vec::new();
     let non_empty = |s: Option<&str>| {
         s.filter(|s| !s.is_empty())
@@ -669,7 +688,7 @@ fn field_changes(p: &DesiredPlugin, l: &LivePlugin, spec: &PluginSpec) -> Vec<Fi
         non_empty(p.roma_app_id.as_deref()).as_ref(),
         &mut changes,
     );
-    let (live_remark, live_fp) = marker::split_marker(l.remark.as_deref().unwrap_or(""));
+    let (live_remark, _) = marker::split_marker(l.remark.as_deref().unwrap_or(""));
     diff_values(
         "/remark",
         non_empty(Some(&live_remark)).as_ref(),
@@ -689,6 +708,15 @@ fn field_changes(p: &DesiredPlugin, l: &LivePlugin, spec: &PluginSpec) -> Vec<Fi
         Some(&comparable(&p.content)),
         &mut changes,
     );
+    changes
+}
+
+/// The changes an update makes: [`user_changes`], and the secret fields when the marker's
+/// fingerprint differs (or the marker itself, when there is no secret to blame).
+fn field_changes(p: &DesiredPlugin, l: &LivePlugin, spec: &PluginSpec) -> Vec<FieldChange> {
+    let mut changes = user_changes(p, l);
+    let (_, live_fp) = marker::split_marker(l.remark.as_deref().unwrap_or(""));
+    let pointers = secrets::secret_pointers(p);
     let (_, fp) = marker::split_marker(&spec.remark);
     if live_fp != fp {
         let present: Vec<String> = secrets::secret_values(p)
@@ -720,4 +748,198 @@ fn field_changes(p: &DesiredPlugin, l: &LivePlugin, spec: &PluginSpec) -> Vec<Fi
         }
     }
     changes
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{Env, LiveBinding, PluginType, RELEASE_ENV_ID, Scope, SecretSource};
+
+    fn desired_plugin(kind: PluginType, content: serde_json::Value) -> DesiredPlugin {
+        DesiredPlugin {
+            name: "edge".into(),
+            plugin_type: kind,
+            scope: Scope::Global,
+            roma_app_id: None,
+            remark: Some("made by hand".into()),
+            content,
+            secrets: BTreeMap::new(),
+            location: Location::new("plugins/edge.yaml", 1, 1),
+        }
+    }
+
+    /// The live copy of `p` as created by hand: no marker, bound to API `a1` in RELEASE.
+    fn seeded(p: &DesiredPlugin) -> Live {
+        Live {
+            plugins: vec![LivePlugin {
+                id: "p1".into(),
+                name: p.name.clone(),
+                plugin_type: p.plugin_type.as_str().into(),
+                scope: "global".into(),
+                roma_app_id: None,
+                remark: p.remark.clone(),
+                content: content::redact(p.plugin_type, p.content.clone()),
+                update_time: None,
+                bindings: Some(vec![LiveBinding {
+                    env_id: RELEASE_ENV_ID.into(),
+                    api_id: "a1".into(),
+                }]),
+            }],
+            envs: vec![Env {
+                id: RELEASE_ENV_ID.into(),
+                name: "RELEASE".into(),
+            }],
+            apis: vec![crate::model::Api {
+                id: "a1".into(),
+                name: "orders_list".into(),
+                group_id: "g".into(),
+                group_name: "shop".into(),
+                published_in: vec![RELEASE_ENV_ID.into()],
+            }],
+        }
+    }
+
+    fn adopt() -> DiffOptions {
+        DiffOptions {
+            adopt: true,
+            ..DiffOptions::default()
+        }
+    }
+
+    fn cors() -> DesiredPlugin {
+        desired_plugin(PluginType::Cors, json!({"allow_origin": "*"}))
+    }
+
+    fn ids(plan: &Plan) -> Vec<&str> {
+        plan.operations.iter().map(|o| o.id.as_str()).collect()
+    }
+
+    #[test]
+    fn adopting_an_equal_plugin_without_secrets_is_a_no_op_with_a_notice() {
+        let p = cors();
+        let live = seeded(&p);
+        let binding = crate::model::DesiredBinding {
+            plugin: "edge".into(),
+            env: "RELEASE".into(),
+            apis: vec![ApiRef::Name("orders_list".into())],
+            location: Location::new("plugins/edge.yaml", 9, 1),
+        };
+        let d = Desired {
+            project: None,
+            plugins: vec![p],
+            bindings: vec![binding],
+        };
+        let plan = diff(&d, &live, &adopt()).unwrap();
+        assert!(plan.is_empty(), "{:?}", ids(&plan));
+        assert_eq!(plan.notices.len(), 1);
+        assert_eq!(plan.notices[0].kind, NoticeKind::Adopts);
+        assert!(
+            plan.notices[0]
+                .message
+                .contains("the ownership marker is written at its next change"),
+            "{}",
+            plan.notices[0].message
+        );
+    }
+
+    #[test]
+    fn adopting_as_is_still_manages_the_bindings() {
+        let p = cors();
+        let live = seeded(&p);
+        let d = Desired {
+            project: None,
+            plugins: vec![p],
+            bindings: vec![],
+        };
+        let plan = diff(&d, &live, &adopt()).unwrap();
+        assert_eq!(ids(&plan), ["detach/edge/RELEASE/1"]);
+    }
+
+    #[test]
+    fn adopting_a_different_plugin_writes_it_and_the_marker() {
+        let p = cors();
+        let mut live = seeded(&p);
+        live.plugins[0].remark = Some("other".into());
+        let d = Desired {
+            project: None,
+            plugins: vec![p],
+            bindings: vec![],
+        };
+        let plan = diff(&d, &live, &adopt()).unwrap();
+        assert_eq!(ids(&plan)[0], "update/edge");
+        let OpKind::UpdatePlugin { spec, .. } = &plan.operations[0].kind else {
+            panic!()
+        };
+        assert!(marker::split_marker(&spec.remark).1.is_some());
+    }
+
+    #[test]
+    fn adopting_a_plugin_with_secret_fields_always_writes_it() {
+        let mut p = desired_plugin(
+            PluginType::KafkaLog,
+            json!({"broker_list": ["k:9092"], "topic": "t",
+                   "sasl_config": {"security_protocol": "SASL_SSL", "sasl_username": "u", "sasl_password": "pw"}}),
+        );
+        p.secrets.insert(
+            "/sasl_config/sasl_password".into(),
+            SecretSource {
+                template: "${PW}".into(),
+                literal: false,
+            },
+        );
+        let live = seeded(&p);
+        let d = Desired {
+            project: None,
+            plugins: vec![p],
+            bindings: vec![],
+        };
+        let plan = diff(&d, &live, &adopt()).unwrap();
+        assert_eq!(ids(&plan)[0], "update/edge");
+        assert_eq!(
+            plan.operations[0].reason.as_deref(),
+            Some("adopt: write the ownership marker")
+        );
+        // Even a kafka_log without a secret value: the server may hold one it does not show.
+        let mut plain = desired_plugin(
+            PluginType::KafkaLog,
+            json!({"broker_list": ["k:9092"], "topic": "t"}),
+        );
+        plain.name = "edge".into();
+        let live = seeded(&plain);
+        let d = Desired {
+            project: None,
+            plugins: vec![plain],
+            bindings: vec![],
+        };
+        assert_eq!(ids(&diff(&d, &live, &adopt()).unwrap())[0], "update/edge");
+    }
+
+    #[test]
+    fn an_unmarked_plugin_is_never_pruned_even_after_adoption_as_is() {
+        let live = seeded(&cors());
+        let opts = DiffOptions {
+            prune: true,
+            allow_empty: true,
+            ..adopt()
+        };
+        let plan = diff(&Desired::default(), &live, &opts).unwrap();
+        assert!(plan.is_empty(), "{:?}", ids(&plan));
+    }
+
+    #[test]
+    fn without_adopt_an_unmarked_plugin_is_still_an_error() {
+        let p = cors();
+        let live = seeded(&p);
+        let d = Desired {
+            project: None,
+            plugins: vec![p],
+            bindings: vec![],
+        };
+        let err = diff(&d, &live, &DiffOptions::default()).unwrap_err();
+        assert!(matches!(err.0.as_slice(), [PlanError::Unmanaged { .. }]));
+    }
 }
