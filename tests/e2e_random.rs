@@ -101,7 +101,7 @@ fn generate(seed: u64) -> Generated {
                 *v = Value::String(format!("${{{var}}}"));
             }
         }
-        let name = format!("p{i}_{}", kind.as_str());
+        let name = format!("plugin{i}");
         let mut doc = format!("kind: Plugin\nname: {name}\ntype: {}\n", kind.as_str());
         if rng.random_bool(0.5) {
             writeln!(doc, "remark: generated plug-in {i} of case {seed}").expect("write");
@@ -215,5 +215,49 @@ async fn generated_manifests_apply_then_plan_no_changes_and_a_second_apply_write
             "case {seed}: {} plug-in(s), {} binding(s): converged",
             generated.plugins, generated.bindings
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_generated_folder_replaced_by_another_converges_with_prune() {
+    // Names are plugin{i}: the second folder updates some plug-ins in place (same type),
+    // replaces others (another type), deletes or creates the rest; bindings move.
+    let cases = std::env::var("E2E_RANDOM_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(CASES / 2);
+    for seed in 0..cases {
+        let (first, second) = (generate(seed), generate(seed + 10_000));
+        let mut w = World::empty(apigsync::emulator::EmulatorConfig::demo()).await;
+        w.env = first.env.clone();
+        w.env.extend(second.env.clone());
+        for (path, text) in &first.files {
+            w.write(path, text);
+        }
+        w.run("apply", &["--auto-approve"]).await.expect_code(0);
+        std::fs::remove_dir_all(w.dir()).expect("clear folder");
+        for (path, text) in &second.files {
+            w.write(path, text);
+        }
+        let describe = second
+            .files
+            .iter()
+            .map(|(p, t)| format!("# {p}\n{t}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let apply = w.run("apply", &["--auto-approve", "--prune"]).await;
+        assert_eq!(
+            apply.code, 0,
+            "case {seed}: second apply failed\n{}\n{}\n{describe}",
+            apply.stdout, apply.stderr
+        );
+        let plan = w.run("plan", &["--prune", "--detailed-exitcode"]).await;
+        assert_eq!(
+            (plan.code, plan.stdout.trim()),
+            (0, "No changes."),
+            "case {seed}: plan after the second apply\n{}\n{describe}",
+            plan.stderr
+        );
+        assert_eq!(w.plugins().await.len(), second.plugins, "case {seed}");
     }
 }
