@@ -288,6 +288,12 @@ async fn prune_detaches_before_it_deletes() {
         writes(&log[start..]),
         vec!["detach_api_from_plugin", "delete_plugin"]
     );
+    let via_http = admin_get(&w.emu, "/_emulator/log").await;
+    assert_eq!(
+        via_http["entries"].as_array().map(Vec::len),
+        Some(log.len()),
+        "GET /_emulator/log and the handle disagree"
+    );
     assert!(
         !w.plugins().await.iter().any(|p| p.name == "orders_cache"),
         "orders_cache survived the prune"
@@ -364,4 +370,104 @@ async fn an_unchanged_saved_plan_is_applied_exactly() {
         ]
     );
     w.run("plan", &["--detailed-exitcode"]).await.expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_is_refused_when_a_plugin_it_creates_appeared_since() {
+    let w = World::demo_examples().await;
+    let saved = w.scratch("plan.json");
+    let saved_arg = saved.display().to_string();
+    w.run("plan", &["--out", &saved_arg]).await.expect_code(0);
+    let body = PluginBody {
+        plugin_name: "cors_public".into(),
+        plugin_type: PluginType::Cors,
+        plugin_scope: Scope::Global,
+        plugin_content: json!({"allow_origin": "*", "allow_methods": "GET"}),
+        remark: None,
+        roma_app_id: None,
+    };
+    w.client().create_plugin(&body).await.expect("create");
+    let writes_before = w.stats().writes;
+    let out = w
+        .run("apply", &["--plan", &saved_arg, "--auto-approve"])
+        .await;
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("plug-in \"cors_public\" appeared"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(w.stats().writes, writes_before, "a stale plan was applied");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_is_refused_when_a_secret_changed_since() {
+    let mut w = World::demo_examples().await;
+    w.env
+        .insert("KAFKA_SASL_PASSWORD".into(), "first-E2E-secret".into());
+    let saved = w.scratch("plan.json");
+    let saved_arg = saved.display().to_string();
+    w.run("plan", &["--out", &saved_arg]).await.expect_code(0);
+    w.env
+        .insert("KAFKA_SASL_PASSWORD".into(), "second-E2E-secret".into());
+    let out = w
+        .run("apply", &["--plan", &saved_arg, "--auto-approve"])
+        .await;
+    out.expect_code(1);
+    assert!(out.stderr.contains("shop_access_log"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("first-E2E-secret") && !out.stderr.contains("second-E2E-secret"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        w.stats().writes,
+        0,
+        "the plan was applied with another secret"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_binding_that_displaces_an_unmanaged_plugin_is_called_out_in_the_plan() {
+    let w = applied().await;
+    let body = PluginBody {
+        plugin_name: "console_cors".into(),
+        plugin_type: PluginType::Cors,
+        plugin_scope: Scope::Global,
+        plugin_content: json!({"allow_origin": "*", "allow_methods": "GET"}),
+        remark: None,
+        roma_app_id: None,
+    };
+    let client = w.client();
+    let console = client.create_plugin(&body).await.expect("create");
+    let release = w.env_id("RELEASE").await;
+    client
+        .attach_apis(&console.id, &release, &[w.api_id("health").await])
+        .await
+        .expect("attach");
+    w.write(
+        "cors-health.yaml",
+        "kind: Binding\nplugin: cors_public\nenv: RELEASE\napis: [health]\n",
+    );
+    let plan = json_plan(&w, &[]).await;
+    assert_eq!(
+        summary(&plan),
+        vec![op("attach", "cors_public", "RELEASE", &["health"])],
+        "{plan:#}"
+    );
+    let notices = serde_json::to_string(&plan["notices"]).expect("JSON");
+    assert!(notices.contains("console_cors"), "{plan:#}");
+    let text = w.run("plan", &[]).await;
+    assert!(text.stdout.contains("console_cors"), "{}", text.stdout);
+    let start = w.log().len();
+    w.run("apply", &["--auto-approve", "--prune"])
+        .await
+        .expect_code(0);
+    assert!(
+        w.log()[start..]
+            .iter()
+            .all(|e| !(e.write && e.path.contains(&console.id))),
+        "a write call named the unmanaged plug-in"
+    );
+    assert_eq!(w.plugin("console_cors").await.content, console.content);
 }

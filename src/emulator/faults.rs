@@ -187,6 +187,21 @@ mod tests {
     }
 
     #[test]
+    fn request_log_keeps_the_newest_entries() {
+        let mut log = RequestLog::default();
+        for i in 0..LOG_CAPACITY + 2 {
+            log.push(LogEntry {
+                operation: "list_plugins".into(),
+                write: false,
+                status: "200".into(),
+                path: format!("/{i}"),
+            });
+        }
+        assert_eq!(log.entries.len(), LOG_CAPACITY);
+        assert_eq!(log.entries.front().map(|e| e.path.as_str()), Some("/2"));
+    }
+
+    #[test]
     fn bucket_refills_over_time() {
         let mut limiter = RateLimiter::default();
         let t0 = Instant::now();
