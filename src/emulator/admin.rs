@@ -1,4 +1,4 @@
-//! Admin endpoints outside the APIG paths, without auth: statistics, reset,
+//! Admin endpoints outside the APIG paths, without auth: statistics, the request log, reset,
 //! run-time fault settings and a state dump.
 
 use std::sync::Arc;
@@ -13,10 +13,12 @@ use super::config::Faults;
 use super::error::ApiError;
 use super::shared::{Shared, lock};
 
-/// `GET /_emulator/stats`, `POST /_emulator/reset`, `GET|PUT /_emulator/faults`, `GET /_emulator/state`.
+/// `GET /_emulator/stats`, `GET /_emulator/log`, `POST /_emulator/reset`,
+/// `GET|PUT /_emulator/faults`, `GET /_emulator/state`.
 pub fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/_emulator/stats", get(stats))
+        .route("/_emulator/log", get(log))
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/faults", get(faults).put(set_faults))
         .route("/_emulator/state", get(state))
@@ -24,6 +26,10 @@ pub fn router() -> Router<Arc<Shared>> {
 
 async fn stats(State(s): State<Arc<Shared>>) -> Response {
     Json(lock(&s.stats).clone()).into_response()
+}
+
+async fn log(State(s): State<Arc<Shared>>) -> Response {
+    Json(lock(&s.log).clone()).into_response()
 }
 
 async fn reset(State(s): State<Arc<Shared>>) -> Result<Response, ApiError> {

@@ -124,6 +124,39 @@ impl Stats {
     }
 }
 
+/// Most entries [`RequestLog`] keeps; older ones are dropped first.
+pub const LOG_CAPACITY: usize = 10_000;
+
+/// One request of `GET /_emulator/log`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct LogEntry {
+    /// SDK operation name, e.g. `create_plugin` (`unknown` for an unmatched route).
+    pub operation: String,
+    /// Whether it is a write call.
+    pub write: bool,
+    /// HTTP status, or `closed`.
+    pub status: String,
+    /// The request path.
+    pub path: String,
+}
+
+/// The APIG requests in the order they finished, at most [`LOG_CAPACITY`] of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RequestLog {
+    /// The entries, oldest first.
+    pub entries: std::collections::VecDeque<LogEntry>,
+}
+
+impl RequestLog {
+    /// Appends an entry, dropping the oldest beyond the capacity.
+    pub fn push(&mut self, entry: LogEntry) {
+        if self.entries.len() == LOG_CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -151,6 +184,21 @@ mod tests {
             dice.roll(1.0, false)
                 .is_some_and(|f| f != Fault::ResponseLost)
         }));
+    }
+
+    #[test]
+    fn request_log_keeps_the_newest_entries() {
+        let mut log = RequestLog::default();
+        for i in 0..LOG_CAPACITY + 2 {
+            log.push(LogEntry {
+                operation: "list_plugins".into(),
+                write: false,
+                status: "200".into(),
+                path: format!("/{i}"),
+            });
+        }
+        assert_eq!(log.entries.len(), LOG_CAPACITY);
+        assert_eq!(log.entries.front().map(|e| e.path.as_str()), Some("/2"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The front door every APIG request passes: request id, latency, authentication,
-//! rate limit, injected faults and statistics, in that order.
+//! rate limit, injected faults, then statistics and the request log.
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::auth::{self, Incoming};
 use super::error::ApiError;
-use super::faults::Fault;
+use super::faults::{Fault, LogEntry};
 use super::shared::{Shared, lock};
 
 /// Largest accepted request body.
@@ -123,9 +123,10 @@ pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         .extensions()
         .get::<MatchedPath>()
         .and_then(|m| operation(req.method(), m.as_str()));
+    let path = req.uri().path().to_string();
     let Some(operation) = operation else {
         let resp = next.run(req).await;
-        lock(&shared.stats).record("unknown", false, resp.status().as_str());
+        record(&shared, "unknown", false, resp.status().as_str(), path);
         return resp;
     };
     let resp = guarded(&shared, operation, &request_id, req, next).await;
@@ -134,8 +135,19 @@ pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
     } else {
         resp.status().as_str().to_string()
     };
-    lock(&shared.stats).record(operation.name, operation.write, &status);
+    record(&shared, operation.name, operation.write, &status, path);
     resp
+}
+
+/// Counts a finished request in the statistics and appends it to the request log.
+fn record(shared: &Shared, operation: &str, write: bool, status: &str, path: String) {
+    lock(&shared.stats).record(operation, write, status);
+    lock(&shared.log).push(LogEntry {
+        operation: operation.to_string(),
+        write,
+        status: status.to_string(),
+        path,
+    });
 }
 
 async fn guarded(

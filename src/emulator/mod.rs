@@ -19,7 +19,9 @@
 //!
 //! Admin endpoints (no auth, outside the APIG paths): `GET /_emulator/stats`
 //! ([`Stats`]: counts per SDK operation name and status, total, write calls),
-//! `POST /_emulator/reset` (back to the seed, stats zeroed, fault dice rewound),
+//! `GET /_emulator/log` ([`RequestLog`]: every APIG request in the order it finished,
+//! operation name, write flag, status and path; the last 10 000),
+//! `POST /_emulator/reset` (back to the seed, stats and log emptied, fault dice rewound),
 //! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit}`;
 //! PUT replaces all three, an omitted field means none), `GET /_emulator/state` (the store as JSON).
 //!
@@ -92,6 +94,6 @@ pub use config::{
     Faults,
 };
 pub use error::{ApiError, EmulatorError};
-pub use faults::Stats;
+pub use faults::{LogEntry, RequestLog, Stats};
 pub use seed::Seed;
 pub use server::{EmulatorHandle, spawn};

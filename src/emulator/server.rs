@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::{Credential, EmulatorConfig};
 use super::error::EmulatorError;
-use super::faults::Stats;
+use super::faults::{LogEntry, Stats};
 use super::gate::{self, CloseConnection};
 use super::shared::{Shared, lock};
 use super::{admin, routes};
@@ -178,6 +178,11 @@ impl EmulatorHandle {
     /// A snapshot of the request statistics.
     pub fn stats(&self) -> Stats {
         lock(&self.shared.stats).clone()
+    }
+
+    /// The APIG requests so far, in the order they finished (the body of `GET /_emulator/log`).
+    pub fn log(&self) -> Vec<LogEntry> {
+        lock(&self.shared.log).entries.iter().cloned().collect()
     }
 
     /// Stops accepting, lets open connections finish their request, and waits.

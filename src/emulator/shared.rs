@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::config::{Credential, EmulatorConfig, Faults};
 use super::error::{ApiError, EmulatorError};
-use super::faults::{FaultDice, RateLimiter, Stats};
+use super::faults::{FaultDice, RateLimiter, RequestLog, Stats};
 use super::persist;
 use super::seed::Seed;
 use super::store::{Instance, State};
@@ -48,6 +48,8 @@ pub struct Shared {
     pub limiter: Mutex<RateLimiter>,
     /// Request statistics.
     pub stats: Mutex<Stats>,
+    /// The APIG requests in order (`GET /_emulator/log`).
+    pub log: Mutex<RequestLog>,
     /// `(instance, plug-in, env)` keys of binding changes in progress.
     pub in_flight: Mutex<HashSet<(String, String, String)>>,
     requests: AtomicU64,
@@ -92,6 +94,7 @@ impl Shared {
             dice: Mutex::new(FaultDice::new(config.fault_seed)),
             limiter: Mutex::new(RateLimiter::default()),
             stats: Mutex::new(Stats::default()),
+            log: Mutex::new(RequestLog::default()),
             in_flight: Mutex::new(HashSet::new()),
             requests: AtomicU64::new(0),
         })
@@ -147,6 +150,7 @@ impl Shared {
         *state = fresh;
         self.persist(&state)?;
         *lock(&self.stats) = Stats::default();
+        *lock(&self.log) = RequestLog::default();
         *lock(&self.dice) = FaultDice::new(self.fault_seed);
         lock(&self.limiter).clear();
         Ok(())
