@@ -101,7 +101,7 @@ fn help_documents_every_flag() {
 fn bad_flag_values_are_rejected_before_starting() {
     for args in [
         ["emulator", "--fault-rate", "1.5"],
-        ["emulator", "--latency", "3h"],
+        ["emulator", "--latency", "3d"],
         ["emulator", "--credential", "no-colon"],
     ] {
         let out = assert_cmd::Command::cargo_bin("apigsync")
