@@ -10,8 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use super::plan::{PlanOutput, render_plan};
-use super::session::{self, CredentialArgs, ReconcileArgs};
-use super::target::TargetArgs;
+use super::session::{self, GatewayArgs, ReconcileArgs};
 use crate::apply::{self, ApplyOptions, OperationReport, Report, StepOutcome};
 use crate::plan::{self, Plan};
 
@@ -55,9 +54,7 @@ pub struct Args {
     #[command(flatten)]
     pub reconcile: ReconcileArgs,
     #[command(flatten)]
-    pub target: TargetArgs,
-    #[command(flatten)]
-    pub credentials: CredentialArgs,
+    pub gateway: GatewayArgs,
 }
 
 fn read_plan(path: &PathBuf) -> anyhow::Result<Plan> {
@@ -130,7 +127,7 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
             (Some(plan), desired, session::load_project(&args.dir, &env)?)
         }
     };
-    let conn = session::connect(&project, &args.target, &args.credentials, Some(&args.dir)).await?;
+    let conn = args.gateway.connect(&project, Some(&args.dir)).await?;
     let result = apply_on(&conn, args, plan, desired.as_ref(), &project, &env, color).await;
     let calls = conn.client.stats().total_calls();
     conn.close().await;

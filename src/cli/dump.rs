@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use super::session::{self, CredentialArgs};
+use super::session::{self, GatewayArgs};
 use super::target::{ResolvedTarget, TargetArgs, resolve};
 use crate::dump::{self, DumpOptions};
 use crate::model::{EmulatorTarget, ProjectFile, TargetConfig};
@@ -44,23 +44,21 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
     #[command(flatten)]
-    pub target: TargetArgs,
-    #[command(flatten)]
-    pub credentials: CredentialArgs,
+    pub gateway: GatewayArgs,
 }
 
 /// Runs `dump`.
 pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     check_out_dir(&args.out, args.force)?;
     let project = ProjectFile::default();
-    let resolved = resolve(&project.target, &args.target, None)?;
-    let conn = session::connect(&project, &args.target, &args.credentials, None).await?;
+    let resolved = resolve(&project.target, &args.gateway.target, None)?;
+    let conn = args.gateway.connect(&project, None).await?;
     let live = session::live(&conn, usize::from(args.parallelism)).await;
     let target = conn.client.target().clone();
     conn.close().await;
     let live = live?;
     let opts = DumpOptions {
-        target: written_target(&resolved, &args.target),
+        target: written_target(&resolved, &args.gateway.target),
         flavour: Some(target.flavour),
         instance_id: target.instance_id.clone(),
         managed_only: args.managed_only,

@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::ValueEnum;
 
-use super::session::{self, CredentialArgs, ReconcileArgs};
-use super::target::TargetArgs;
+use super::session::{self, GatewayArgs, ReconcileArgs};
 use crate::plan::{Plan, render};
 
 /// How to render a plan.
@@ -50,9 +49,7 @@ pub struct Args {
     #[command(flatten)]
     pub reconcile: ReconcileArgs,
     #[command(flatten)]
-    pub target: TargetArgs,
-    #[command(flatten)]
-    pub credentials: CredentialArgs,
+    pub gateway: GatewayArgs,
 }
 
 /// Renders `plan` as asked.
@@ -69,7 +66,7 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     let env = session::process_env();
     let desired = session::load(&args.dir, &env)?;
     let project = desired.project.clone().unwrap_or_default();
-    let conn = session::connect(&project, &args.target, &args.credentials, Some(&args.dir)).await?;
+    let conn = args.gateway.connect(&project, Some(&args.dir)).await?;
     let parallelism = session::parallelism(&args.reconcile, &project.options);
     let live = session::live(&conn, parallelism).await;
     let calls = conn.client.stats().total_calls();

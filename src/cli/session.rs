@@ -28,6 +28,27 @@ pub struct CredentialArgs {
     pub secret_key_file: Option<PathBuf>,
 }
 
+/// Where and as whom to connect: the target and credential flags of every
+/// command that talks to a gateway.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GatewayArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+impl GatewayArgs {
+    /// Connects to the target of `project`, as overridden by these flags.
+    pub async fn connect(
+        &self,
+        project: &ProjectFile,
+        dir: Option<&Path>,
+    ) -> anyhow::Result<Connection> {
+        connect(project, &self.target, &self.credentials, dir).await
+    }
+}
+
 /// Flags that decide what the differ may do; each overrides `options` of apigsync.yaml.
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Reconcile options (override apigsync.yaml)")]
@@ -109,7 +130,7 @@ fn credentials(args: &CredentialArgs) -> anyhow::Result<Credentials> {
 }
 
 /// Connects to the target of `project`, as overridden by the flags.
-pub async fn connect(
+async fn connect(
     project: &ProjectFile,
     target_args: &TargetArgs,
     credential_args: &CredentialArgs,

@@ -10,8 +10,7 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use super::emulator::parse_duration;
-use super::session::{self, CredentialArgs, ReconcileArgs};
-use super::target::TargetArgs;
+use super::session::{self, GatewayArgs, ReconcileArgs};
 use crate::model::Options;
 use crate::watch::http::{self, Health};
 use crate::watch::metrics::Metrics;
@@ -55,9 +54,7 @@ pub struct Args {
     #[command(flatten)]
     pub reconcile: ReconcileArgs,
     #[command(flatten)]
-    pub target: TargetArgs,
-    #[command(flatten)]
-    pub credentials: CredentialArgs,
+    pub gateway: GatewayArgs,
 }
 
 async fn shutdown_signal(token: CancellationToken) {
@@ -90,7 +87,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let env = session::process_env();
     let project = session::load_project(&args.dir, &env)
         .with_context(|| format!("reading the project file of {}", args.dir.display()))?;
-    let conn = session::connect(&project, &args.target, &args.credentials, Some(&args.dir)).await?;
+    let conn = args.gateway.connect(&project, Some(&args.dir)).await?;
     let shutdown = CancellationToken::new();
     tokio::spawn(shutdown_signal(shutdown.clone()));
 
