@@ -160,7 +160,10 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<ExitCode> {
             Some(path) => println!("  state file: {}", path.display()),
             None => println!("  state file: none (state is lost on exit)"),
         }
-        println!("  admin:      {}/_emulator/stats", handle.base_url());
+        println!(
+            "  admin:      {0}/_emulator/stats, /_emulator/log, /_emulator/state (GET); /_emulator/reset (POST); /_emulator/faults (PUT)",
+            handle.base_url()
+        );
         tracing::info!(addr = %handle.addr(), "emulator started");
         wait_for_stop().await;
         tracing::info!("stopping");
