@@ -8,6 +8,7 @@
 
 mod changes;
 mod diff;
+mod error;
 mod hash;
 pub mod marker;
 mod model;
@@ -18,7 +19,8 @@ mod resolve;
 mod secrets;
 mod stale;
 
-pub use diff::{DiffOptions, PlanError, PlanErrors, diff};
+pub use diff::{DiffOptions, diff};
+pub use error::{PlanError, PlanErrors};
 pub use hash::{canonical_json, fingerprint};
 pub use model::{
     ApiItem, BindingOp, FieldChange, LITERAL_SECRET, MAX_APIS_PER_CALL, Notice, NoticeKind, OpId,
