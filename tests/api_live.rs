@@ -36,7 +36,7 @@ fn api(id: &str, name: &str) -> Value {
 }
 
 fn attached(api_id: &str, name: &str, env_id: &str) -> Value {
-    json!({"api_id": api_id, "api_name": name, "env_id": env_id, "env_name": "x", "group_id": "g1", "group_name": "shop", "plugin_attach_id": "b", "attached_time": "2024-01-01T00:00:00Z"})
+    json!({"api_id": api_id, "api_name": name, "env_id": env_id, "env_name": "x", "group_id": "g1", "group_name": "shop", "req_method": "GET", "plugin_attach_id": "b", "attached_time": "2024-01-01T00:00:00Z"})
 }
 
 /// Two environments, three APIs (one in both, one in RELEASE, one unpublished),
@@ -137,6 +137,7 @@ fn api_model(id: &str, name: &str, published_in: &[&str]) -> Api {
         name: name.into(),
         group_id: "g1".into(),
         group_name: "shop".into(),
+        method: "GET".into(),
         published_in: published_in.iter().map(|s| s.to_string()).collect(),
     }
 }

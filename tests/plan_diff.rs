@@ -522,6 +522,7 @@ fn more_than_500_apis_are_split_into_ordered_calls() {
             name: format!("bulk_{i:04}"),
             group_id: "grp-bulk".into(),
             group_name: "bulk".into(),
+            method: "GET".into(),
             published_in: vec![RELEASE_ENV_ID.into()],
         });
     }
@@ -764,4 +765,41 @@ fn adopting_shows_the_remark_once() {
     let remarks: Vec<&FieldChange> = changes.iter().filter(|c| c.path == "/remark").collect();
     assert_eq!(remarks.len(), 1);
     assert_eq!(remarks[0].old, Some(json!("made in the console")));
+}
+
+#[test]
+fn a_cors_binding_to_an_api_whose_method_it_does_not_allow_is_a_plan_error() {
+    let mut only_get = cors("cors_get");
+    only_get.content["allow_methods"] = json!("GET, HEAD");
+    let d = desired(
+        vec![only_get],
+        vec![binding(
+            "cors_get",
+            "RELEASE",
+            &["orders_list", "orders_create"],
+        )],
+    );
+    let errors = diff(&d, &world(), &opts()).expect_err("POST is not allowed");
+    let text = errors.to_string();
+    assert!(text.starts_with("bindings/cors_get.yaml:3:1:"), "{text}");
+    assert!(text.contains("\"orders_create\" is POST"), "{text}");
+    assert_eq!(errors.0.len(), 1, "orders_list (GET) is fine: {text}");
+}
+
+#[test]
+fn a_response_cache_binds_only_to_get_and_head_apis() {
+    let cache = plugin(
+        "cache",
+        PluginType::ProxyCache,
+        json!({"cache_key": {"parameters": ["page"]}}),
+    );
+    let d = desired(
+        vec![cache],
+        vec![binding("cache", "TEST", &["orders_get", "orders_create"])],
+    );
+    let errors = diff(&d, &world(), &opts()).expect_err("POST cannot be cached");
+    let text = errors.to_string();
+    assert!(text.contains("caches only GET and HEAD APIs"), "{text}");
+    assert!(text.contains("\"orders_create\" is POST"), "{text}");
+    assert_eq!(errors.0.len(), 1, "{text}");
 }

@@ -21,6 +21,7 @@ fn large_gateway_plans_and_replans_to_nothing() {
             name: format!("api_{i:05}"),
             group_id: "grp".into(),
             group_name: "bulk".into(),
+            method: "GET".into(),
             published_in: vec![RELEASE_ENV_ID.into()],
         })
         .collect();

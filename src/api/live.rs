@@ -108,6 +108,7 @@ fn assemble(
             name: api.name,
             group_id: api.group_id,
             group_name: api.group_name,
+            method: api.req_method,
         });
     }
     // Bound APIs missing from the API list (it should hold them all) are still named.
@@ -117,6 +118,7 @@ fn assemble(
             name: bound.api_name.clone(),
             group_id: bound.group_id.clone(),
             group_name: bound.group_name.clone(),
+            method: bound.req_method.clone(),
             published_in: Vec::new(),
         });
     }

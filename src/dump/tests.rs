@@ -11,6 +11,7 @@ fn api(id: &str, name: &str, group: &str, envs: &[&str]) -> Api {
         name: name.into(),
         group_id: format!("g-{group}"),
         group_name: group.into(),
+        method: "GET".into(),
         published_in: envs.iter().map(|e| (*e).to_owned()).collect(),
     }
 }

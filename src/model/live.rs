@@ -71,6 +71,9 @@ pub struct Api {
     pub group_id: String,
     /// Group name.
     pub group_name: String,
+    /// HTTP method (`GET`, `POST`, …; `ANY`), empty when unknown.
+    #[serde(default)]
+    pub method: String,
     /// Ids of the environments the API is published in.
     pub published_in: Vec<String>,
 }

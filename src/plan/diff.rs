@@ -15,7 +15,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::content;
-use crate::model::{ApiRef, Desired, DesiredPlugin, Live, LivePlugin, Options};
+use crate::model::{
+    Api, ApiRef, Desired, DesiredPlugin, Live, LivePlugin, Location, Options, PluginType,
+};
 
 use super::changes::{diff_values, drop_nulls};
 use super::error::{PlanError, PlanErrors};
@@ -178,6 +180,41 @@ fn spec(p: &DesiredPlugin) -> PluginSpec {
     }
 }
 
+/// The method rules of the user guides (SPEC §4.3): a CORS plug-in's `allow_methods`
+/// lists every bound API's method; a response cache binds only to GET and HEAD APIs.
+/// Unknown methods and `ANY` APIs are not judged.
+fn method_rule(plugin: &DesiredPlugin, api: &Api, location: &Location) -> Option<PlanError> {
+    let method = api.method.to_ascii_uppercase();
+    if method.is_empty() || method == "ANY" {
+        return None;
+    }
+    match plugin.plugin_type {
+        PluginType::Cors => {
+            let allowed = plugin.content.get("allow_methods")?.as_str()?;
+            let listed = allowed
+                .split(',')
+                .map(|m| m.trim().to_ascii_uppercase())
+                .any(|m| m == "*" || m == method);
+            (!listed).then(|| PlanError::MethodNotAllowed {
+                location: location.clone(),
+                plugin: plugin.name.clone(),
+                api: api.name.clone(),
+                method,
+                allowed: allowed.to_owned(),
+            })
+        }
+        PluginType::ProxyCache => {
+            (method != "GET" && method != "HEAD").then(|| PlanError::CacheNeedsGet {
+                location: location.clone(),
+                plugin: plugin.name.clone(),
+                api: api.name.clone(),
+                method,
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Resolves every desired binding; unresolvable references become errors.
 fn resolve_bindings<'a>(
     desired: &'a Desired,
@@ -189,13 +226,13 @@ fn resolve_bindings<'a>(
     for binding in &desired.bindings {
         let plugin = binding.plugin.as_str();
         let location = &binding.location;
-        if !desired.plugins.iter().any(|p| p.name == plugin) {
+        let Some(declared) = desired.plugins.iter().find(|p| p.name == plugin) else {
             errors.push(PlanError::UnknownPlugin {
                 location: location.clone(),
                 plugin: plugin.to_owned(),
             });
             continue;
-        }
+        };
         let env = match resolver.env(&binding.env) {
             Ok(env) => env,
             Err(did_you_mean) => {
@@ -216,7 +253,12 @@ fn resolve_bindings<'a>(
         for reference in &binding.apis {
             match resolver.api(reference) {
                 Ok(api) if api.published_in.contains(&env.id) => {
-                    apis.insert(api.id.clone());
+                    match method_rule(declared, api, location) {
+                        Some(error) => errors.push(error),
+                        None => {
+                            apis.insert(api.id.clone());
+                        }
+                    }
                 }
                 Ok(api) => errors.push(PlanError::NotPublished {
                     location: location.clone(),
@@ -683,6 +725,7 @@ mod tests {
                 name: "orders_list".into(),
                 group_id: "g".into(),
                 group_name: "shop".into(),
+                method: "GET".into(),
                 published_in: vec![RELEASE_ENV_ID.into()],
             }],
         }

@@ -41,6 +41,36 @@ pub enum PlanError {
         /// The closest existing API name.
         did_you_mean: Option<String>,
     },
+    /// A CORS plug-in bound to an API whose method its `allow_methods` does not list.
+    #[error(
+        "{location}: plug-in {plugin:?} (cors) allows methods {allowed:?}, but API {api:?} is {method}: the gateway requires every bound API's method in allow_methods"
+    )]
+    MethodNotAllowed {
+        /// The binding document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+        /// The API name.
+        api: String,
+        /// The API's method.
+        method: String,
+        /// `allow_methods` as written.
+        allowed: String,
+    },
+    /// A response cache bound to an API that is not GET or HEAD.
+    #[error(
+        "{location}: plug-in {plugin:?} (proxy_cache) caches only GET and HEAD APIs, but API {api:?} is {method}"
+    )]
+    CacheNeedsGet {
+        /// The binding document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+        /// The API name.
+        api: String,
+        /// The API's method.
+        method: String,
+    },
     /// A bare API name matches several APIs.
     #[error("{location}: binding of plug-in {plugin:?} names API {api:?}, which is ambiguous: {}; write {{group: ..., name: ...}} or {{id: ...}}", .candidates.join(", "))]
     AmbiguousApi {

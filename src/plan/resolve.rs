@@ -99,6 +99,7 @@ mod tests {
             name: name.to_owned(),
             group_id: format!("g-{group}"),
             group_name: group.to_owned(),
+            method: "GET".into(),
             published_in: vec![],
         };
         Live {

@@ -24,9 +24,14 @@ pub fn world() -> Live {
         name: name.to_owned(),
         group_id: format!("grp-{group}"),
         group_name: group.to_owned(),
+        method: "GET".into(),
         published_in: envs.iter().map(|e| (*e).to_owned()).collect(),
     };
     let both = [RELEASE_ENV_ID, TEST_ENV_ID];
+    let with_method = |mut api: Api, method: &str| {
+        api.method = method.to_owned();
+        api
+    };
     Live {
         plugins: vec![],
         envs: vec![
@@ -42,8 +47,14 @@ pub fn world() -> Live {
         apis: vec![
             api("api-orders-list", "orders_list", "shop", &both),
             api("api-orders-get", "orders_get", "shop", &both),
-            api("api-orders-create", "orders_create", "shop", &both),
-            api("api-orders-delete", "orders_delete", "shop", &[]),
+            with_method(
+                api("api-orders-create", "orders_create", "shop", &both),
+                "POST",
+            ),
+            with_method(
+                api("api-orders-delete", "orders_delete", "shop", &[]),
+                "DELETE",
+            ),
             api("api-users-list", "users_list", "users", &[RELEASE_ENV_ID]),
             api("api-users-get", "users_get", "users", &both),
             api("api-health", "health", "shop", &both),
