@@ -31,7 +31,8 @@ async fn validate_accepts_the_examples_with_exit_0() {
     let out = run_offline(&["validate", &examples_dir().display().to_string()]).await;
     out.expect_code(0);
     assert!(
-        out.stdout.contains("valid (7 plug-in(s), 10 binding(s))"),
+        out.stdout
+            .contains("valid (7 plug-in(s), 10 binding(s), 0 warning(s))"),
         "{}",
         out.stdout
     );

@@ -500,3 +500,16 @@ fn empty_required_strings_are_reported() {
     ]);
     assert_eq!(e, [r#"m/b.yaml:3:6: "env" must not be empty"#]);
 }
+
+#[test]
+fn third_auth_identities_query_loads_with_a_warning_at_its_line() {
+    let third_auth = "kind: Plugin\nname: authorizer\ntype: third_auth\ncontent:\n  auth_request:\n    method: GET\n    protocol: HTTPS\n    url_domain: auth.example.com\n    path: /check\n    vpc_channel_enabled: false\n  identities:\n    query:\n      - name: token\n";
+    let desired = load(&[("auth.yaml", third_auth)]).expect("the gateway accepts it");
+    let warnings: Vec<String> = desired.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].starts_with("m/auth.yaml:12:"), "{warnings:?}");
+    assert!(
+        warnings[0].contains("write identities.queries"),
+        "{warnings:?}"
+    );
+}

@@ -80,7 +80,17 @@ pub fn load(dir: &Path, env: &BTreeMap<String, String>) -> anyhow::Result<Desire
             dir.display()
         );
     }
-    manifest::load_dir(dir, env).with_context(|| format!("invalid manifests in {}", dir.display()))
+    let desired = manifest::load_dir(dir, env)
+        .with_context(|| format!("invalid manifests in {}", dir.display()))?;
+    print_warnings(&desired);
+    Ok(desired)
+}
+
+/// Prints the load's warnings to stderr, one per line.
+pub fn print_warnings(desired: &Desired) {
+    for warning in &desired.warnings {
+        eprintln!("warning: {warning}");
+    }
 }
 
 /// Reads only the project file of `dir`, if it has one.

@@ -25,11 +25,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let env = super::session::process_env();
     match manifest::load_dir(&args.dir, &env) {
         Ok(desired) => {
+            super::session::print_warnings(&desired);
             println!(
-                "{}: valid ({} plug-in(s), {} binding(s))",
+                "{}: valid ({} plug-in(s), {} binding(s), {} warning(s))",
                 args.dir.display(),
                 desired.plugins.len(),
-                desired.bindings.len()
+                desired.bindings.len(),
+                desired.warnings.len()
             );
             Ok(ExitCode::SUCCESS)
         }

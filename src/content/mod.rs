@@ -128,6 +128,16 @@ pub fn secret_pointers(kind: PluginType) -> &'static [&'static str] {
     }
 }
 
+/// Fields the user wrote that the server accepts but drops on store, so they
+/// would have no effect (e.g. third_auth `identities.query`, which the docs'
+/// own examples use; the model's field is `identities.queries`).
+pub fn dropped_fields(kind: PluginType, content: &Value) -> Vec<ContentIssue> {
+    match kind {
+        PluginType::ThirdAuth => third_auth::dropped_fields(content),
+        _ => Vec::new(),
+    }
+}
+
 /// The content as the server stores it after a create or update (e.g. third_auth normalisations).
 pub fn store_normalize(kind: PluginType, content: Value) -> Value {
     match kind {

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use super::ContentIssue;
 use super::canon::{self, fill};
 use super::check::{Checker, Need, Obj};
 use super::common;
@@ -169,6 +170,22 @@ fn vpc_flag(v: &Value) -> Option<bool> {
             _ => None,
         },
     }
+}
+
+/// Fields of `content` the server drops on store (see [`super::dropped_fields`]).
+pub(super) fn dropped_fields(content: &Value) -> Vec<ContentIssue> {
+    let written = content
+        .get("identities")
+        .and_then(|ids| ids.get("query"))
+        .is_some_and(|q| !q.is_null());
+    if !written {
+        return Vec::new();
+    }
+    vec![ContentIssue {
+        pointer: "/identities/query".to_owned(),
+        message: "the gateway drops identities.query (as in the docs' examples): write identities.queries to forward query-string identities".to_owned(),
+        unknown_field: true,
+    }]
 }
 
 /// What the server stores (SPEC §6.6, seeds 000/002): `vpc_channel_enabled` as 1/2,

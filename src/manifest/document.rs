@@ -74,6 +74,11 @@ impl Reader<'_> {
         self.diags.push(at, message);
     }
 
+    fn warn(&mut self, pos: Pos, message: impl Into<String>) {
+        let at = self.at(pos);
+        self.diags.warn(at, message);
+    }
+
     /// Reads one document; `None` (with diagnostics) when it is unusable.
     pub(crate) fn document(&mut self, mut doc: Node) -> Option<Doc> {
         let Yaml::Map(entries) = &doc.value else {
@@ -365,6 +370,10 @@ impl Reader<'_> {
             for issue in content::validate(kind, &value) {
                 let pos = entry.value.locate(&issue.pointer, entry.key_pos);
                 self.error(pos, issue.message);
+            }
+            for issue in content::dropped_fields(kind, &value) {
+                let pos = entry.value.locate(&issue.pointer, entry.key_pos);
+                self.warn(pos, issue.message);
             }
         }
         Some(value)

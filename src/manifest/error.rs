@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::model::Location;
+use crate::model::{Location, Warning};
 
 /// One problem in the manifests: where, and what is wrong (with the offending
 /// value, unless it is a secret, and what was expected).
@@ -61,28 +61,47 @@ fn render(diagnostics: &[Diagnostic]) -> String {
 
 /// Collects diagnostics while a load goes on.
 #[derive(Debug, Default)]
-pub(crate) struct Diags(Vec<Diagnostic>);
+pub(crate) struct Diags {
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Warning>,
+}
 
 impl Diags {
     /// Records a problem at `location`.
     pub(crate) fn push(&mut self, location: Location, message: impl Into<String>) {
-        self.0.push(Diagnostic {
+        self.errors.push(Diagnostic {
             location,
             message: message.into(),
         });
     }
 
+    /// Records a warning at `location`: the load still succeeds.
+    pub(crate) fn warn(&mut self, location: Location, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            location,
+            message: message.into(),
+        });
+    }
+
+    /// The warnings recorded so far, sorted, leaving none behind.
+    pub(crate) fn take_warnings(&mut self) -> Vec<Warning> {
+        let mut warnings = std::mem::take(&mut self.warnings);
+        warnings.sort();
+        warnings.dedup();
+        warnings
+    }
+
     /// How many diagnostics were recorded so far.
     pub(crate) fn len(&self) -> usize {
-        self.0.len()
+        self.errors.len()
     }
 
     /// `Ok(value)` when nothing was recorded, otherwise every diagnostic, sorted.
     pub(crate) fn finish<T>(self, value: T) -> Result<T, LoadError> {
-        if self.0.is_empty() {
+        if self.errors.is_empty() {
             return Ok(value);
         }
-        let mut diagnostics = self.0;
+        let mut diagnostics = self.errors;
         diagnostics.sort();
         diagnostics.dedup();
         Err(LoadError::Invalid { diagnostics })

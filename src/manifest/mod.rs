@@ -132,10 +132,12 @@ pub fn parse_sources(
     checks::run(&plugins, &bindings, flavour, &mut diags);
     let mut plugins: Vec<_> = plugins.into_iter().map(|p| p.plugin).collect();
     plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    let warnings = diags.take_warnings();
     diags.finish(Desired {
         project,
         plugins,
         bindings: bindings.into_iter().map(|b| b.binding).collect(),
+        warnings,
     })
 }
 

@@ -18,6 +18,24 @@ pub struct Desired {
     pub plugins: Vec<DesiredPlugin>,
     /// Desired bindings, in file order.
     pub bindings: Vec<DesiredBinding>,
+    /// Things that load but will not do what they say (e.g. a field the gateway drops).
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
+}
+
+/// A manifest problem that does not stop a load, located like an error.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Warning {
+    /// Where it is.
+    pub location: Location,
+    /// What will happen, and what to write instead; lowercase, no trailing period.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
 }
 
 /// One `kind: Plugin` document after substitution and validation.

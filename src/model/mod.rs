@@ -10,7 +10,7 @@ mod plugin_type;
 
 pub use desired::{
     ApiRef, Desired, DesiredBinding, DesiredPlugin, EmulatorTarget, Options, ProjectFile,
-    SecretSource, TargetConfig,
+    SecretSource, TargetConfig, Warning,
 };
 pub use live::{Api, Env, Live, LiveBinding, LivePlugin, RELEASE_ENV_ID, RELEASE_ENV_NAME};
 pub use location::Location;

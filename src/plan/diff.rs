@@ -760,6 +760,7 @@ mod tests {
             project: None,
             plugins: vec![p],
             bindings: vec![binding],
+            warnings: vec![],
         };
         let plan = diff(&d, &live, &adopt()).unwrap();
         assert!(plan.is_empty(), "{:?}", ids(&plan));
@@ -782,6 +783,7 @@ mod tests {
             project: None,
             plugins: vec![p],
             bindings: vec![],
+            warnings: vec![],
         };
         let plan = diff(&d, &live, &adopt()).unwrap();
         assert_eq!(ids(&plan), ["detach/edge/RELEASE/1"]);
@@ -796,6 +798,7 @@ mod tests {
             project: None,
             plugins: vec![p],
             bindings: vec![],
+            warnings: vec![],
         };
         let plan = diff(&d, &live, &adopt()).unwrap();
         assert_eq!(ids(&plan)[0], "update/edge");
@@ -824,6 +827,7 @@ mod tests {
             project: None,
             plugins: vec![p],
             bindings: vec![],
+            warnings: vec![],
         };
         let plan = diff(&d, &live, &adopt()).unwrap();
         assert_eq!(ids(&plan)[0], "update/edge");
@@ -842,6 +846,7 @@ mod tests {
             project: None,
             plugins: vec![plain],
             bindings: vec![],
+            warnings: vec![],
         };
         assert_eq!(ids(&diff(&d, &live, &adopt()).unwrap())[0], "update/edge");
     }
@@ -866,6 +871,7 @@ mod tests {
             project: None,
             plugins: vec![p],
             bindings: vec![],
+            warnings: vec![],
         };
         let err = diff(&d, &live, &DiffOptions::default()).unwrap_err();
         assert!(matches!(err.0.as_slice(), [PlanError::Unmanaged { .. }]));

@@ -191,6 +191,9 @@ impl Reconciler {
                 "the folder suddenly declares no plug-in (a half-synced or wrong checkout?)".into(),
             ));
         }
+        for warning in &desired.warnings {
+            tracing::warn!(%warning, "manifest warning");
+        }
         self.metrics.source_valid.set(1);
         self.metrics
             .desired_plugins

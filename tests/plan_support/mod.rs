@@ -129,6 +129,7 @@ pub fn desired(plugins: Vec<DesiredPlugin>, bindings: Vec<DesiredBinding>) -> De
         project: None,
         plugins,
         bindings,
+        warnings: vec![],
     }
 }
 
