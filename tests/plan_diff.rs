@@ -803,3 +803,22 @@ fn a_response_cache_binds_only_to_get_and_head_apis() {
     assert!(text.contains("\"orders_create\" is POST"), "{text}");
     assert_eq!(errors.0.len(), 1, "{text}");
 }
+
+#[test]
+fn two_plugins_of_one_type_on_one_api_written_differently_is_a_plan_error() {
+    let mut by_id = binding("cors_b", "RELEASE", &[]);
+    by_id.apis = vec![ApiRef::Id {
+        id: "api-orders-list".into(),
+    }];
+    let d = desired(
+        vec![cors("cors_a"), cors("cors_b")],
+        vec![binding("cors_a", "RELEASE", &["orders_list"]), by_id],
+    );
+    let errors = diff(&d, &world(), &opts()).expect_err("the gateway keeps only one");
+    let text = errors.to_string();
+    assert!(text.starts_with("bindings/cors_b.yaml:3:1:"), "{text}");
+    assert!(
+        text.contains("would get two cors plug-ins, \"cors_b\" and \"cors_a\" (bound at bindings/cors_a.yaml:3:1)"),
+        "{text}"
+    );
+}

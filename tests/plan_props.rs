@@ -61,9 +61,17 @@ fn arb_desired() -> impl Strategy<Value = Desired> {
         .prop_map(|items| {
             let mut plugins = Vec::new();
             let mut bindings = Vec::new();
+            // What the loader and differ accept: one plug-in of a type per API and
+            // environment, and a response cache only on GET APIs.
+            let mut taken = BTreeSet::new();
             for (p, bound) in items {
                 for i in bound {
                     let (env, api) = PUBLISHED[i];
+                    let cache_on_post =
+                        p.plugin_type == PluginType::ProxyCache && api == "orders_create";
+                    if cache_on_post || !taken.insert((p.plugin_type, env, api)) {
+                        continue;
+                    }
                     bindings.push(DesiredBinding {
                         plugin: p.name.clone(),
                         env: env.to_owned(),

@@ -9,8 +9,9 @@ use plan_support::*;
 use serde_json::json;
 
 const PLUGINS: usize = 200;
-const APIS: usize = 2000;
 const APIS_PER_PLUGIN: usize = 600;
+/// Enough APIs for plug-ins of one type to bind disjoint sets (one per type per API).
+const APIS: usize = PLUGINS.div_ceil(PluginType::ALL.len()) * APIS_PER_PLUGIN;
 
 #[test]
 fn large_gateway_plans_and_replans_to_nothing() {
@@ -32,7 +33,7 @@ fn large_gateway_plans_and_replans_to_nothing() {
         let kind = PluginType::ALL[p % PluginType::ALL.len()];
         let name = format!("plugin_{p:04}");
         plugins.push(plugin(&name, kind, json!({"n": p})));
-        let start = (p * 37) % APIS;
+        let start = (p / PluginType::ALL.len()) * APIS_PER_PLUGIN;
         let apis: Vec<&str> = (0..APIS_PER_PLUGIN)
             .map(|k| names[(start + k) % APIS].as_str())
             .collect();

@@ -222,6 +222,8 @@ fn resolve_bindings<'a>(
     errors: &mut Vec<PlanError>,
 ) -> Wanted<'a> {
     let mut wanted: Wanted<'a> = BTreeMap::new();
+    // (env id, type, API id) → the first plug-in bound there, and where.
+    let mut taken: HashMap<(String, PluginType, String), (&str, &Location)> = HashMap::new();
     let resolver = Resolver::new(live);
     for binding in &desired.bindings {
         let plugin = binding.plugin.as_str();
@@ -253,12 +255,29 @@ fn resolve_bindings<'a>(
         for reference in &binding.apis {
             match resolver.api(reference) {
                 Ok(api) if api.published_in.contains(&env.id) => {
-                    match method_rule(declared, api, location) {
-                        Some(error) => errors.push(error),
+                    if let Some(error) = method_rule(declared, api, location) {
+                        errors.push(error);
+                        continue;
+                    }
+                    let key = (env.id.clone(), declared.plugin_type, api.id.clone());
+                    match taken.get(&key) {
+                        Some((other, other_location)) if *other != plugin => {
+                            errors.push(PlanError::TwoOfOneType {
+                                location: location.clone(),
+                                plugin: plugin.to_owned(),
+                                other_location: (*other_location).clone(),
+                                other: (*other).to_owned(),
+                                plugin_type: declared.plugin_type.to_string(),
+                                api: api.name.clone(),
+                                env: env.name.clone(),
+                            });
+                        }
+                        Some(_) => {}
                         None => {
-                            apis.insert(api.id.clone());
+                            taken.insert(key, (plugin, location));
                         }
                     }
+                    apis.insert(api.id.clone());
                 }
                 Ok(api) => errors.push(PlanError::NotPublished {
                     location: location.clone(),

@@ -41,6 +41,27 @@ pub enum PlanError {
         /// The closest existing API name.
         did_you_mean: Option<String>,
     },
+    /// Two desired plug-ins of one type bound to the same API in the same environment
+    /// (written differently, e.g. by name and by id): the gateway keeps only one.
+    #[error(
+        "{location}: API {api:?} in environment {env} would get two {plugin_type} plug-ins, {plugin:?} and {other:?} (bound at {other_location}); the gateway keeps only one plug-in of a type per API and environment"
+    )]
+    TwoOfOneType {
+        /// The later binding document.
+        location: Location,
+        /// Its plug-in.
+        plugin: String,
+        /// The earlier binding document.
+        other_location: Location,
+        /// Its plug-in.
+        other: String,
+        /// The shared type.
+        plugin_type: String,
+        /// The API name.
+        api: String,
+        /// The environment name.
+        env: String,
+    },
     /// A CORS plug-in bound to an API whose method its `allow_methods` does not list.
     #[error(
         "{location}: plug-in {plugin:?} (cors) allows methods {allowed:?}, but API {api:?} is {method}: the gateway requires every bound API's method in allow_methods"
