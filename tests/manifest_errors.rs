@@ -474,7 +474,8 @@ fn a_malformed_reference_in_a_secret_does_not_quote_it() {
     assert_eq!(
         e,
         [
-            "m/k.yaml:10:20: cannot substitute: a ${…} reference in a secret field is not a variable name"
+            "m/k.yaml:10:20: cannot substitute: a ${…} reference in a secret field is not a variable name",
+            "m/k.yaml:10:20: secret field sasl_config/sasl_password in kafka_log content is written as a literal; use ${VAR} (or set options.allow_literal_secrets: true in apigsync.yaml)"
         ]
     );
     // Outside secrets the offending text helps.
@@ -512,4 +513,16 @@ fn third_auth_identities_query_loads_with_a_warning_at_its_line() {
         warnings[0].contains("write identities.queries"),
         "{warnings:?}"
     );
+}
+
+#[test]
+fn a_secret_with_literal_text_around_a_reference_is_a_literal() {
+    let kafka = "kind: Plugin\nname: logs\ntype: kafka_log\ncontent:\n  broker_list: [\"k:9092\"]\n  topic: t\n  sasl_config:\n    security_protocol: SASL_PLAINTEXT\n    sasl_username: u\n    sasl_password: \"hunter2${X:-}\"\n";
+    let e = errors(&[("k.yaml", kafka)]);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("m/k.yaml:10:20: secret field sasl_config/sasl_password"),
+        "{e:?}"
+    );
+    assert!(!e[0].contains("hunter2"), "{e:?}");
 }

@@ -28,7 +28,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value, json};
 
 use crate::content;
-use crate::manifest::{self, PROJECT_FILE, Source};
+use crate::manifest::{self, PROJECT_FILE, Source, subst};
 use crate::model::{ApiRef, Flavour, Live, LivePlugin, PluginType, Scope, TargetConfig};
 use crate::plan::marker;
 
@@ -138,7 +138,7 @@ pub fn dump(live: &Live, opts: &DumpOptions) -> Dump {
             doc.insert("roma_app_id".into(), json!(app));
         }
         if !user_remark.is_empty() {
-            doc.insert("remark".into(), json!(user_remark));
+            doc.insert("remark".into(), json!(subst::escape(&user_remark)));
         }
         doc.insert("content".into(), content);
         let mut text = header(opts, l, managed, &vars, "../");
@@ -195,6 +195,7 @@ fn header(
 fn clean_content(kind: PluginType, live: &Value) -> Value {
     let mut v = live.clone();
     drop_nulls(&mut v);
+    escape_templates(&mut v);
     if kind == PluginType::ThirdAuth
         && let Some(flag) = v.pointer_mut("/auth_request/vpc_channel_enabled")
     {
@@ -205,6 +206,17 @@ fn clean_content(kind: PluginType, live: &Value) -> Value {
         }
     }
     v
+}
+
+/// Live text that looks like `${VAR}` must stay text: escape it so the loader
+/// does not substitute it (the secret placeholders are written afterwards).
+fn escape_templates(v: &mut Value) {
+    match v {
+        Value::String(s) => *s = subst::escape(s),
+        Value::Array(items) => items.iter_mut().for_each(escape_templates),
+        Value::Object(m) => m.values_mut().for_each(escape_templates),
+        _ => {}
+    }
 }
 
 fn drop_nulls(v: &mut Value) {

@@ -151,7 +151,7 @@ impl Reader<'_> {
             let Some((pos, Yaml::Str(template))) = lookup(&content.value, pointer) else {
                 continue;
             };
-            let literal = !subst::has_reference(template);
+            let literal = !subst::is_single_reference(template);
             if literal && !template.is_empty() && !self.options.allow_literal_secrets {
                 let field = pointer.trim_start_matches('/');
                 self.error(

@@ -38,17 +38,20 @@ impl std::fmt::Display for SubstError {
     }
 }
 
-/// Whether `s` holds a `${…}` reference (not counting the `$${` escape).
-pub fn has_reference(s: &str) -> bool {
-    let mut rest = s;
-    while let Some(i) = rest.find("${") {
-        if i > 0 && rest.as_bytes()[i - 1] == b'$' {
-            rest = &rest[i + 2..];
-            continue;
-        }
-        return true;
-    }
-    false
+/// Whether `s` is exactly one reference, `${NAME}` or `${NAME:-default}`, and
+/// nothing else: how a secret field must be written (`pass${X:-}` is a literal).
+pub fn is_single_reference(s: &str) -> bool {
+    let Some(inner) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) else {
+        return false;
+    };
+    let name = inner.split_once(":-").map_or(inner, |(name, _)| name);
+    !inner.contains('}') && is_name(name)
+}
+
+/// `s` escaped so that substitution gives `s` back (`${` becomes `$${`): for text
+/// read from a gateway and written into manifests.
+pub fn escape(s: &str) -> String {
+    s.replace("${", "$${")
 }
 
 /// `s` with every reference replaced from `env`.
@@ -74,14 +77,18 @@ pub fn substitute(s: &str, env: &BTreeMap<String, String>) -> Result<String, Sub
     Ok(out)
 }
 
+/// `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn resolve(inner: &str, env: &BTreeMap<String, String>) -> Result<String, SubstError> {
     let (name, default) = match inner.split_once(":-") {
         Some((n, d)) => (n, Some(d)),
         None => (inner, None),
     };
-    let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid {
+    if !is_name(name) {
         return Err(SubstError::BadName(name.to_owned()));
     }
     match (env.get(name), default) {
@@ -104,6 +111,23 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_must_be_exactly_one_reference() {
+        assert!(is_single_reference("${KAFKA_PASSWORD}"));
+        assert!(is_single_reference("${KAFKA_PASSWORD:-demo}"));
+        assert!(!is_single_reference("hunter2${X:-}"));
+        assert!(!is_single_reference("${A}${B}"));
+        assert!(!is_single_reference("${A}-suffix"));
+        assert!(!is_single_reference("hunter2"));
+    }
+
+    #[test]
+    fn escaped_text_substitutes_back_to_itself() {
+        for text in ["${HOME}", "a ${B:-c} d", "no templates", "$x"] {
+            assert_eq!(substitute(&escape(text), &env()).unwrap(), text);
+        }
+    }
+
+    #[test]
     fn replaces_set_variables_and_defaults() {
         assert_eq!(substitute("x${A}y", &env()).unwrap(), "x1y");
         assert_eq!(substitute("${B:-two}", &env()).unwrap(), "two");
@@ -119,8 +143,6 @@ mod tests {
             "$context.cacheStatus"
         );
         assert_eq!(substitute("$${A}", &env()).unwrap(), "${A}");
-        assert!(!has_reference("$${A}"));
-        assert!(has_reference("pre ${A}"));
     }
 
     #[test]
