@@ -186,7 +186,7 @@ fn body(name: &str) -> PluginBody {
         plugin_type: PluginType::Cors,
         plugin_scope: Scope::Global,
         plugin_content: json!({"allow_origin": "*"}),
-        remark: Some("managed".into()),
+        remark: Some("r".into()),
         roma_app_id: None,
     }
 }
@@ -259,7 +259,7 @@ async fn a_create_body_is_signed_and_sent_as_json_with_content_as_text() {
     assert_eq!(
         r.json(),
         json!({"plugin_name": "cors_public", "plugin_type": "cors", "plugin_scope": "global",
-               "plugin_content": "{\"allow_origin\":\"*\"}", "remark": "managed"})
+               "plugin_content": "{\"allow_origin\":\"*\"}", "remark": "r"})
     );
 }
 
@@ -748,4 +748,55 @@ async fn an_https_endpoint_speaks_tls_and_a_failed_handshake_is_a_transport_erro
         .await
         .unwrap_err();
     assert!(matches!(err, ApiError::Transport { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_server_echoing_the_security_token_in_an_error_does_not_leak_it() {
+    // A signature mismatch shows the server's canonical request, which holds
+    // every signed header, the STS security token among them.
+    let sts = "sts-token-echoed-by-the-server";
+    let h = serve(move |_, _| {
+        reply(
+            401,
+            json!({"error_code": "APIGW.0301", "error_msg": format!("verify aksk signature fail, canonicalRequest:GET|/x/||x-security-token:{sts}||x-security-token|e3b0")}),
+        )
+    })
+    .await;
+    let client = h.client_with(
+        Credentials::AkSk {
+            access_key: AK.into(),
+            secret_key: Secret::new(SK),
+            security_token: Some(Secret::new(sts)),
+        },
+        fast(),
+    );
+    let err = client.list_plugins().await.unwrap_err();
+    let shown = format!("{err}\n{err:?}");
+    assert!(!shown.contains(sts), "{shown}");
+    assert!(shown.contains("x-security-token:***"), "{shown}");
+}
+
+#[tokio::test]
+async fn an_ambiguous_create_never_takes_over_a_plugin_someone_else_made() {
+    // The POST fails ambiguously; the name exists, but with another remark (no
+    // marker of ours): the create must fail, not adopt the stranger.
+    let h = serve(|r, _| {
+        if r.method == "POST" {
+            reply(
+                500,
+                json!({"error_code": "APIG.9999", "error_msg": "System error"}),
+            )
+        } else {
+            let mut stranger = plugin_json("id9", "cors_public");
+            stranger["remark"] = json!("made in the console");
+            reply(200, page("plugins", vec![stranger], 1))
+        }
+    })
+    .await;
+    let client = h.client(fast());
+    let err = client
+        .create_plugin(&body("cors_public"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("APIG.9999"), "{err}");
 }

@@ -320,6 +320,7 @@ impl Client {
             });
         }
         let (code, message, body_request_id) = parse_error_body(status, &bytes);
+        let message = self.inner.credentials.mask(&message);
         Err(Failure {
             error: ApiError::Response {
                 op: op.clone(),

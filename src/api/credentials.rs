@@ -47,6 +47,28 @@ pub enum Credentials {
     Token(Secret),
 }
 
+impl Credentials {
+    /// `text` with every secret of these credentials replaced by `***`. A server
+    /// may echo signed headers (the canonical request of a signature mismatch holds
+    /// `x-security-token`), so error text from a response goes through here.
+    pub fn mask(&self, text: &str) -> String {
+        let secrets: Vec<&str> = match self {
+            Credentials::Token(token) => vec![token.expose()],
+            Credentials::AkSk {
+                secret_key,
+                security_token,
+                ..
+            } => std::iter::once(secret_key.expose())
+                .chain(security_token.as_ref().map(Secret::expose))
+                .collect(),
+        };
+        secrets
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .fold(text.to_owned(), |acc, s| acc.replace(s, "***"))
+    }
+}
+
 /// Why no credentials could be read from the environment.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialsError {

@@ -223,6 +223,19 @@ pub(crate) fn snippet(text: &str) -> String {
     one_line
 }
 
+/// An error and its causes on one line, `outer: cause: root cause`: for reports
+/// and log lines, where "the request failed" alone does not tell DNS from TLS.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,8 @@ use super::client::{Call, Client, Retry};
 use super::error::{ApiError, Op};
 use super::retry::Backoff;
 use super::wire::{
-    ApiAction, ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, GroupInfo, Plugin,
-    PluginBody, PluginOperApiInfo,
+    ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, Plugin, PluginBody,
+    PluginOperApiInfo,
 };
 use crate::signing::encode;
 
@@ -64,10 +64,13 @@ impl Client {
             if failure.error.is_ambiguous() || (name_taken && ambiguous_before) {
                 ambiguous_before = true;
                 match self.find_plugin_by_name(name).await {
-                    Ok(Some(created)) => {
+                    // Ours only if it carries the remark we sent (apigsync's marker):
+                    // a plug-in someone else created under this name is not taken over.
+                    Ok(Some(created)) if created.remark == body.remark => {
                         tracing::info!(plugin = %name, error = %failure.error, "create failed ambiguously but the plug-in exists; using it");
                         return Ok(created);
                     }
+                    Ok(Some(_)) => return Err(failure.error),
                     Ok(None) => {}
                     Err(lookup) => {
                         tracing::warn!(plugin = %name, error = %lookup, "could not check whether the create went through");
@@ -210,35 +213,6 @@ impl Client {
             call = call.query("env_id", env_id);
         }
         self.paged(call, "apis").await
-    }
-
-    /// Every API group (all pages).
-    pub async fn list_api_groups(&self) -> Result<Vec<GroupInfo>, ApiError> {
-        let op = Op::new("list_api_groups_v2", "listing API groups");
-        self.paged(Call::new(&op, Method::GET, "/api-groups"), "groups")
-            .await
-    }
-
-    /// Publishes an API in an environment (`online`) or takes it offline; for tests and demos.
-    /// Not retried: each call makes a publication record.
-    pub async fn publish_api(
-        &self,
-        api_id: &str,
-        env_id: &str,
-        online: bool,
-    ) -> Result<(), ApiError> {
-        let action = if online { "online" } else { "offline" };
-        let op = Op::new(
-            "create_or_delete_publish_record_for_api_v2",
-            format!("taking API {api_id} {action} in environment {env_id}"),
-        );
-        let body = ApiAction {
-            action,
-            env_id,
-            api_id,
-        };
-        let call = Call::new(&op, Method::POST, "/apis/action").json(&body)?;
-        self.send(&call, Retry::Once).await.map(|_| ())
     }
 }
 

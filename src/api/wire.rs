@@ -163,27 +163,6 @@ pub struct ApiInfo {
     pub run_env_id: Option<String>,
 }
 
-/// An API group (`ApiGroupInfo`), the fields apigsync uses.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct GroupInfo {
-    /// Group id.
-    pub id: String,
-    /// Group name.
-    pub name: String,
-}
-
-/// Body of POST `/apis/action` (publish or take offline).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ApiAction<'a> {
-    /// `online` or `offline`.
-    pub action: &'static str,
-    /// The environment.
-    pub env_id: &'a str,
-    /// The API.
-    pub api_id: &'a str,
-}
-
 fn content_from_text<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
     Ok(match Value::deserialize(d)? {
         Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),

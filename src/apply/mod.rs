@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{ApiError, Client, PluginBody};
+use crate::api::{ApiError, Client, PluginBody, error_chain};
 use crate::model::Desired;
 use crate::plan::{BindingOp, OpKind, Operation, Plan, PluginSpec, ResolveError, resolve_secrets};
 
@@ -30,6 +30,14 @@ pub enum ApplyError {
     /// Secret values could not be put back into plug-in bodies.
     #[error("cannot apply: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Secrets(Vec<ResolveError>),
+    /// An operation depends on one the plan does not hold (an edited plan file).
+    #[error("cannot apply: operation {operation} depends on {missing}, which is not in the plan")]
+    UnknownDependency {
+        /// The operation.
+        operation: String,
+        /// The id it names.
+        missing: String,
+    },
 }
 
 /// A one-line description of an operation, for reports and progress.
@@ -112,16 +120,23 @@ pub async fn execute(
         .enumerate()
         .map(|(i, op)| (op.id.as_str(), i))
         .collect();
-    let deps: Vec<Vec<usize>> = plan
-        .operations
-        .iter()
-        .map(|op| {
-            op.depends_on
-                .iter()
-                .filter_map(|d| index.get(d.as_str()).copied())
-                .collect()
-        })
-        .collect();
+    let deps =
+        plan.operations
+            .iter()
+            .map(|op| {
+                op.depends_on
+                    .iter()
+                    .map(|d| {
+                        index.get(d.as_str()).copied().ok_or_else(|| {
+                            ApplyError::UnknownDependency {
+                                operation: op.id.clone(),
+                                missing: d.clone(),
+                            }
+                        })
+                    })
+                    .collect::<Result<Vec<usize>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
     let created: Arc<Mutex<HashMap<String, String>>> = Arc::default();
     let progress = Arc::new(progress);
     let outcomes = dag::run(&deps, opts.parallelism, shutdown, |i| {
@@ -131,9 +146,7 @@ pub async fn execute(
         let created = created.clone();
         let progress = progress.clone();
         async move {
-            let result = run_one(&op, &client, &bodies, &created)
-                .await
-                .map_err(|e| e.to_string());
+            let result = run_one(&op, &client, &bodies, &created).await;
             let outcome = match &result {
                 Ok(()) => StepOutcome::Done,
                 Err(error) => StepOutcome::Failed {
@@ -145,13 +158,23 @@ pub async fn execute(
         }
     })
     .await;
-    let operations = plan
+    let operations: Vec<OperationReport> = plan
         .operations
         .iter()
         .zip(outcomes)
         .map(|(op, outcome)| OperationReport::new(op, outcome))
         .collect();
+    for skipped in operations
+        .iter()
+        .filter(|o| matches!(o.outcome, StepOutcome::NotAttempted { .. }))
+    {
+        progress(skipped);
+    }
     Ok(Report { operations })
+}
+
+fn chain(e: ApiError) -> String {
+    error_chain(&e)
 }
 
 async fn run_one(
@@ -159,34 +182,37 @@ async fn run_one(
     client: &Client,
     bodies: &HashMap<String, PluginBody>,
     created: &Mutex<HashMap<String, String>>,
-) -> Result<(), ApiError> {
-    let lock = |m: &Mutex<HashMap<String, String>>| {
-        // A poisoned map only means a panicking sibling step; its data is intact.
-        m.lock().unwrap_or_else(|e| e.into_inner()).clone()
+) -> Result<(), String> {
+    // A poisoned map only means a panicking sibling step; its data is intact.
+    let created_map = || created.lock().unwrap_or_else(|e| e.into_inner());
+    let body = || {
+        bodies
+            .get(&op.id)
+            .ok_or_else(|| format!("no plug-in body was prepared for {}", op.id))
     };
     match &op.kind {
         OpKind::CreatePlugin { .. } => {
-            let Some(body) = bodies.get(&op.id) else {
-                return Ok(());
-            };
-            let plugin = client.create_plugin(body).await?;
-            created
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(plugin.name, plugin.id);
+            let plugin = client.create_plugin(body()?).await.map_err(chain)?;
+            created_map().insert(plugin.name, plugin.id);
             Ok(())
         }
-        OpKind::UpdatePlugin { plugin_id, .. } => {
-            let Some(body) = bodies.get(&op.id) else {
-                return Ok(());
-            };
-            client.update_plugin(plugin_id, body).await.map(drop)
+        OpKind::UpdatePlugin { plugin_id, .. } => client
+            .update_plugin(plugin_id, body()?)
+            .await
+            .map(drop)
+            .map_err(chain),
+        OpKind::DeletePlugin { plugin_id, .. } => {
+            client.delete_plugin(plugin_id).await.map_err(chain)
         }
-        OpKind::DeletePlugin { plugin_id, .. } => client.delete_plugin(plugin_id).await,
         OpKind::Attach(b) | OpKind::Detach(b) => {
             let plugin_id = match &b.plugin_id {
                 Some(id) => id.clone(),
-                None => lock(created).get(&b.plugin).cloned().unwrap_or_default(),
+                None => created_map().get(&b.plugin).cloned().ok_or_else(|| {
+                    format!(
+                        "plug-in {} has no id: it is neither live nor created by this plan",
+                        b.plugin
+                    )
+                })?,
             };
             let api_ids: Vec<String> = b.apis.iter().map(|a| a.id.clone()).collect();
             if matches!(op.kind, OpKind::Attach(_)) {
@@ -194,8 +220,12 @@ async fn run_one(
                     .attach_apis(&plugin_id, &b.env_id, &api_ids)
                     .await
                     .map(drop)
+                    .map_err(chain)
             } else {
-                client.detach_apis(&plugin_id, &b.env_id, &api_ids).await
+                client
+                    .detach_apis(&plugin_id, &b.env_id, &api_ids)
+                    .await
+                    .map_err(chain)
             }
         }
     }

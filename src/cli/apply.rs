@@ -181,8 +181,13 @@ async fn apply_on(
     let on_signal = shutdown.clone();
     let signal_task = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("interrupted: finishing the operations in flight, starting no new ones");
+            eprintln!(
+                "interrupted: finishing the operations in flight, starting no new ones (Ctrl-C again to stop at once)"
+            );
             on_signal.cancel();
+        }
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(130);
         }
     });
     let report = apply::execute(

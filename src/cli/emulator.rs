@@ -42,6 +42,10 @@ pub struct EmulatorArgs {
     pub rate_limit: Option<f64>,
 }
 
+fn too_long() -> String {
+    "duration too long".to_owned()
+}
+
 /// Parses `30ms`, `2s`, `1m`, `1h` (a bare number is milliseconds).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -55,8 +59,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     match unit {
         "ms" => Ok(Duration::from_millis(n)),
         "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        "h" => Ok(Duration::from_secs(n * 3600)),
+        "m" => n
+            .checked_mul(60)
+            .map(Duration::from_secs)
+            .ok_or_else(too_long),
+        "h" => n
+            .checked_mul(3600)
+            .map(Duration::from_secs)
+            .ok_or_else(too_long),
         _ => Err(format!(
             "invalid duration unit {unit:?}, expected ms, s, m or h"
         )),
@@ -127,13 +137,6 @@ async fn wait_for_stop() {
 
 /// Runs the emulator until Ctrl-C or SIGTERM.
 pub fn run(args: EmulatorArgs) -> anyhow::Result<ExitCode> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
     let demo = args.credentials.is_empty() && args.tokens.is_empty();
     let config = args.config()?;
     let state_file = config.state_file.clone();

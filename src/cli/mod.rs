@@ -101,9 +101,9 @@ pub enum Command {
 /// Entry point of the binary: parse, run, print the error chain.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Watch mode logs one line per reconcile: info by default.
+    // Long-running commands log at info by default (one line per reconcile or request batch).
     let verbose = match cli.command {
-        Command::Watch(_) => cli.verbose.max(1),
+        Command::Watch(_) | Command::Emulator(_) => cli.verbose.max(1),
         _ => cli.verbose,
     };
     logging::init(verbose, cli.log_format, cli.color.enabled());

@@ -17,6 +17,17 @@ use crate::watch::metrics::Metrics;
 use crate::watch::reconcile::{DriftPolicy, Reconciler};
 use crate::watch::{LoopTiming, run_loop, trigger};
 
+/// A watch duration: a number with a unit (`500ms`, `30s`, `5m`, `1h`), not zero.
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    if s.trim().chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!("{s:?} needs a unit, e.g. {s}s or {s}m"));
+    }
+    match parse_duration(s)? {
+        Duration::ZERO => Err("must be longer than zero".to_owned()),
+        d => Ok(d),
+    }
+}
+
 /// Arguments of `watch`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -40,7 +51,7 @@ pub struct Args {
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Resync interval: reconcile at least this often (e.g. 30s, 5m, 1h).
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_interval)]
     pub interval: Duration,
     /// What to do when the gateway differs: heal (apply) or report (log and count only).
     #[arg(long, value_enum, default_value_t = DriftPolicy::Heal)]
@@ -49,7 +60,7 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
     pub listen: SocketAddr,
     /// Quiet time after a file change before reconciling (bursts coalesce).
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
     pub debounce: Duration,
     #[command(flatten)]
     pub reconcile: ReconcileArgs,
@@ -71,15 +82,22 @@ async fn shutdown_signal(token: CancellationToken) {
             }
         };
         tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: stopping after the operations in flight"),
-            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: stopping after the operations in flight"),
+            _ = term.recv() => tracing::info!("SIGTERM: stopping after the operations in flight (signal again to stop at once)"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: stopping after the operations in flight (signal again to stop at once)"),
         }
+        token.cancel();
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        tracing::warn!("second signal: stopping now");
+        std::process::exit(130);
     }
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+        token.cancel();
     }
-    token.cancel();
 }
 
 /// Runs `watch` until a shutdown signal.

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::Outcome;
 use super::http::Health;
 use super::metrics::{ApiCallLabels, Metrics, OperationLabels, ResultLabel};
-use crate::api::{Client, ClientStats, fetch_live};
+use crate::api::{Client, ClientStats, error_chain, fetch_live};
 use crate::apply::{self, ApplyOptions, Report, StepOutcome};
 use crate::manifest;
 use crate::model::{Desired, Options};
@@ -170,8 +170,10 @@ impl Reconciler {
 
     /// Reads the folder through its current symlink target, failing closed.
     fn read_source(&mut self) -> Result<Desired, PassError> {
-        let resolved = std::fs::canonicalize(&self.dir)
-            .map_err(|e| PassError::Source(format!("cannot read {}: {e}", self.dir.display())))?;
+        let resolved = std::fs::canonicalize(&self.dir).map_err(|e| {
+            self.metrics.source_valid.set(0);
+            PassError::Source(format!("cannot read {}: {e}", self.dir.display()))
+        })?;
         let result = manifest::load_dir(&resolved, &self.env);
         let desired = match result {
             Ok(d) => d,
@@ -216,9 +218,15 @@ impl Reconciler {
             parallelism: self.overrides.parallelism.max(1),
             ..options
         };
-        let live = fetch_live(&self.client, options.parallelism)
-            .await
-            .map_err(|e| PassError::Other(e.to_string()))?;
+        // Reads only: safe to drop mid-way when a shutdown is requested.
+        let live = tokio::select! {
+            live = fetch_live(&self.client, options.parallelism) => {
+                live.map_err(|e| PassError::Other(error_chain(&e)))?
+            }
+            () = self.shutdown.cancelled() => {
+                return Err(PassError::Other("shutdown requested while reading the gateway".into()));
+            }
+        };
         let managed = live
             .plugins
             .iter()
