@@ -85,7 +85,17 @@ pub(crate) fn remove_pointer(value: &mut Value, pointer: &str) {
         return;
     };
     let key = last.replace("~1", "/").replace("~0", "~");
-    if let Some(Value::Object(map)) = value.pointer_mut(parent) {
-        map.shift_remove(&key);
+    match value.pointer_mut(parent) {
+        Some(Value::Object(map)) => {
+            map.shift_remove(&key);
+        }
+        Some(Value::Array(items)) => {
+            if let Ok(i) = key.parse::<usize>()
+                && i < items.len()
+            {
+                items.remove(i);
+            }
+        }
+        _ => {}
     }
 }

@@ -53,6 +53,8 @@ mod third_auth;
 
 use serde_json::Value;
 
+pub(crate) use canon::{remove_pointer, strip_nulls};
+
 pub(crate) use check::did_you_mean;
 
 use crate::model::PluginType;

@@ -194,7 +194,7 @@ fn header(
 /// `vpc_channel_enabled` 1/2 back to true/false.
 fn clean_content(kind: PluginType, live: &Value) -> Value {
     let mut v = live.clone();
-    drop_nulls(&mut v);
+    content::strip_nulls(&mut v);
     escape_templates(&mut v);
     if kind == PluginType::ThirdAuth
         && let Some(flag) = v.pointer_mut("/auth_request/vpc_channel_enabled")
@@ -215,17 +215,6 @@ fn escape_templates(v: &mut Value) {
         Value::String(s) => *s = subst::escape(s),
         Value::Array(items) => items.iter_mut().for_each(escape_templates),
         Value::Object(m) => m.values_mut().for_each(escape_templates),
-        _ => {}
-    }
-}
-
-fn drop_nulls(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.retain(|_, x| !x.is_null());
-            m.values_mut().for_each(drop_nulls);
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
         _ => {}
     }
 }

@@ -15,11 +15,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::content;
-use crate::model::{
-    Api, ApiRef, Desired, DesiredPlugin, Live, LivePlugin, Location, Options, PluginType,
-};
+use crate::model::{Api, Desired, DesiredPlugin, Live, LivePlugin, Location, Options, PluginType};
 
-use super::changes::{diff_values, drop_nulls};
+use super::changes::diff_values;
 use super::error::{PlanError, PlanErrors};
 use super::marker;
 use super::model::{
@@ -294,10 +292,7 @@ fn resolve_bindings<'a>(
                 Err(ApiLookup::Ambiguous(candidates)) => errors.push(PlanError::AmbiguousApi {
                     location: location.clone(),
                     plugin: plugin.to_owned(),
-                    api: match reference {
-                        ApiRef::Name(n) => n.clone(),
-                        other => resolve::label(other),
-                    },
+                    api: resolve::label(reference),
                     candidates,
                 }),
             }
@@ -430,6 +425,8 @@ impl Builder<'_> {
         if adopting {
             let how = if as_is {
                 "adopted as is (it already equals the manifest); the ownership marker is written at its next change"
+            } else if reason.is_some() {
+                "its type or scope differs, so it is DELETED and re-created as the manifest says"
             } else {
                 "apigsync will manage it"
             };
@@ -641,10 +638,8 @@ fn user_changes(p: &DesiredPlugin, l: &LivePlugin) -> Vec<FieldChange> {
     );
     let pointers = secrets::secret_pointers(p);
     let comparable = |v: &serde_json::Value| {
-        drop_nulls(secrets::strip(
-            &content::canonical(p.plugin_type, v),
-            &pointers,
-        ))
+        // canonical already drops nulls (null ≡ absent).
+        secrets::strip(&content::canonical(p.plugin_type, v), &pointers)
     };
     diff_values(
         "/content",
@@ -700,7 +695,7 @@ mod tests {
 
     use serde_json::json;
 
-    use crate::model::Location;
+    use crate::model::{ApiRef, Location};
 
     use super::*;
     use crate::model::{Env, LiveBinding, PluginType, RELEASE_ENV_ID, Scope, SecretSource};

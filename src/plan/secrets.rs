@@ -45,29 +45,9 @@ pub fn secret_values(plugin: &DesiredPlugin) -> Vec<(String, &Value)> {
 pub fn strip(value: &Value, pointers: &BTreeSet<String>) -> Value {
     let mut out = value.clone();
     for pointer in pointers {
-        remove_pointer(&mut out, pointer);
+        content::remove_pointer(&mut out, pointer);
     }
     out
-}
-
-fn remove_pointer(value: &mut Value, pointer: &str) {
-    let Some((parent, last)) = pointer.rsplit_once('/') else {
-        return;
-    };
-    let key = last.replace("~1", "/").replace("~0", "~");
-    match value.pointer_mut(parent) {
-        Some(Value::Object(map)) => {
-            map.remove(&key);
-        }
-        Some(Value::Array(items)) => {
-            if let Ok(i) = key.parse::<usize>()
-                && i < items.len()
-            {
-                items.remove(i);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// The content to store in a plan, and the slots telling where each secret comes from.
