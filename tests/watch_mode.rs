@@ -76,7 +76,7 @@ async fn an_edit_is_applied_and_a_burst_of_edits_causes_one_reconcile() {
         &emu,
         &dir,
         tmp.path(),
-        &["--interval", "1h", "--debounce", "500ms"],
+        &["--interval", "1h", "--debounce", "2s"],
     );
     eventually("first reconcile", async || {
         watch.successes().await >= 1.0 && watch.ready_status().await == 200
@@ -84,6 +84,7 @@ async fn an_edit_is_applied_and_a_burst_of_edits_causes_one_reconcile() {
     .await;
     assert_eq!(max_age(&client).await, Some(600));
     let before = watch.successes().await;
+    // The ten writes land well inside one 2 s debounce window, even on a loaded machine.
     for value in 601..=610 {
         set_max_age(&dir, value);
     }
@@ -91,7 +92,7 @@ async fn an_edit_is_applied_and_a_burst_of_edits_causes_one_reconcile() {
         max_age(&client).await == Some(610)
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
         watch.successes().await,
         before + 1.0,
@@ -264,4 +265,44 @@ async fn sigterm_during_a_reconcile_exits_cleanly() {
     let log = watch.log();
     assert!(log.contains("SIGTERM"), "{log}");
     assert!(log.contains("watch stopped"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_target_in_the_project_file_applies_nothing_until_restart() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("m");
+    copy_examples(&dir);
+    let emu = start_emulator(Duration::ZERO).await;
+    let client = watch_support::client(&emu);
+    let watch = start_watch(
+        &emu,
+        &dir,
+        tmp.path(),
+        &["--interval", "1h", "--debounce", "300ms"],
+    );
+    eventually("first reconcile", async || {
+        watch.ready_status().await == 200
+    })
+    .await;
+    let project = dir.join("apigsync.yaml");
+    let text = std::fs::read_to_string(&project).expect("project file");
+    std::fs::write(
+        &project,
+        text.replace(
+            "3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d",
+            "0000000000000000000000000000beef",
+        ),
+    )
+    .expect("edit");
+    set_max_age(&dir, 42);
+    eventually("the new target is refused", async || {
+        watch.ready_status().await == 503
+    })
+    .await;
+    assert_eq!(max_age(&client).await, Some(600), "nothing applied");
+    assert!(
+        watch.log().contains("restart watch to switch gateways"),
+        "{}",
+        watch.log()
+    );
 }

@@ -151,7 +151,8 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         metrics,
         health,
         shutdown.clone(),
-    );
+    )
+    .pin_target(project.target.clone());
     let timing = LoopTiming {
         interval: args.interval,
         backoff_base: Duration::from_secs(1).min(args.interval),

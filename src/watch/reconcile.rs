@@ -19,7 +19,7 @@ use super::metrics::{ApiCallLabels, Metrics, OperationLabels, ResultLabel};
 use crate::api::{Client, ClientStats, error_chain, fetch_live};
 use crate::apply::{self, ApplyOptions, Report, StepOutcome};
 use crate::manifest;
-use crate::model::{Desired, Options};
+use crate::model::{Desired, Options, TargetConfig};
 use crate::plan::{self, DiffOptions, OpKind, Plan};
 
 /// What to do when the gateway differs from the folder.
@@ -52,6 +52,7 @@ pub struct Reconciler {
     pub shutdown: CancellationToken,
     last_good: Option<Desired>,
     last_stats: ClientStats,
+    start_target: Option<TargetConfig>,
 }
 
 /// The result of one pass, for the log line.
@@ -85,7 +86,15 @@ impl Reconciler {
             shutdown,
             last_good: None,
             last_stats: ClientStats::default(),
+            start_target: None,
         }
+    }
+
+    /// Fails closed when a later read of apigsync.yaml names another target than
+    /// `target` (the one the client connected to): switching gateways needs a restart.
+    pub fn pin_target(mut self, target: TargetConfig) -> Self {
+        self.start_target = Some(target);
+        self
     }
 
     /// Runs one reconcile and records it in metrics, readiness and one log line.
@@ -182,6 +191,15 @@ impl Reconciler {
                 return Err(PassError::Source(e.to_string().replace('\n', "; ")));
             }
         };
+        if let Some(start) = &self.start_target {
+            let now = desired.project.as_ref().map(|p| &p.target);
+            if now.is_some_and(|t| t != start) {
+                self.metrics.source_valid.set(0);
+                return Err(PassError::Source(
+                    "apigsync.yaml names another target than at start; restart watch to switch gateways".into(),
+                ));
+            }
+        }
         let empty = desired.plugins.is_empty() && desired.bindings.is_empty();
         let had_plugins = self
             .last_good

@@ -63,7 +63,15 @@ pub fn watch_folder(
                 // Reading the files ourselves raises access events: only changes count.
                 let changes = events
                     .iter()
-                    .filter(|e| !matches!(e.kind, notify::EventKind::Access(_)))
+                    .filter(|e| {
+                        !matches!(
+                            e.kind,
+                            notify::EventKind::Access(_)
+                                | notify::EventKind::Modify(notify::event::ModifyKind::Metadata(
+                                    notify::event::MetadataKind::AccessTime
+                                ))
+                        )
+                    })
                     .count();
                 if changes == 0 {
                     return;
