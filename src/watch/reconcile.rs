@@ -2,8 +2,9 @@
 //! heal (apply) or report. Level-triggered: it never knows why it runs.
 //!
 //! Fail closed: an unreadable or invalid folder, or one that suddenly declares
-//! nothing while the last good read declared plug-ins, applies nothing, keeps
-//! the last good desired state for comparison, and flips readiness.
+//! nothing while the last good read declared plug-ins, or that names another
+//! target than at start, applies nothing and flips readiness; the next good read
+//! recovers.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -40,7 +41,8 @@ pub struct Reconciler {
     pub client: Client,
     /// Variables for `${VAR}` substitution.
     pub env: BTreeMap<String, String>,
-    /// Options from flags, combined with the project file's on each read (flags win when set).
+    /// Options from flags: prune, adopt and allow_empty are or-ed with the project
+    /// file's on each read; parallelism is decided once at start.
     pub overrides: Options,
     /// Heal or report.
     pub drift: DriftPolicy,
@@ -50,7 +52,8 @@ pub struct Reconciler {
     pub health: Arc<Health>,
     /// Cancelled on SIGTERM: the executor starts no new operation.
     pub shutdown: CancellationToken,
-    last_good: Option<Desired>,
+    /// Whether the last good read declared plug-ins (for the "suddenly empty" guard).
+    last_good_had_plugins: bool,
     last_stats: ClientStats,
     start_target: Option<TargetConfig>,
 }
@@ -84,7 +87,7 @@ impl Reconciler {
             metrics,
             health,
             shutdown,
-            last_good: None,
+            last_good_had_plugins: false,
             last_stats: ClientStats::default(),
             start_target: None,
         }
@@ -201,11 +204,7 @@ impl Reconciler {
             }
         }
         let empty = desired.plugins.is_empty() && desired.bindings.is_empty();
-        let had_plugins = self
-            .last_good
-            .as_ref()
-            .is_some_and(|d| !d.plugins.is_empty());
-        if empty && had_plugins {
+        if empty && self.last_good_had_plugins {
             self.metrics.source_valid.set(0);
             return Err(PassError::Source(
                 "the folder suddenly declares no plug-in (a half-synced or wrong checkout?)".into(),
@@ -218,7 +217,7 @@ impl Reconciler {
         self.metrics
             .desired_plugins
             .set(desired.plugins.len() as i64);
-        self.last_good = Some(desired.clone());
+        self.last_good_had_plugins = !desired.plugins.is_empty();
         Ok(desired)
     }
 
