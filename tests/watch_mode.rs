@@ -2,16 +2,18 @@
 //! emulator — file edits, bursts, git-sync symlink swaps, fail-closed reads,
 //! drift healing and reporting, metrics, and SIGTERM.
 
+mod cli_support;
 mod watch_support;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use apigsync::api::{Client, PluginBody};
-use apigsync::model::{PluginType, Scope};
-use serde_json::{Value, json};
-use watch_support::{copy_examples, eventually, start_emulator, start_watch};
+use apigsync::api::Client;
+use apigsync::emulator::EmulatorConfig;
+use cli_support::{World, copy_dir, examples_dir};
+use serde_json::json;
+use watch_support::{eventually, start_watch};
 
 async fn max_age(client: &Client) -> Option<i64> {
     let plugin = client.find_plugin_by_name("cors_public").await.ok()??;
@@ -20,6 +22,10 @@ async fn max_age(client: &Client) -> Option<i64> {
 
 async fn plugin_count(client: &Client) -> usize {
     client.list_plugins().await.map(|p| p.len()).unwrap_or(0)
+}
+
+fn copy_examples(dest: &Path) {
+    copy_dir(&examples_dir(), dest);
 }
 
 fn set_max_age(dir: &Path, value: i64) {
@@ -38,24 +44,13 @@ fn set_max_age(dir: &Path, value: i64) {
     std::fs::write(&path, edited.join("\n") + "\n").expect("write");
 }
 
-/// Changes cors_public's max_age on the gateway, keeping its remark (and marker).
-async fn change_behind_back(client: &Client, value: i64) {
-    let live = client
-        .find_plugin_by_name("cors_public")
-        .await
-        .expect("list")
-        .expect("exists");
-    let mut content: Value = live.content.clone();
-    content["max_age"] = json!(value);
-    let body = PluginBody {
-        plugin_name: live.name.clone(),
-        plugin_type: PluginType::Cors,
-        plugin_scope: Scope::Global,
-        plugin_content: content,
-        remark: live.remark.clone(),
-        roma_app_id: None,
-    };
-    client.update_plugin(&live.id, &body).await.expect("update");
+/// The demo emulator, with `latency`, and a copy of the examples.
+async fn world(latency: Duration) -> World {
+    World::examples(EmulatorConfig {
+        latency,
+        ..EmulatorConfig::demo()
+    })
+    .await
 }
 
 fn swap_link(root: &Path, worktree: &str) {
@@ -67,17 +62,10 @@ fn swap_link(root: &Path, worktree: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_edit_is_applied_and_a_burst_of_edits_causes_one_reconcile() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("m");
-    copy_examples(&dir);
-    let emu = start_emulator(Duration::ZERO).await;
-    let client = watch_support::client(&emu);
-    let watch = start_watch(
-        &emu,
-        &dir,
-        tmp.path(),
-        &["--interval", "1h", "--debounce", "2s"],
-    );
+    let world = world(Duration::ZERO).await;
+    let dir = world.dir();
+    let client = world.client();
+    let watch = start_watch(&world, &dir, &["--interval", "1h", "--debounce", "2s"]);
     eventually("first reconcile", async || {
         watch.successes().await >= 1.0 && watch.ready_status().await == 200
     })
@@ -103,8 +91,8 @@ async fn an_edit_is_applied_and_a_burst_of_edits_causes_one_reconcile() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_git_sync_swap_is_followed_and_a_bad_swap_applies_nothing() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let root = tmp.path().join("git");
+    let world = World::demo_examples().await;
+    let root = world.scratch("git");
     copy_examples(&root.join("wt1/manifests"));
     copy_examples(&root.join("wt2/manifests"));
     set_max_age(&root.join("wt2/manifests"), 900);
@@ -117,15 +105,9 @@ async fn a_git_sync_swap_is_followed_and_a_bad_swap_applies_nothing() {
     .expect("invalid worktree");
     std::os::unix::fs::symlink(root.join("wt1"), root.join("current")).expect("link");
 
-    let emu = start_emulator(Duration::ZERO).await;
-    let client = watch_support::client(&emu);
+    let client = world.client();
     let dir = root.join("current/manifests");
-    let watch = start_watch(
-        &emu,
-        &dir,
-        tmp.path(),
-        &["--interval", "1h", "--debounce", "300ms"],
-    );
+    let watch = start_watch(&world, &dir, &["--interval", "1h", "--debounce", "300ms"]);
     eventually("first reconcile", async || watch.successes().await >= 1.0).await;
     assert_eq!(plugin_count(&client).await, 7);
 
@@ -168,14 +150,14 @@ async fn a_git_sync_swap_is_followed_and_a_bad_swap_applies_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn drift_is_healed_within_one_interval() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("m");
-    copy_examples(&dir);
-    let emu = start_emulator(Duration::ZERO).await;
-    let client = watch_support::client(&emu);
-    let watch = start_watch(&emu, &dir, tmp.path(), &["--interval", "2s"]);
+    let world = world(Duration::ZERO).await;
+    let dir = world.dir();
+    let client = world.client();
+    let watch = start_watch(&world, &dir, &["--interval", "2s"]);
     eventually("first reconcile", async || watch.successes().await >= 1.0).await;
-    change_behind_back(&client, 5).await;
+    world
+        .change_content("cors_public", |c| c["max_age"] = json!(5))
+        .await;
     assert_eq!(max_age(&client).await, Some(5));
     eventually("the console edit is undone", async || {
         max_age(&client).await == Some(600)
@@ -186,17 +168,10 @@ async fn drift_is_healed_within_one_interval() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn drift_is_only_reported_with_drift_report() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("m");
-    copy_examples(&dir);
-    let emu = start_emulator(Duration::ZERO).await;
-    let client = watch_support::client(&emu);
-    let watch = start_watch(
-        &emu,
-        &dir,
-        tmp.path(),
-        &["--interval", "1s", "--drift", "report"],
-    );
+    let world = world(Duration::ZERO).await;
+    let dir = world.dir();
+    let client = world.client();
+    let watch = start_watch(&world, &dir, &["--interval", "1s", "--drift", "report"]);
     eventually("two reconciles", async || watch.successes().await >= 2.0).await;
     assert_eq!(
         plugin_count(&client).await,
@@ -204,16 +179,14 @@ async fn drift_is_only_reported_with_drift_report() {
         "report mode creates nothing"
     );
     assert!(watch.metric("apigsync_drift_detected_total").await >= 2.0);
-    assert_eq!(emu.stats().writes, 0, "no write call at all");
+    assert_eq!(world.stats().writes, 0, "no write call at all");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_expose_every_series_after_a_reconcile() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("m");
-    copy_examples(&dir);
-    let emu = start_emulator(Duration::ZERO).await;
-    let watch = start_watch(&emu, &dir, tmp.path(), &["--interval", "1h"]);
+    let world = world(Duration::ZERO).await;
+    let dir = world.dir();
+    let watch = start_watch(&world, &dir, &["--interval", "1h"]);
     eventually("first reconcile", async || watch.successes().await >= 1.0).await;
     let m = |s: &'static str| watch.metric(s);
     assert_eq!(
@@ -241,11 +214,9 @@ async fn metrics_expose_every_series_after_a_reconcile() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_during_a_reconcile_exits_cleanly() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("m");
-    copy_examples(&dir);
-    let emu = start_emulator(Duration::from_millis(300)).await;
-    let mut watch = start_watch(&emu, &dir, tmp.path(), &["--interval", "1h"]);
+    let world = world(Duration::from_millis(300)).await;
+    let dir = world.dir();
+    let mut watch = start_watch(&world, &dir, &["--interval", "1h"]);
     eventually("the reconcile is applying", async || {
         watch.log().contains("drift")
     })
@@ -269,17 +240,10 @@ async fn sigterm_during_a_reconcile_exits_cleanly() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_changed_target_in_the_project_file_applies_nothing_until_restart() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("m");
-    copy_examples(&dir);
-    let emu = start_emulator(Duration::ZERO).await;
-    let client = watch_support::client(&emu);
-    let watch = start_watch(
-        &emu,
-        &dir,
-        tmp.path(),
-        &["--interval", "1h", "--debounce", "300ms"],
-    );
+    let world = world(Duration::ZERO).await;
+    let dir = world.dir();
+    let client = world.client();
+    let watch = start_watch(&world, &dir, &["--interval", "1h", "--debounce", "300ms"]);
     eventually("first reconcile", async || {
         watch.ready_status().await == 200
     })

@@ -22,7 +22,6 @@ pub use client::{BuildError, Client, ClientOptions, ClientStats, PAGE_LIMIT};
 pub use credentials::{Credentials, CredentialsError, Secret};
 pub use error::{ApiError, Op, error_chain};
 pub use live::{fetch_live, fetch_live_with};
-pub use ops::MAX_IDS_PER_CALL;
 pub use retry::{Backoff, MAX_DELAY, parse_retry_after};
 pub use target::{Target, TargetError};
 pub use wire::{

@@ -10,10 +10,8 @@ use super::wire::{
     ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, Plugin, PluginBody,
     PluginOperApiInfo,
 };
+use crate::plan::MAX_APIS_PER_CALL;
 use crate::signing::encode;
-
-/// Most API ids one attach or detach call accepts.
-pub const MAX_IDS_PER_CALL: usize = 500;
 
 impl Client {
     /// Every plug-in of the instance (all pages).
@@ -217,11 +215,11 @@ impl Client {
 }
 
 fn check_id_count(op: &Op, ids: &[String]) -> Result<(), ApiError> {
-    if ids.len() > MAX_IDS_PER_CALL {
+    if ids.len() > MAX_APIS_PER_CALL {
         return Err(ApiError::Invalid {
             op: op.clone(),
             reason: format!(
-                "{} API ids given, the API takes at most {MAX_IDS_PER_CALL} per call",
+                "{} API ids given, the API takes at most {MAX_APIS_PER_CALL} per call",
                 ids.len()
             ),
         });

@@ -1,39 +1,16 @@
-//! Harness of the watch-mode tests: an in-process emulator, the real binary
-//! running `watch` against it, and polling helpers for its endpoints.
+//! Harness of the watch-mode tests: the real binary running `watch` against the
+//! emulator of a [`World`] (see `cli_support`), and polling helpers for its endpoints.
 
-#![allow(dead_code)] // each test binary uses a different part of the harness
+#![allow(dead_code)] // reason: each test binary uses a different part of the harness
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use apigsync::api::{Client, ClientOptions, Credentials, Secret, Target};
-use apigsync::emulator::{self, Credential, EmulatorConfig, EmulatorHandle};
-use apigsync::model::Flavour;
+use apigsync::emulator;
 
-/// The examples' folder.
-pub fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/manifests")
-}
-
-/// Copies the examples into `dest` (a fresh folder).
-pub fn copy_examples(dest: &Path) {
-    copy_dir(&examples(), dest);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else if entry.file_name() != "apigsync-demo.state.json" {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
+use crate::cli_support::World;
 
 /// A free loopback port.
 pub fn free_port() -> u16 {
@@ -42,41 +19,6 @@ pub fn free_port() -> u16 {
         .local_addr()
         .expect("addr")
         .port()
-}
-
-/// Starts the demo emulator on 127.0.0.1:0.
-pub async fn start_emulator(latency: Duration) -> EmulatorHandle {
-    emulator::spawn(EmulatorConfig {
-        latency,
-        ..EmulatorConfig::demo()
-    })
-    .await
-    .expect("emulator starts")
-}
-
-/// The demo instance of the apig flavour.
-pub fn instance(emu: &EmulatorHandle) -> String {
-    emu.instance(Flavour::Apig)
-        .expect("apig instance")
-        .to_string()
-}
-
-/// A client of the demo instance, to change things behind apigsync's back.
-pub fn client(emu: &EmulatorHandle) -> Client {
-    let target = Target::new(
-        Flavour::Apig,
-        &emu.base_url(),
-        emu.project_id(),
-        instance(emu),
-    )
-    .expect("target");
-    let demo = Credential::demo();
-    let credentials = Credentials::AkSk {
-        access_key: demo.access_key,
-        secret_key: Secret::new(demo.secret_key),
-        security_token: None,
-    };
-    Client::new(target, credentials, ClientOptions::default()).expect("client")
 }
 
 /// A running `apigsync watch`; killed on drop.
@@ -93,23 +35,19 @@ impl Drop for Watch {
     }
 }
 
-/// Starts `apigsync watch DIR` against `emu` with extra flags.
-pub fn start_watch(emu: &EmulatorHandle, dir: &Path, log_dir: &Path, extra: &[&str]) -> Watch {
+/// Starts `apigsync watch DIR` against the world's emulator with extra flags.
+pub fn start_watch(world: &World, dir: &Path, extra: &[&str]) -> Watch {
     let port = free_port();
-    let log = log_dir.join("watch.log");
+    let log = world.scratch("watch.log");
     let log_file = std::fs::File::create(&log).expect("log file");
-    let demo = Credential::demo();
     let child = Command::new(env!("CARGO_BIN_EXE_apigsync"))
         .arg("watch")
         .arg(dir)
-        .args(["--endpoint", &emu.base_url()])
-        .args(["--project-id", &emu.project_id()])
-        .args(["--instance-id", &instance(emu)])
-        .args(["--flavour", "apig"])
+        .args(world.target_flags())
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(extra)
-        .env("HW_ACCESS_KEY", demo.access_key)
-        .env("HW_SECRET_KEY", demo.secret_key)
+        .env("HW_ACCESS_KEY", emulator::DEMO_ACCESS_KEY)
+        .env("HW_SECRET_KEY", emulator::DEMO_SECRET_KEY)
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
