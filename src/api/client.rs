@@ -127,6 +127,14 @@ pub(crate) struct Failure {
     pub retry_after: Option<Duration>,
 }
 
+/// Makes ring the process's TLS crypto provider. reqwest is built without a default
+/// provider (aws-lc-rs needs a C toolchain and cmake); every `reqwest::Client` of the
+/// process must be built after this. Idempotent.
+pub fn install_tls_provider() {
+    // A second install is refused and harmless: the provider is already ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// One async lock per (plug-in id, environment id) that had an attach or detach call.
 type BindingLocks = HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>;
 
@@ -167,6 +175,7 @@ impl Client {
         credentials: Credentials,
         options: ClientOptions,
     ) -> Result<Self, BuildError> {
+        install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))

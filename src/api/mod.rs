@@ -18,7 +18,9 @@ mod retry;
 mod target;
 mod wire;
 
-pub use client::{BuildError, Client, ClientOptions, ClientStats, PAGE_LIMIT};
+pub use client::{
+    BuildError, Client, ClientOptions, ClientStats, PAGE_LIMIT, install_tls_provider,
+};
 pub use credentials::{Credentials, CredentialsError, Secret};
 pub use error::{ApiError, Op, error_chain};
 pub use live::{fetch_live, fetch_live_with};

@@ -1,10 +1,8 @@
 //! The plug-in API semantics of the emulator, through real HTTP with signed requests.
 
-mod emulator_common;
-
+use crate::support::emulator::{APIG, Client, ROMA, demo, start, three_flavour_seed};
 use apigsync::emulator::EmulatorConfig;
 use apigsync::model::{Flavour, RELEASE_ENV_ID};
-use emulator_common::{APIG, Client, ROMA, demo, start, three_flavour_seed};
 use serde_json::{Value, json};
 
 const RELEASE: &str = RELEASE_ENV_ID;
@@ -13,7 +11,7 @@ fn plugin_body(name: &str, kind: &str, content: &str) -> Value {
     json!({"plugin_name": name, "plugin_type": kind, "plugin_scope": "global", "plugin_content": content})
 }
 
-async fn create(c: &Client, body: &Value) -> emulator_common::Resp {
+async fn create(c: &Client, body: &Value) -> crate::support::emulator::Resp {
     c.json("POST", c.path(Flavour::Apig, APIG, "/plugins"), body)
         .await
 }

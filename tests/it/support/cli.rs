@@ -2,8 +2,6 @@
 //! temporary directory, and the real `apigsync` binary pointed at the emulator with
 //! `--endpoint` (which overrides the project file's embedded-emulator target).
 
-#![allow(dead_code)] // reason: each test binary uses a different subset of the helpers
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -161,11 +159,6 @@ impl World {
         self.emu.log()
     }
 
-    /// The emulator's whole state, from `GET /_emulator/state`.
-    pub async fn state(&self) -> serde_json::Value {
-        admin_get(&self.emu, "/_emulator/state").await
-    }
-
     /// A client of the demo instance, for changes "behind apigsync's back".
     pub fn client(&self) -> Client {
         let target = Target::new(
@@ -259,6 +252,7 @@ impl World {
 
 /// `GET` of an admin endpoint of `emu`, as JSON.
 pub async fn admin_get(emu: &EmulatorHandle, path: &str) -> serde_json::Value {
+    apigsync::api::install_tls_provider();
     reqwest::get(format!("{}{path}", emu.base_url()))
         .await
         .expect("admin call")

@@ -1,12 +1,10 @@
 //! Command-line behaviour through the binary: exit codes, located errors, the
 //! confirmation rule, help texts, and secrets kept out of every output.
 
-mod cli_support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use cli_support::*;
+use crate::support::cli::*;
 
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

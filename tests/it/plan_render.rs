@@ -1,11 +1,9 @@
 //! Renderings of a plan with every operation kind (insta snapshots), and the guarantee that
 //! no rendering contains a secret value.
 
-mod plan_support;
-
+use crate::support::plan::*;
 use apigsync::model::{Flavour, Live, PluginType, RELEASE_ENV_ID};
 use apigsync::plan::{DiffOptions, Plan, Target, diff, render};
-use plan_support::*;
 use serde_json::json;
 
 const OLD_KAFKA_PASSWORD: &str = "Old-Kafka-S3cret-4711";

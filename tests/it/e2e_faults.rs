@@ -2,12 +2,10 @@
 //! repeated `apply` of the examples converges, with no duplicate plug-in and no
 //! lost binding.
 
-mod cli_support;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::cli::*;
 use apigsync::emulator::EmulatorConfig;
-use cli_support::*;
 
 /// The bindings the examples declare: plug-in → sorted `(env, api)` pairs.
 fn example_bindings() -> BTreeMap<&'static str, Vec<(String, String)>> {
@@ -87,6 +85,7 @@ async fn converge(w: &World, limit: usize) -> Option<usize> {
 }
 
 async fn faults_off(w: &World) {
+    apigsync::api::install_tls_provider();
     let resp = reqwest::Client::new()
         .put(format!("{}/_emulator/faults", w.emu.base_url()))
         .json(&serde_json::json!({}))

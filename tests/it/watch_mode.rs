@@ -2,18 +2,15 @@
 //! emulator — file edits, bursts, git-sync symlink swaps, fail-closed reads,
 //! drift healing and reporting, metrics, and SIGTERM.
 
-mod cli_support;
-mod watch_support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::cli::{World, copy_dir, examples_dir};
+use crate::support::watch::{eventually, start_watch};
 use apigsync::api::Client;
 use apigsync::emulator::EmulatorConfig;
-use cli_support::{World, copy_dir, examples_dir};
 use serde_json::json;
-use watch_support::{eventually, start_watch};
 
 async fn max_age(client: &Client) -> Option<i64> {
     let plugin = client.find_plugin_by_name("cors_public").await.ok()??;

@@ -1,15 +1,13 @@
 //! The differ: ownership cases, semantic comparison, replace, prune, binding resolution
 //! errors, displacement notices, and `diff(x, applied(x))` being empty.
 
-mod plan_support;
-
 use std::collections::BTreeMap;
 
+use crate::support::plan::*;
 use apigsync::model::{ApiRef, PluginType, RELEASE_ENV_ID, Scope};
 use apigsync::plan::{
     DiffOptions, FieldChange, NoticeKind, OpKind, PlanError, SecretSlot, Stage, diff,
 };
-use plan_support::*;
 use serde_json::json;
 
 fn opts() -> DiffOptions {

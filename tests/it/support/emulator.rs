@@ -1,7 +1,5 @@
 //! Shared helpers of the emulator tests: a signed-request client over real HTTP.
 
-#![allow(dead_code)] // reason: each test binary uses a different subset of the helpers
-
 use apigsync::emulator::{self, EmulatorConfig, EmulatorHandle, Seed};
 use apigsync::model::Flavour;
 use apigsync::signing::{self, Request};
@@ -66,6 +64,7 @@ pub fn sdk_date(t: jiff::Timestamp) -> String {
 pub async fn start(config: EmulatorConfig) -> (EmulatorHandle, Client) {
     let handle = emulator::spawn(config).await.expect("emulator starts");
     let cred = handle.credentials()[0].clone();
+    apigsync::api::install_tls_provider();
     let client = Client {
         http: reqwest::Client::builder()
             .pool_max_idle_per_host(0)

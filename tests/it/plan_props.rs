@@ -2,18 +2,16 @@
 //! ids, content through the server's store and redaction, remark with the marker, bindings)
 //! diffs to an empty plan, and the diff is deterministic.
 
-mod plan_support;
-
 use std::collections::BTreeSet;
 
+use crate::support::plan::*;
 use apigsync::model::{ApiRef, Desired, DesiredBinding, PluginType, SecretSource};
 use apigsync::plan::{DiffOptions, check_stale, diff};
-use plan_support::*;
 use proptest::prelude::*;
 use serde_json::Value;
 
 fn examples() -> serde_json::Map<String, Value> {
-    let text = include_str!("fixtures/plugin-content-examples.json");
+    let text = include_str!("../fixtures/plugin-content-examples.json");
     serde_json::from_str(text).expect("fixture parses")
 }
 

@@ -1,11 +1,9 @@
 //! A gateway of realistic size: the differ, the ordering and the staleness check stay
 //! linear enough to plan thousands of bindings (run with `--nocapture` to see the sizes).
 
-mod plan_support;
-
+use crate::support::plan::*;
 use apigsync::model::{Api, PluginType, RELEASE_ENV_ID};
 use apigsync::plan::{DiffOptions, check_stale, diff};
-use plan_support::*;
 use serde_json::json;
 
 const PLUGINS: usize = 200;

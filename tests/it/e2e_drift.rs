@@ -2,11 +2,9 @@
 //! against an emulator started in the test. Changes "behind apigsync's back" go
 //! through the real client.
 
-mod cli_support;
-
+use crate::support::cli::*;
 use apigsync::api::PluginBody;
 use apigsync::model::{PluginType, Scope};
-use cli_support::*;
 use serde_json::{Value, json};
 
 /// The examples applied; returns the world.

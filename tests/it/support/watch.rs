@@ -1,8 +1,6 @@
 //! Harness of the watch-mode tests: the real binary running `watch` against the
 //! emulator of a [`World`] (see `cli_support`), and polling helpers for its endpoints.
 
-#![allow(dead_code)] // reason: each test binary uses a different part of the harness
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -10,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use apigsync::emulator;
 
-use crate::cli_support::World;
+use crate::support::cli::World;
 
 /// A free loopback port.
 pub fn free_port() -> u16 {
@@ -61,6 +59,7 @@ impl Watch {
     /// GET an endpoint: (status, body); None while the server is not up.
     pub async fn get(&self, path: &str) -> Option<(u16, String)> {
         let url = format!("http://127.0.0.1:{}{path}", self.port);
+        apigsync::api::install_tls_provider();
         let response = reqwest::get(&url).await.ok()?;
         let status = response.status().as_u16();
         Some((status, response.text().await.ok()?))

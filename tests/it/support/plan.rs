@@ -1,9 +1,5 @@
 //! Shared builders for the plan tests: a small live world (the demo seed's APIs), desired
 //! plug-ins and bindings, and `applied`, the live state the server holds after an apply.
-#![allow(
-    dead_code,
-    reason = "each test file uses a different subset of the builders"
-)]
 
 use std::collections::BTreeMap;
 

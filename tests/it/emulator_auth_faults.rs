@@ -1,13 +1,11 @@
 //! Authentication (SPEC §7), injected faults, rate limiting and the admin endpoints.
 
-mod emulator_common;
-
+use crate::support::emulator::{APIG, Auth, Client, demo, sdk_date, start};
 use apigsync::emulator::{Credential, EmulatorConfig};
 use apigsync::model::Flavour;
-use emulator_common::{APIG, Auth, Client, demo, sdk_date, start};
 use serde_json::json;
 
-fn list_call(c: &Client) -> emulator_common::Call<'static> {
+fn list_call(c: &Client) -> crate::support::emulator::Call<'static> {
     let mut call = c.call("GET", c.path(Flavour::Apig, APIG, "/plugins"));
     call.query = vec![
         ("limit".into(), "5".into()),

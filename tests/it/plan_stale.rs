@@ -1,15 +1,13 @@
 //! Staleness of a saved plan, and resolving a plan's secrets at apply time.
 
-mod plan_support;
-
 use std::collections::BTreeMap;
 
+use crate::support::plan::*;
 use apigsync::model::RELEASE_ENV_ID;
 use apigsync::plan::{
     DiffOptions, DriftKind, OpKind, PluginSpec, ReadObject, ResolveError, check_stale, diff,
     resolve_secrets,
 };
-use plan_support::*;
 use serde_json::json;
 
 fn setup() -> (

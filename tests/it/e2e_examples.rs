@@ -2,12 +2,10 @@
 //! apply converges, a second apply writes nothing, the first plan's renderings are
 //! pinned, and the call counts and wall time are measured.
 
-mod cli_support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::cli::*;
 use apigsync::emulator::EmulatorConfig;
-use cli_support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn examples_apply_then_plan_reports_no_changes_and_a_second_apply_writes_nothing() {

@@ -7,11 +7,11 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 fn examples() -> Value {
-    serde_json::from_str(include_str!("fixtures/plugin-content-examples.json")).unwrap()
+    serde_json::from_str(include_str!("../fixtures/plugin-content-examples.json")).unwrap()
 }
 
 fn variants() -> Value {
-    serde_json::from_str(include_str!("fixtures/plugin-content-variants.json")).unwrap()
+    serde_json::from_str(include_str!("../fixtures/plugin-content-variants.json")).unwrap()
 }
 
 /// Every (type, label, kind, content) in the variants file.
@@ -148,8 +148,6 @@ fn secret_pointers_name_the_documented_secret_fields() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
-
     /// Dropping or nulling any optional top-level field keeps the no-phantom-diff property.
     #[test]
     fn round_trip_holds_for_any_subset_of_optional_fields(

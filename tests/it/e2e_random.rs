@@ -1,14 +1,12 @@
 //! Generated manifests (a seeded generator over the documented content examples):
 //! validate, apply, then plan reports no changes and a second apply writes nothing.
 
-mod cli_support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use crate::support::cli::*;
 use apigsync::content::secret_pointers;
 use apigsync::model::PluginType;
-use cli_support::*;
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
@@ -35,9 +33,11 @@ fn published() -> BTreeMap<&'static str, Vec<(&'static str, &'static str)>> {
 /// Request contents per type: the primary example and the documented request variants.
 fn contents() -> BTreeMap<PluginType, Vec<Value>> {
     let primary: Value =
-        serde_json::from_str(include_str!("fixtures/plugin-content-examples.json")).expect("JSON");
+        serde_json::from_str(include_str!("../fixtures/plugin-content-examples.json"))
+            .expect("JSON");
     let variants: Value =
-        serde_json::from_str(include_str!("fixtures/plugin-content-variants.json")).expect("JSON");
+        serde_json::from_str(include_str!("../fixtures/plugin-content-variants.json"))
+            .expect("JSON");
     PluginType::ALL
         .iter()
         .map(|&kind| {

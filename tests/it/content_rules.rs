@@ -5,7 +5,7 @@ use apigsync::model::PluginType::{self, *};
 use serde_json::{Value, json};
 
 fn examples() -> Value {
-    serde_json::from_str(include_str!("fixtures/plugin-content-examples.json")).unwrap()
+    serde_json::from_str(include_str!("../fixtures/plugin-content-examples.json")).unwrap()
 }
 
 fn example(kind: PluginType) -> Value {

@@ -1,10 +1,8 @@
 //! `--state` persistence across restarts, and the `apigsync emulator` command line.
 
-mod emulator_common;
-
+use crate::support::emulator::{APIG, start};
 use apigsync::emulator::EmulatorConfig;
 use apigsync::model::Flavour;
-use emulator_common::{APIG, start};
 use serde_json::json;
 
 #[tokio::test]

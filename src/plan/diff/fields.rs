@@ -1,0 +1,96 @@
+//! The field changes of an update, and whether an adoption can be a no-op.
+
+use crate::content;
+use crate::model::{DesiredPlugin, LivePlugin};
+
+use super::super::changes::diff_values;
+use super::super::marker;
+use super::super::model::{FieldChange, PluginSpec};
+use super::super::secrets;
+
+/// Whether adopting unmanaged `l` for `p` (same type and scope) can be a no-op: `p`'s type
+/// has no secret field (a secret the server does not return cannot be compared, so it must
+/// be written) and its app, remark and content already equal the live ones. The marker is
+/// then left for the plug-in's next change; until then the plug-in stays unmarked, so it is
+/// adopted again by each plan (with `adopt`) and never pruned.
+pub(super) fn adoptable_as_is(p: &DesiredPlugin, l: &LivePlugin) -> bool {
+    secrets::secret_pointers(p).is_empty() && user_changes(p, l).is_empty()
+}
+
+/// The changes of the fields the user writes: app, remark (without the marker), content
+/// (canonical, secrets and nulls removed).
+fn user_changes(p: &DesiredPlugin, l: &LivePlugin) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    let non_empty = |s: Option<&str>| {
+        s.filter(|s| !s.is_empty())
+            .map(|s| serde_json::Value::String(s.to_owned()))
+    };
+    diff_values(
+        "/roma_app_id",
+        non_empty(l.roma_app_id.as_deref()).as_ref(),
+        non_empty(p.roma_app_id.as_deref()).as_ref(),
+        &mut changes,
+    );
+    let (live_remark, _) = marker::split_marker(l.remark.as_deref().unwrap_or(""));
+    diff_values(
+        "/remark",
+        non_empty(Some(&live_remark)).as_ref(),
+        non_empty(p.remark.as_deref()).as_ref(),
+        &mut changes,
+    );
+    let pointers = secrets::secret_pointers(p);
+    let comparable = |v: &serde_json::Value| {
+        // canonical already drops nulls (null ≡ absent).
+        secrets::strip(&content::canonical(p.plugin_type, v), &pointers)
+    };
+    diff_values(
+        "/content",
+        Some(&comparable(&l.content)),
+        Some(&comparable(&p.content)),
+        &mut changes,
+    );
+    changes
+}
+
+/// The changes an update makes: [`user_changes`], and the secret fields when the marker's
+/// fingerprint differs (or the marker itself, when there is no secret to blame).
+pub(super) fn field_changes(
+    p: &DesiredPlugin,
+    l: &LivePlugin,
+    spec: &PluginSpec,
+) -> Vec<FieldChange> {
+    let mut changes = user_changes(p, l);
+    let (_, live_fp) = marker::split_marker(l.remark.as_deref().unwrap_or(""));
+    let pointers = secrets::secret_pointers(p);
+    let (_, fp) = marker::split_marker(&spec.remark);
+    if live_fp != fp {
+        let present: Vec<String> = secrets::secret_values(p)
+            .into_iter()
+            .map(|(ptr, _)| ptr)
+            .collect();
+        let sensitive: Vec<String> = if present.is_empty() {
+            pointers.into_iter().collect()
+        } else {
+            present
+        };
+        let remark_changed = changes.iter().any(|c| c.path == "/remark");
+        if sensitive.is_empty() && !remark_changed {
+            // No secret to blame: the marker is missing or was edited; rewrite it.
+            changes.push(FieldChange {
+                path: "/remark".to_owned(),
+                old: l.remark.clone().map(serde_json::Value::String),
+                new: Some(serde_json::Value::String(spec.remark.clone())),
+                sensitive: false,
+            });
+        }
+        for pointer in sensitive {
+            changes.push(FieldChange {
+                path: format!("/content{pointer}"),
+                old: None,
+                new: None,
+                sensitive: true,
+            });
+        }
+    }
+    changes
+}

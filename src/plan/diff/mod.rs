@@ -1,0 +1,239 @@
+//! The differ: desired state against live state, into a [`Plan`].
+//!
+//! Semantics (DESIGN.md "Semantics that the differ and executor must respect"):
+//! - Identity is the plug-in name. A live plug-in is managed when its remark ends with the
+//!   ownership marker ([`super::marker`]); only managed plug-ins are ever changed. A desired
+//!   name that exists live without a marker is an error unless `adopt` is set.
+//! - Content is compared as [`content::canonical`] on both sides, with secret fields and
+//!   `null` members removed; secrets are compared through the marker's fingerprint.
+//! - A change of type or scope is a replace: detach all, delete, create, re-attach.
+//! - All bindings of a managed plug-in are managed: desired minus live is attached, live
+//!   minus desired is detached.
+//! - Managed plug-ins absent from the manifests are deleted only with `prune`, and an empty
+//!   manifest set with `prune` is refused unless `allow_empty` is set.
+
+mod builder;
+mod displace;
+mod fields;
+mod rules;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use crate::model::{Desired, DesiredPlugin, Live, LivePlugin, Options};
+
+use super::error::{PlanError, PlanErrors};
+use super::marker;
+use super::model::{Notice, NoticeKind, Plan, PluginSpec, Read, ReadObject, Target};
+use super::order::order;
+use super::secrets;
+use super::stale::{bindings_fingerprint, plugin_fingerprint};
+use builder::Builder;
+use rules::{Wanted, resolve_bindings};
+
+/// How the differ treats ownership and deletion.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// Delete managed plug-ins that are absent from the manifests.
+    pub prune: bool,
+    /// Take over live plug-ins with a desired name that lack the ownership marker.
+    pub adopt: bool,
+    /// Allow `prune` when the manifests declare no plug-in at all.
+    pub allow_empty: bool,
+    /// The gateway, recorded in the plan.
+    pub target: Target,
+}
+
+impl DiffOptions {
+    /// The differ's part of the project file's `options`, for `target`.
+    pub fn new(options: &Options, target: Target) -> Self {
+        Self {
+            prune: options.prune,
+            adopt: options.adopt,
+            allow_empty: options.allow_empty,
+            target,
+        }
+    }
+}
+
+/// Compares `desired` with `live` and returns the plan that makes the gateway match, or
+/// every reason no plan can be made.
+pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, PlanErrors> {
+    let mut errors = Vec::new();
+    let wanted = resolve_bindings(desired, live, &mut errors);
+    let live_by_name: BTreeMap<&str, &LivePlugin> =
+        live.plugins.iter().map(|p| (p.name.as_str(), p)).collect();
+    let mut b = Builder {
+        live,
+        api_names: live
+            .apis
+            .iter()
+            .map(|a| (a.id.as_str(), a.name.as_str()))
+            .collect(),
+        ops: Vec::new(),
+        notices: Vec::new(),
+    };
+    let no_bindings = BTreeMap::new();
+
+    let mut desired_plugins: Vec<&DesiredPlugin> = desired.plugins.iter().collect();
+    desired_plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    for p in &desired_plugins {
+        let want = wanted.get(p.name.as_str()).unwrap_or(&no_bindings);
+        match live_by_name.get(p.name.as_str()) {
+            None => {
+                b.create(spec(p), false, None);
+                b.bindings(
+                    &p.name,
+                    p.plugin_type.as_str(),
+                    None,
+                    want,
+                    &BTreeMap::new(),
+                    false,
+                );
+            }
+            Some(l) => {
+                let managed = managed(l);
+                if !managed && !opts.adopt {
+                    errors.push(PlanError::Unmanaged {
+                        location: p.location.clone(),
+                        plugin: p.name.clone(),
+                        id: l.id.clone(),
+                    });
+                    continue;
+                }
+                if l.bindings.is_none() {
+                    errors.push(PlanError::BindingsNotRead {
+                        plugin: l.name.clone(),
+                    });
+                    continue;
+                }
+                b.existing(p, l, want, !managed);
+            }
+        }
+    }
+
+    let desired_names: HashSet<&str> = desired.plugins.iter().map(|p| p.name.as_str()).collect();
+    let orphans: Vec<&LivePlugin> = live
+        .plugins
+        .iter()
+        .filter(|l| managed(l) && !desired_names.contains(l.name.as_str()))
+        .collect();
+    if opts.prune && desired.plugins.is_empty() && !orphans.is_empty() && !opts.allow_empty {
+        errors.push(PlanError::EmptyPrune {
+            count: orphans.len(),
+        });
+    }
+    for l in &orphans {
+        if opts.prune && l.bindings.is_none() {
+            errors.push(PlanError::BindingsNotRead {
+                plugin: l.name.clone(),
+            });
+        } else if opts.prune {
+            b.remove(l, false, None);
+        } else {
+            b.notices.push(Notice {
+                kind: NoticeKind::KeptOrphan,
+                plugin: l.name.clone(),
+                message: format!(
+                    "managed plug-in {:?} is absent from the manifests and kept because prune is off",
+                    l.name
+                ),
+                location: None,
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(PlanErrors(errors));
+    }
+    b.displacement_notices(desired);
+
+    let mut plan = Plan::new(opts.target.clone());
+    plan.reads = reads(&desired_plugins, &orphans, &live_by_name, &wanted);
+    plan.notices = b.notices;
+    plan.notices
+        .sort_by(|a, b| (a.kind, &a.plugin, &a.message).cmp(&(b.kind, &b.plugin, &b.message)));
+    plan.operations = order(b.ops);
+    Ok(plan)
+}
+
+fn managed(plugin: &LivePlugin) -> bool {
+    marker::split_marker(plugin.remark.as_deref().unwrap_or(""))
+        .1
+        .is_some()
+}
+
+/// The body to send for a desired plug-in (secrets as templates).
+fn spec(p: &DesiredPlugin) -> PluginSpec {
+    let fp = marker::plugin_fingerprint(p);
+    let (content, secrets) = secrets::plan_content(p);
+    PluginSpec {
+        name: p.name.clone(),
+        plugin_type: p.plugin_type,
+        scope: p.scope,
+        roma_app_id: p.roma_app_id.clone(),
+        remark: marker::with_marker(p.remark.as_deref().unwrap_or(""), &fp),
+        content,
+        secrets,
+    }
+}
+
+/// Live bindings of a plug-in: env id → API ids (none when they were not fetched).
+fn live_bindings(l: &LivePlugin) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for b in l.bindings.iter().flatten() {
+        out.entry(b.env_id.clone())
+            .or_default()
+            .insert(b.api_id.clone());
+    }
+    out
+}
+
+/// The fingerprints of every live object the plan depends on.
+fn reads(
+    desired: &[&DesiredPlugin],
+    orphans: &[&LivePlugin],
+    live_by_name: &BTreeMap<&str, &LivePlugin>,
+    wanted: &Wanted<'_>,
+) -> Vec<Read> {
+    let names: BTreeSet<&str> = desired
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(orphans.iter().map(|l| l.name.as_str()))
+        .collect();
+    let mut reads = Vec::new();
+    for name in names {
+        let live = live_by_name.get(name);
+        reads.push(Read {
+            object: ReadObject::Plugin {
+                name: name.to_owned(),
+            },
+            fingerprint: live.map(|l| plugin_fingerprint(l)),
+        });
+        let Some(l) = live else { continue };
+        let mut envs: BTreeSet<&str> = l
+            .bindings
+            .iter()
+            .flatten()
+            .map(|b| b.env_id.as_str())
+            .collect();
+        envs.extend(
+            wanted
+                .get(name)
+                .into_iter()
+                .flat_map(|w| w.keys().map(String::as_str)),
+        );
+        for env_id in envs {
+            if let Some(fingerprint) = bindings_fingerprint(l, env_id) {
+                reads.push(Read {
+                    object: ReadObject::Bindings {
+                        plugin: name.to_owned(),
+                        env_id: env_id.to_owned(),
+                    },
+                    fingerprint: Some(fingerprint),
+                });
+            }
+        }
+    }
+    reads
+}

@@ -1,0 +1,6 @@
+//! Harnesses shared by the test modules.
+
+pub mod cli;
+pub mod emulator;
+pub mod plan;
+pub mod watch;
