@@ -2,6 +2,12 @@
 //! and how many API calls they make, against the in-process emulator with a
 //! realistic round-trip latency. Numbers, not assertions.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark: a failed setup should stop it loudly"
+)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};

@@ -170,6 +170,10 @@ pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
 
 /// Lower-case hex HMAC-SHA256 of `string_to_sign` keyed with the secret key.
 pub fn signature(secret_key: &str, string_to_sign: &str) -> String {
+    #[allow(
+        clippy::expect_used,
+        reason = "HMAC-SHA256 accepts keys of any length: new_from_slice cannot fail"
+    )]
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret_key.as_bytes())
         .expect("HMAC accepts keys of any length");
     mac.update(string_to_sign.as_bytes());

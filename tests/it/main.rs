@@ -1,6 +1,12 @@
 //! The integration tests: one binary, one module per area (as ripgrep and dropshot do),
 //! so the crate is linked once. `support` holds the harnesses the modules share.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is a failed test, with its message"
+)]
+
 mod support;
 
 mod api_client;

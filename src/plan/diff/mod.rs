@@ -1,6 +1,6 @@
 //! The differ: desired state against live state, into a [`Plan`].
 //!
-//! Semantics (DESIGN.md "Semantics that the differ and executor must respect"):
+//! Semantics (docs/DESIGN.md "Semantics that the differ and executor must respect"):
 //! - Identity is the plug-in name. A live plug-in is managed when its remark ends with the
 //!   ownership marker ([`super::marker`]); only managed plug-ins are ever changed. A desired
 //!   name that exists live without a marker is an error unless `adopt` is set.
