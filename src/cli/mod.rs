@@ -7,6 +7,7 @@ mod apply;
 mod completions;
 mod dump;
 pub mod emulator;
+mod leader;
 mod logging;
 mod plan;
 mod schema;

@@ -10,9 +10,11 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use super::emulator::parse_duration;
+use super::leader::LeaderArgs;
 use super::session::{self, GatewayArgs, ReconcileArgs};
 use crate::model::Options;
 use crate::watch::http::{self, Health};
+use crate::watch::leader::{self, always_leading};
 use crate::watch::metrics::Metrics;
 use crate::watch::reconcile::{DriftPolicy, Reconciler};
 use crate::watch::{LoopTiming, run_loop, trigger};
@@ -45,6 +47,10 @@ worktree; the swap is followed and a half-updated tree is never read.
 Endpoints on --listen: /metrics (Prometheus), /healthz, /readyz.
 SIGTERM or Ctrl-C: no new operation starts, the ones in flight finish, exit 0.
 
+Several replicas: with --leader-elect only the holder of a Kubernetes Lease reads \
+and writes the gateway; the others stay ready and apply nothing, and take over \
+within --lease-duration when the leader stops (apigsync_leader is 1 on the leader).
+
 Example: apigsync watch /manifests/current/manifests --listen 0.0.0.0:9464 --log-format json")]
 pub struct Args {
     /// The manifest folder; its apigsync.yaml names the target.
@@ -66,6 +72,8 @@ pub struct Args {
     pub reconcile: ReconcileArgs,
     #[command(flatten)]
     pub gateway: GatewayArgs,
+    #[command(flatten)]
+    pub leader: LeaderArgs,
 }
 
 async fn shutdown_signal(token: CancellationToken) {
@@ -100,14 +108,37 @@ async fn shutdown_signal(token: CancellationToken) {
     }
 }
 
+/// Keeps `apigsync_leader` current and reconciles at once on becoming the leader.
+async fn follow_leadership(
+    mut leading: leader::Leading,
+    metrics: Metrics,
+    trigger: tokio::sync::mpsc::Sender<()>,
+) {
+    loop {
+        let now = *leading.borrow_and_update();
+        metrics.leader.set(i64::from(now));
+        if now {
+            let _ = trigger.try_send(());
+        }
+        if leading.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Runs `watch` until a shutdown signal.
 pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let env = session::process_env();
     let project = session::load_project(&args.dir, &env)
         .with_context(|| format!("reading the project file of {}", args.dir.display()))?;
+    let lease = args.leader.lease()?;
     let conn = args.gateway.connect(&project, Some(&args.dir)).await?;
     let shutdown = CancellationToken::new();
     tokio::spawn(shutdown_signal(shutdown.clone()));
+    let leading = match lease {
+        Some(lease) => leader::elect(lease, shutdown.clone()).await?,
+        None => always_leading(),
+    };
 
     let metrics = Metrics::default();
     let health = Arc::new(Health::starting());
@@ -121,6 +152,11 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     .with_context(|| format!("cannot listen on {}", args.listen))?;
 
     let (tx, rx) = trigger::channel();
+    tokio::spawn(follow_leadership(
+        leading.clone(),
+        metrics.clone(),
+        tx.clone(),
+    ));
     let mut files = trigger::watch_folder(&args.dir, args.debounce, tx)
         .with_context(|| format!("cannot watch {}", args.dir.display()))?;
     let target = conn.client.target();
@@ -152,7 +188,8 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         health,
         shutdown.clone(),
     )
-    .pin_target(project.target.clone());
+    .pin_target(project.target.clone())
+    .with_leadership(leading);
     let timing = LoopTiming {
         interval: args.interval,
         backoff_base: Duration::from_secs(1).min(args.interval),

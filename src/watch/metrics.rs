@@ -57,6 +57,8 @@ pub struct Metrics {
     pub managed_plugins: Gauge,
     /// 1 when the last read of the manifest folder was valid.
     pub source_valid: Gauge,
+    /// 1 while this replica leads (always 1 without leader election), 0 on standby.
+    pub leader: Gauge,
 }
 
 impl Default for Metrics {
@@ -72,6 +74,7 @@ impl Default for Metrics {
             desired_plugins: Gauge::default(),
             managed_plugins: Gauge::default(),
             source_valid: Gauge::default(),
+            leader: Gauge::default(),
         }
     }
 }
@@ -125,6 +128,11 @@ impl Metrics {
             "source_valid",
             "1 when the manifest folder was valid at the last read",
             self.source_valid.clone(),
+        );
+        r.register(
+            "leader",
+            "1 while this replica leads and may write, 0 on standby",
+            self.leader.clone(),
         );
         r
     }

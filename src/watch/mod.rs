@@ -6,6 +6,7 @@
 //! reconciles never overlap because the loop runs them one at a time.
 
 pub mod http;
+pub mod leader;
 pub mod metrics;
 pub mod reconcile;
 pub mod trigger;

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Outcome;
 use super::http::Health;
+use super::leader::{Leading, always_leading};
 use super::metrics::{ApiCallLabels, Metrics, OperationLabels, ResultLabel};
 use crate::api::{Client, ClientStats, error_chain, fetch_live};
 use crate::apply::{self, ApplyOptions, Report, StepOutcome};
@@ -52,6 +53,8 @@ pub struct Reconciler {
     pub health: Arc<Health>,
     /// Cancelled on SIGTERM: the executor starts no new operation.
     pub shutdown: CancellationToken,
+    /// Whether this replica may read and write the gateway (leader election).
+    leading: Leading,
     /// Whether the last good read declared plug-ins (for the "suddenly empty" guard).
     last_good_had_plugins: bool,
     last_stats: ClientStats,
@@ -63,6 +66,8 @@ pub struct Reconciler {
 struct Pass {
     changes: usize,
     report: Option<Report>,
+    /// Not the leader: the gateway was neither read nor written.
+    standby: bool,
 }
 
 impl Reconciler {
@@ -87,6 +92,7 @@ impl Reconciler {
             metrics,
             health,
             shutdown,
+            leading: always_leading(),
             last_good_had_plugins: false,
             last_stats: ClientStats::default(),
             start_target: None,
@@ -97,6 +103,13 @@ impl Reconciler {
     /// `target` (the one the client connected to): switching gateways needs a restart.
     pub fn pin_target(mut self, target: TargetConfig) -> Self {
         self.start_target = Some(target);
+        self
+    }
+
+    /// Reads and writes the gateway only while `leading` says so; a standby
+    /// reconcile reads the folder (readiness follows it) and nothing else.
+    pub fn with_leadership(mut self, leading: Leading) -> Self {
+        self.leading = leading;
         self
     }
 
@@ -143,6 +156,13 @@ impl Reconciler {
                             "reconcile: applied"
                         );
                         ("success", Outcome::Success)
+                    }
+                    None if pass.standby => {
+                        tracing::debug!(
+                            duration_ms = ms,
+                            "reconcile: standby, the leader reconciles"
+                        );
+                        ("standby", Outcome::Success)
                     }
                     None if pass.changes > 0 => {
                         tracing::info!(
@@ -223,6 +243,12 @@ impl Reconciler {
 
     async fn pass(&mut self) -> Result<Pass, PassError> {
         let desired = self.read_source()?;
+        if !*self.leading.borrow() {
+            return Ok(Pass {
+                standby: true,
+                ..Pass::default()
+            });
+        }
         let options = desired
             .project
             .as_ref()
@@ -268,9 +294,19 @@ impl Reconciler {
         if self.drift == DriftPolicy::Report {
             return Ok(Pass {
                 changes: plan.operations.len(),
-                report: None,
+                ..Pass::default()
             });
         }
+        // Losing the lease stops the apply like a shutdown: no new operation starts.
+        let stop = self.shutdown.child_token();
+        let mut leading = self.leading.clone();
+        let lost = stop.clone();
+        let fence = tokio::spawn(async move {
+            if leading.wait_for(|l| !*l).await.is_ok() {
+                tracing::warn!("leadership lost during an apply: no new operation starts");
+                lost.cancel();
+            }
+        });
         let report = apply::execute(
             &plan,
             &self.client,
@@ -279,11 +315,12 @@ impl Reconciler {
             &ApplyOptions {
                 parallelism: options.parallelism,
             },
-            &self.shutdown,
+            &stop,
             |_| {},
         )
-        .await
-        .map_err(|e| PassError::Other(e.to_string()))?;
+        .await;
+        fence.abort();
+        let report = report.map_err(|e| PassError::Other(e.to_string()))?;
         let mut managed = managed as i64;
         for (op, outcome) in plan.operations.iter().zip(&report.operations) {
             if outcome.outcome == StepOutcome::Done {
@@ -310,6 +347,7 @@ impl Reconciler {
         Ok(Pass {
             changes: plan.operations.len(),
             report: Some(report),
+            standby: false,
         })
     }
 

@@ -31,4 +31,5 @@ mod plan_render;
 mod plan_scale;
 mod plan_stale;
 mod signing_vectors;
+mod watch_leader;
 mod watch_mode;

@@ -2,5 +2,6 @@
 
 pub mod cli;
 pub mod emulator;
+pub mod lease;
 pub mod plan;
 pub mod watch;

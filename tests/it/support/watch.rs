@@ -35,8 +35,20 @@ impl Drop for Watch {
 
 /// Starts `apigsync watch DIR` against the world's emulator with extra flags.
 pub fn start_watch(world: &World, dir: &Path, extra: &[&str]) -> Watch {
+    start_named_watch(world, dir, extra, "watch", &[])
+}
+
+/// [`start_watch`] for one of several replicas: its log is `NAME.log` and `env` is
+/// added to its environment.
+pub fn start_named_watch(
+    world: &World,
+    dir: &Path,
+    extra: &[&str],
+    name: &str,
+    env: &[(&str, &str)],
+) -> Watch {
     let port = free_port();
-    let log = world.scratch("watch.log");
+    let log = world.scratch(&format!("{name}.log"));
     let log_file = std::fs::File::create(&log).expect("log file");
     let child = Command::new(env!("CARGO_BIN_EXE_apigsync"))
         .arg("watch")
@@ -47,6 +59,7 @@ pub fn start_watch(world: &World, dir: &Path, extra: &[&str]) -> Watch {
         .env("HW_ACCESS_KEY", emulator::DEMO_ACCESS_KEY)
         .env("HW_SECRET_KEY", emulator::DEMO_SECRET_KEY)
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
         .stderr(log_file)
