@@ -11,7 +11,8 @@
 #  3. cross references the schemas cannot see: selectors match the pod
 #     template, probe and Service ports name declared container ports, volume
 #     mounts name volumes, ConfigMap/Secret references (and keys) exist in
-#     configmap.yaml / secret.example.yaml, the ServiceAccount exists;
+#     configmap.yaml / secret.example.yaml, the ServiceAccount exists; with
+#     --leader-elect: RBAC on leases, a mounted token, a PodDisruptionBudget;
 #  4. the CI templates parse as YAML: deploy/ci/github-actions.yml has `on`
 #     and `jobs` (each with runs-on and steps), deploy/ci/gitlab-ci.yml has
 #     `stages` and jobs (each with a script and a declared stage).
@@ -189,11 +190,29 @@ for dname, dep in by_kind.get("Deployment", {}).items():
     sel = spec["selector"].get("matchLabels", {})
     check(sel and all(labels.get(k) == v for k, v in sel.items()),
           f"Deployment/{dname}: selector matches the pod template labels")
-    check(spec.get("replicas") == 1 and spec.get("strategy", {}).get("type") == "Recreate",
-          f"Deployment/{dname}: one replica, Recreate strategy (one reconciler per gateway)")
+    args = [a for c in pod.get("containers", []) for a in c.get("args", [])]
+    elected = "--leader-elect" in args
+    check(spec.get("replicas", 1) == 1 or elected,
+          f"Deployment/{dname}: more than one replica only with --leader-elect (one writer per gateway)")
+    check(elected or spec.get("strategy", {}).get("type") == "Recreate",
+          f"Deployment/{dname}: a RollingUpdate only with --leader-elect (old and new run side by side)")
     sa = pod.get("serviceAccountName")
     if sa:
         check(sa in by_kind.get("ServiceAccount", {}), f"Deployment/{dname}: ServiceAccount {sa} is defined")
+    if elected:
+        bound = [b for b in by_kind.get("RoleBinding", {}).values()
+                 if any(s.get("kind") == "ServiceAccount" and s.get("name") == sa for s in b.get("subjects", []))]
+        roles = [by_kind.get("Role", {}).get(b["roleRef"]["name"], {}) for b in bound]
+        verbs = {v for r in roles for rule in r.get("rules", [])
+                 if "coordination.k8s.io" in rule.get("apiGroups", []) and "leases" in rule.get("resources", [])
+                 for v in rule.get("verbs", [])}
+        check({"get", "create", "update", "patch"} <= verbs,
+              f"Deployment/{dname}: --leader-elect and ServiceAccount {sa} may get, create, update and patch leases")
+        check(pod.get("automountServiceAccountToken") is not False,
+              f"Deployment/{dname}: --leader-elect and the ServiceAccount token is mounted")
+        pdbs = [p for p in by_kind.get("PodDisruptionBudget", {}).values()
+                if all(labels.get(k) == v for k, v in p["spec"]["selector"].get("matchLabels", {}).items())]
+        check(bool(pdbs), f"Deployment/{dname}: a PodDisruptionBudget covers its pods")
     volumes = {v["name"] for v in pod.get("volumes", [])}
     psc = pod.get("securityContext", {})
     all_ports = set()
