@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use super::plan::{PlanOutput, render_plan};
-use super::session::{self, GatewayArgs, ReconcileArgs};
+use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs};
 use crate::apply::{self, ApplyOptions, OperationReport, Report, StepOutcome};
 use crate::plan::{self, Plan};
 
@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Apply this saved plan (from `plan --out FILE`) instead of planning now.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["select", "no_delete"])]
     pub plan: Option<PathBuf>,
     /// Do not ask for confirmation.
     #[arg(long)]
@@ -53,6 +53,8 @@ pub struct Args {
     pub output: ApplyOutput,
     #[command(flatten)]
     pub reconcile: ReconcileArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
     #[command(flatten)]
     pub gateway: GatewayArgs,
 }
@@ -165,7 +167,13 @@ async fn apply_on(
         }
         None => {
             let desired = desired.context("no manifests loaded")?;
-            session::diff(desired, &live, &args.reconcile, conn.client.target())?
+            session::diff(
+                desired,
+                &live,
+                &args.reconcile,
+                &args.select,
+                conn.client.target(),
+            )?
         }
     };
     if !json {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::ValueEnum;
 
-use super::session::{self, GatewayArgs, ReconcileArgs};
+use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs};
 use crate::plan::{Plan, render};
 
 /// How to render a plan.
@@ -49,6 +49,8 @@ pub struct Args {
     #[command(flatten)]
     pub reconcile: ReconcileArgs,
     #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
     pub gateway: GatewayArgs,
 }
 
@@ -72,7 +74,7 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     let calls = conn.client.stats().total_calls();
     let target = conn.client.target().clone();
     conn.close().await;
-    let plan = session::diff(&desired, &live?, &args.reconcile, &target)?;
+    let plan = session::diff(&desired, &live?, &args.reconcile, &args.select, &target)?;
     tracing::info!(
         api_calls = calls,
         operations = plan.operations.len(),

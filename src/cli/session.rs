@@ -201,6 +201,32 @@ async fn connect(
     }
 }
 
+/// Which part of the plan to make: `--select` and `--no-delete` of plan and apply.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SelectArgs {
+    /// Plan only the plug-ins whose name matches this glob (`*`, `?`, `[...]`), with
+    /// their bindings; repeatable. An operation that needs one left out is left out too.
+    #[arg(long, value_name = "NAME_GLOB", value_parser = parse_glob)]
+    pub select: Vec<glob::Pattern>,
+    /// Create, update and attach, but detach and delete nothing (nor what depends on it).
+    #[arg(long)]
+    pub no_delete: bool,
+}
+
+fn parse_glob(s: &str) -> Result<glob::Pattern, String> {
+    glob::Pattern::new(s).map_err(|e| format!("invalid glob {s:?}: {e}"))
+}
+
+impl SelectArgs {
+    /// The restriction these flags ask for.
+    pub fn restriction(&self) -> plan::Restriction {
+        plan::Restriction {
+            select: self.select.clone(),
+            no_delete: self.no_delete,
+        }
+    }
+}
+
 /// Fetches the live state of the connected instance.
 pub async fn live(conn: &Connection, parallelism: usize) -> anyhow::Result<Live> {
     let target = conn.client.target();
@@ -227,6 +253,7 @@ pub fn diff(
     desired: &Desired,
     live: &Live,
     args: &ReconcileArgs,
+    select: &SelectArgs,
     target: &Target,
 ) -> anyhow::Result<Plan> {
     let options = desired
@@ -245,5 +272,6 @@ pub fn diff(
         instance_id: Some(target.instance_id.clone()),
     };
     let opts = DiffOptions::new(&options, target);
-    plan::diff(desired, live, &opts).context("cannot make a plan")
+    let plan = plan::diff(desired, live, &opts).context("cannot make a plan")?;
+    Ok(plan::restrict(plan, &select.restriction()))
 }

@@ -4,6 +4,7 @@
 //!   [`Plan`]: ordered operations with dependencies, notices, and fingerprints of what it read.
 //! - [`check_stale`] tells whether a saved plan still matches the live state.
 //! - [`resolve_secrets`] puts secret values back into a plan's plug-in body at apply time.
+//! - [`restrict`] keeps part of a plan (`--select`, `--no-delete`), dependencies intact.
 //! - [`render`] turns a plan into text, markdown or JSON; [`parse_plan`] reads the JSON back.
 
 mod changes;
@@ -16,6 +17,7 @@ mod order;
 mod parse;
 pub mod render;
 mod resolve;
+mod restrict;
 mod secrets;
 mod stale;
 
@@ -28,5 +30,6 @@ pub use model::{
     Summary, Target,
 };
 pub use parse::{PlanParseError, parse_plan};
+pub use restrict::{Restriction, restrict};
 pub use secrets::{ResolveError, resolve_secrets};
 pub use stale::{Drift, DriftKind, check_stale};

@@ -221,6 +221,8 @@ pub enum NoticeKind {
     Adopts,
     /// A managed plug-in is absent from the manifests but kept because prune is off.
     KeptOrphan,
+    /// An operation left out by `--select` or `--no-delete`.
+    Withheld,
 }
 
 /// A live object the plan was computed from, and its fingerprint then.
