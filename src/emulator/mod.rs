@@ -22,8 +22,9 @@
 //! `GET /_emulator/log` ([`RequestLog`]: every APIG request in the order it finished,
 //! operation name, write flag, status and path; the last 10 000),
 //! `POST /_emulator/reset` (back to the seed, stats and log emptied, fault dice rewound),
-//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit}`;
-//! PUT replaces all three, an omitted field means none), `GET /_emulator/state` (the store as JSON).
+//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit,
+//! partial_attach, binding_conflicts, refuse_create}`; PUT replaces them all, an omitted
+//! field means none; the last three are [`quirks_binding`]), `GET /_emulator/state` (the store as JSON).
 //!
 //! With `state_file`, the whole store is written atomically after every change
 //! and loaded at start; without it, the seed is the starting state.
@@ -82,6 +83,7 @@ pub mod faults;
 mod gate;
 pub mod persist;
 pub mod plugins;
+pub mod quirks_binding;
 mod routes;
 pub mod seed;
 mod server;
