@@ -68,10 +68,12 @@ pub(super) async fn attach(client: &Client, plugin_id: &str, b: &BindingOp) -> R
     let asked: Vec<String> = b.apis.iter().map(|a| a.id.clone()).collect();
     let mut missing = asked.clone();
     let mut done = BTreeSet::new();
-    let mut call_error = None;
+    let mut call_error: Option<String> = None;
     for round in 1..=MAX_ROUNDS {
+        let mut refused = false;
         match client.attach_apis(plugin_id, &b.env_id, &missing).await {
             Ok(answer) => {
+                call_error = None;
                 let said = confirmed(&answer, plugin_id, &b.env_id);
                 missing.retain(|id| !said.contains(id));
                 done.extend(said.into_iter().filter(|id| asked.contains(id)));
@@ -79,8 +81,12 @@ pub(super) async fn attach(client: &Client, plugin_id: &str, b: &BindingOp) -> R
                     return Ok(());
                 }
             }
-            Err(e) => call_error = Some(error_chain(&e)),
+            Err(e) => {
+                refused = !e.is_transient();
+                call_error = Some(error_chain(&e));
+            }
         }
+        // The answer does not account for every API (or there was none): read back.
         let now = match bound_now(client, plugin_id, &b.env_id).await {
             Ok(now) => now,
             Err(read) => {
@@ -96,23 +102,24 @@ pub(super) async fn attach(client: &Client, plugin_id: &str, b: &BindingOp) -> R
         if missing.is_empty() {
             return Ok(());
         }
-        if let Some(error) = call_error.take() {
-            let partial = Partial { done, known: true };
-            return Err((
-                format!("{error}; not bound: {}", labels(b, &missing)),
-                partial,
-            ));
+        if refused {
+            break;
         }
         tracing::warn!(
             plugin = %b.plugin,
             env = %b.env_name,
             round,
+            error = call_error.as_deref().unwrap_or("none"),
             missing = %labels(b, &missing),
-            "the attach answer did not account for every API; sending the missing ones again"
+            "the attach did not bind every API; sending the missing ones again"
         );
     }
+    let why = match call_error {
+        Some(error) => format!("{error}; "),
+        None => String::new(),
+    };
     let message = format!(
-        "the service bound {} of {} API(s) after {MAX_ROUNDS} attempts; not bound: {}",
+        "{why}the service bound {} of {} API(s); not bound: {}",
         asked.len() - missing.len(),
         asked.len(),
         labels(b, &missing)
@@ -144,9 +151,10 @@ pub(super) async fn detach(
         if still.is_empty() {
             return Ok(());
         }
-        let error = match client.detach_apis(plugin_id, &b.env_id, &still).await {
+        let before = still.len();
+        let (error, refused) = match client.detach_apis(plugin_id, &b.env_id, &still).await {
             Ok(()) => return Ok(()),
-            Err(e) => error_chain(&e),
+            Err(e) => (error_chain(&e), !e.is_transient()),
         };
         // The call failed: which of the APIs are still bound?
         match bound_now(client, plugin_id, &b.env_id).await {
@@ -162,6 +170,16 @@ pub(super) async fn detach(
         if still.is_empty() {
             tracing::info!(plugin = %b.plugin, env = %b.env_name, %error, "the detach failed but no API asked is bound any more");
             return Ok(());
+        }
+        if refused && still.len() == before {
+            let partial = Partial {
+                done: unbound(&still),
+                known: true,
+            };
+            return Err((
+                format!("{error}; still bound: {}", labels(b, &still)),
+                partial,
+            ));
         }
         tracing::warn!(plugin = %b.plugin, env = %b.env_name, %error, still = %labels(b, &still), "the detach failed; sending the APIs still bound again");
     }
