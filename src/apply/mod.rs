@@ -1,9 +1,14 @@
 //! The executor: runs a plan's operations against the API in dependency order,
-//! independent ones in parallel, and makes one attempt at each. It reports every
-//! operation as done, failed or not attempted; a re-run (a fresh plan) converges.
+//! independent ones in parallel, and makes one attempt at each (the client retries
+//! transient failures underneath; an attach or detach re-sends what the service's answer
+//! shows missing, see `binding`). It reports every operation as done, failed or not
+//! attempted, and for an apply that did not complete, where each affected API was left;
+//! a re-run (a fresh plan) converges.
 
+mod binding;
 pub mod dag;
 mod report;
+mod state;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -12,10 +17,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{ApiError, Client, PluginBody, error_chain};
 use crate::model::Desired;
-use crate::plan::{BindingOp, OpKind, Operation, Plan, PluginSpec, ResolveError, resolve_secrets};
+use crate::plan::{OpKind, Operation, Plan, PluginSpec, ResolveError, resolve_secrets};
+use binding::Partial;
 
+pub use crate::plan::render::describe;
 pub use dag::StepOutcome;
 pub use report::{OperationReport, Report};
+pub use state::ApiState;
 
 /// How to execute.
 #[derive(Debug, Clone)]
@@ -40,32 +48,9 @@ pub enum ApplyError {
     },
 }
 
-/// A one-line description of an operation, for reports and progress.
-pub fn describe(op: &Operation) -> String {
-    let binding = |verb: &str, prep: &str, b: &BindingOp| {
-        let names: Vec<&str> = b.apis.iter().map(|a| a.label()).collect();
-        format!(
-            "{verb} {} {prep} {} API(s) in {}: {}",
-            b.plugin,
-            b.apis.len(),
-            b.env_name,
-            names.join(", ")
-        )
-    };
-    match &op.kind {
-        OpKind::CreatePlugin { spec } => {
-            format!("create plug-in {} ({})", spec.name, spec.plugin_type)
-        }
-        OpKind::UpdatePlugin { spec, .. } => format!("update plug-in {}", spec.name),
-        OpKind::DeletePlugin { name, .. } => format!("delete plug-in {name}"),
-        OpKind::Attach(b) => binding("attach", "to", b),
-        OpKind::Detach(b) => binding("detach", "from", b),
-    }
-}
-
-fn body(spec: &PluginSpec, content: serde_json::Value) -> PluginBody {
+fn body(spec: &PluginSpec, name: &str, content: serde_json::Value) -> PluginBody {
     PluginBody {
-        plugin_name: spec.name.clone(),
+        plugin_name: name.to_owned(),
         plugin_type: spec.plugin_type,
         plugin_scope: spec.scope,
         plugin_content: content,
@@ -84,13 +69,18 @@ fn plugin_bodies(
     let mut bodies = HashMap::new();
     let mut errors = Vec::new();
     for op in &plan.operations {
-        let spec = match &op.kind {
-            OpKind::CreatePlugin { spec } | OpKind::UpdatePlugin { spec, .. } => spec,
+        let (spec, name) = match &op.kind {
+            OpKind::CreatePlugin { spec, temp_name } => {
+                (spec, temp_name.as_deref().unwrap_or(&spec.name))
+            }
+            OpKind::UpdatePlugin { spec, .. } | OpKind::RenamePlugin { spec, .. } => {
+                (spec, spec.name.as_str())
+            }
             _ => continue,
         };
         match resolve_secrets(spec, env, desired) {
             Ok(content) => {
-                bodies.insert(op.id.clone(), body(spec, content));
+                bodies.insert(op.id.clone(), body(spec, name, content));
             }
             Err(e) => errors.push(e),
         }
@@ -138,15 +128,25 @@ pub async fn execute(
             })
             .collect::<Result<Vec<_>, _>>()?;
     let created: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+    let partial: Arc<Mutex<HashMap<String, Partial>>> = Arc::default();
     let progress = Arc::new(progress);
     let outcomes = dag::run(&deps, opts.parallelism, shutdown, |i| {
         let op = plan.operations[i].clone();
+        let check_first = may_be_displaced(plan, &op);
         let client = client.clone();
         let bodies = bodies.clone();
         let created = created.clone();
+        let partial = partial.clone();
         let progress = progress.clone();
         async move {
-            let result = run_one(&op, &client, &bodies, &created).await;
+            let step = Step {
+                client: &client,
+                bodies: &bodies,
+                created: &created,
+                partial: &partial,
+                check_first,
+            };
+            let result = step.run(&op).await;
             let outcome = match &result {
                 Ok(()) => StepOutcome::Done,
                 Err(error) => StepOutcome::Failed {
@@ -170,62 +170,95 @@ pub async fn execute(
     {
         progress(skipped);
     }
-    Ok(Report { operations })
+    let outcomes: Vec<StepOutcome> = operations.iter().map(|o| o.outcome.clone()).collect();
+    let apis = state::api_states(plan, &outcomes, &lock(&partial));
+    Ok(Report { operations, apis })
+}
+
+/// A poisoned map only means a panicking sibling step; its data is intact.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Whether `op` is a detach that runs after an attach of another plug-in (rule 4 of
+/// `plan::order`), which may already have displaced it from some of its APIs.
+fn may_be_displaced(plan: &Plan, op: &Operation) -> bool {
+    let OpKind::Detach(d) = &op.kind else {
+        return false;
+    };
+    op.depends_on.iter().any(|dep| {
+        plan.operation(dep)
+            .is_some_and(|o| matches!(&o.kind, OpKind::Attach(a) if a.plugin != d.plugin))
+    })
 }
 
 fn chain(e: ApiError) -> String {
     error_chain(&e)
 }
 
-async fn run_one(
-    op: &Operation,
-    client: &Client,
-    bodies: &HashMap<String, PluginBody>,
-    created: &Mutex<HashMap<String, String>>,
-) -> Result<(), String> {
-    // A poisoned map only means a panicking sibling step; its data is intact.
-    let created_map = || created.lock().unwrap_or_else(|e| e.into_inner());
-    let body = || {
-        bodies
+/// What one step needs.
+struct Step<'a> {
+    client: &'a Client,
+    bodies: &'a HashMap<String, PluginBody>,
+    created: &'a Mutex<HashMap<String, String>>,
+    partial: &'a Mutex<HashMap<String, Partial>>,
+    check_first: bool,
+}
+
+impl Step<'_> {
+    fn body(&self, op: &Operation) -> Result<&PluginBody, String> {
+        self.bodies
             .get(&op.id)
             .ok_or_else(|| format!("no plug-in body was prepared for {}", op.id))
-    };
-    match &op.kind {
-        OpKind::CreatePlugin { .. } => {
-            let plugin = client.create_plugin(body()?).await.map_err(chain)?;
-            created_map().insert(plugin.name, plugin.id);
-            Ok(())
+    }
+
+    /// The id of a plug-in: `id` when live, else the one this apply created as `name`.
+    fn plugin_id(&self, id: Option<&String>, name: &str) -> Result<String, String> {
+        match id {
+            Some(id) => Ok(id.clone()),
+            None => lock(self.created).get(name).cloned().ok_or_else(|| {
+                format!("plug-in {name} has no id: it is neither live nor created by this plan")
+            }),
         }
-        OpKind::UpdatePlugin { plugin_id, .. } => client
-            .update_plugin(plugin_id, body()?)
-            .await
-            .map(drop)
-            .map_err(chain),
-        OpKind::DeletePlugin { plugin_id, .. } => {
-            client.delete_plugin(plugin_id).await.map_err(chain)
-        }
-        OpKind::Attach(b) | OpKind::Detach(b) => {
-            let plugin_id = match &b.plugin_id {
-                Some(id) => id.clone(),
-                None => created_map().get(&b.plugin).cloned().ok_or_else(|| {
-                    format!(
-                        "plug-in {} has no id: it is neither live nor created by this plan",
-                        b.plugin
-                    )
-                })?,
-            };
-            let api_ids: Vec<String> = b.apis.iter().map(|a| a.id.clone()).collect();
-            if matches!(op.kind, OpKind::Attach(_)) {
+    }
+
+    async fn run(&self, op: &Operation) -> Result<(), String> {
+        let client = self.client;
+        match &op.kind {
+            OpKind::CreatePlugin { .. } => {
+                let plugin = client.create_plugin(self.body(op)?).await.map_err(chain)?;
+                lock(self.created).insert(plugin.name, plugin.id);
+                Ok(())
+            }
+            OpKind::UpdatePlugin { plugin_id, .. } => client
+                .update_plugin(plugin_id, self.body(op)?)
+                .await
+                .map(drop)
+                .map_err(chain),
+            OpKind::RenamePlugin {
+                plugin_id, from, ..
+            } => {
+                let id = self.plugin_id(plugin_id.as_ref(), from)?;
                 client
-                    .attach_apis(&plugin_id, &b.env_id, &api_ids)
+                    .update_plugin(&id, self.body(op)?)
                     .await
                     .map(drop)
                     .map_err(chain)
-            } else {
-                client
-                    .detach_apis(&plugin_id, &b.env_id, &api_ids)
-                    .await
-                    .map_err(chain)
+            }
+            OpKind::DeletePlugin { plugin_id, .. } => {
+                client.delete_plugin(plugin_id).await.map_err(chain)
+            }
+            OpKind::Attach(b) | OpKind::Detach(b) => {
+                let plugin_id = self.plugin_id(b.plugin_id.as_ref(), &b.plugin)?;
+                let result = if matches!(op.kind, OpKind::Attach(_)) {
+                    binding::attach(client, &plugin_id, b).await
+                } else {
+                    binding::detach(client, &plugin_id, b, self.check_first).await
+                };
+                result.map_err(|(error, partial)| {
+                    lock(self.partial).insert(op.id.clone(), partial);
+                    error
+                })
             }
         }
     }

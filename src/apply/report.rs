@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{StepOutcome, describe};
+use super::{ApiState, StepOutcome, describe};
 use crate::plan::{OpId, Operation};
 
 /// The outcome of one operation.
@@ -28,11 +28,16 @@ impl OperationReport {
     }
 }
 
-/// Every operation of an apply, in plan order.
+/// Every operation of an apply, in plan order, and where the APIs of the binding changes
+/// that did not complete were left.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// One entry per plan operation.
     pub operations: Vec<OperationReport>,
+    /// For each (API, environment, plug-in type) an operation not done touches: the
+    /// plug-in of that type it is bound to now.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub apis: Vec<ApiState>,
 }
 
 impl Report {
@@ -87,6 +92,14 @@ impl Report {
                 StepOutcome::NotAttempted { reason } => {
                     out.push_str(&format!("  not attempted: {} ({reason})\n", op.description));
                 }
+            }
+        }
+        if !self.apis.is_empty() {
+            out.push_str(
+                "  where the APIs of the binding changes that did not complete are now:\n",
+            );
+            for api in &self.apis {
+                out.push_str(&format!("    {api}\n"));
             }
         }
         out.push_str(&self.summary());

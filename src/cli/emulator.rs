@@ -40,6 +40,15 @@ pub struct EmulatorArgs {
     /// Requests per second per credential; beyond it: 429 APIGW.0308 with Retry-After.
     #[arg(long, value_name = "RPS", value_parser = parse_rps)]
     pub rate_limit: Option<f64>,
+    /// An attach of 2+ APIs binds all but the last one and its answer lists only those.
+    #[arg(long)]
+    pub partial_attach: bool,
+    /// Overlapping binding writes of one API and environment answer 500 APIG.3500.
+    #[arg(long)]
+    pub binding_conflicts: bool,
+    /// A create of plug-in NAME answers 400 APIG.2012 (repeatable).
+    #[arg(long = "refuse-create", value_name = "NAME")]
+    pub refuse_create: Vec<String>,
 }
 
 fn too_long() -> String {
@@ -116,6 +125,11 @@ impl EmulatorArgs {
             fault_rate: self.fault_rate,
             fault_seed: self.fault_seed,
             rate_limit: self.rate_limit,
+            binding_quirks: emulator::quirks_binding::BindingQuirks {
+                partial_attach: self.partial_attach,
+                binding_conflicts: self.binding_conflicts,
+                refuse_create: self.refuse_create,
+            },
         })
     }
 }

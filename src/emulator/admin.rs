@@ -38,7 +38,7 @@ async fn reset(State(s): State<Arc<Shared>>) -> Result<Response, ApiError> {
 }
 
 async fn faults(State(s): State<Arc<Shared>>) -> Response {
-    Json(*lock(&s.faults)).into_response()
+    Json(lock(&s.faults).clone()).into_response()
 }
 
 /// Replaces the fault settings; an omitted field goes back to its default (none).
@@ -55,7 +55,7 @@ async fn set_faults(
             "expected a positive number",
         ));
     }
-    *lock(&s.faults) = new;
+    *lock(&s.faults) = new.clone();
     lock(&s.limiter).clear();
     Ok(Json(new).into_response())
 }

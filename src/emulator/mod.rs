@@ -22,8 +22,9 @@
 //! `GET /_emulator/log` ([`RequestLog`]: every APIG request in the order it finished,
 //! operation name, write flag, status and path; the last 10 000),
 //! `POST /_emulator/reset` (back to the seed, stats and log emptied, fault dice rewound),
-//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit}`;
-//! PUT replaces all three, an omitted field means none), `GET /_emulator/state` (the store as JSON).
+//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit,
+//! partial_attach, binding_conflicts, refuse_create}`; PUT replaces them all, an omitted
+//! field means none; the last three are [`quirks_binding`]), `GET /_emulator/state` (the store as JSON).
 //!
 //! With `state_file`, the whole store is written atomically after every change
 //! and loaded at start; without it, the seed is the starting state.
@@ -50,6 +51,7 @@
 //! | detach of an id that is not bound: ignored, 204; unknown ids still 404 | chosen (SPEC §3.8) |
 //! | detach/attach with unknown env → 404 APIG.3003 | SPEC §3.10 ("presumably") |
 //! | concurrent binding changes of one (plug-in, env) → 500 APIG.3500 (marker held across the latency, at least one yield) | SPEC §3.8 |
+//! | switches, off by default: an attach binding all but the last API asked (`partial_attach`), APIG.3500 on overlapping writes of one (API, env) (`binding_conflicts`), refused creates (`refuse_create`) | [`quirks_binding`] (SPEC §3.8, §5; Terraform provider) |
 //! | attachable-apis: APIs published in `env_id` not yet bound to this plug-in there; env_id mandatory (APIG.2001) | SPEC §3.9 / chosen |
 //! | attachable-plugins: `env_id` optional; when given, plug-ins already bound to the API there are left out | chosen |
 //! | `tags` filter: only `#no_tags#` matches (no API has tags) | chosen |
@@ -82,6 +84,7 @@ pub mod faults;
 mod gate;
 pub mod persist;
 pub mod plugins;
+pub mod quirks_binding;
 mod routes;
 pub mod seed;
 mod server;

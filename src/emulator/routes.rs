@@ -107,6 +107,9 @@ fn roma_filters(q: &Query, p: &PluginRec) -> bool {
 
 async fn create_plugin(State(s): S, Path((p, f, i)): P3, body: Bytes) -> Res {
     let body: PluginBody = parse(&body)?;
+    lock(&s.faults)
+        .binding
+        .check_create(body.plugin_name.as_deref())?;
     let v = s.write(&target(p, f, i), |inst, now| {
         plugins::create(inst, body, now).map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
     })?;
@@ -154,16 +157,21 @@ async fn list_plugins(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -
 }
 
 /// Holds the in-flight markers of a binding change across the configured latency
-/// (at least one yield), so overlapping changes of one plug-in and env collide.
+/// (at least one yield), so overlapping changes of one plug-in and env collide (and, with
+/// `binding_conflicts`, of one API and env).
 async fn binding_change<T>(
     s: &Arc<Shared>,
     t: &Target,
-    plugin_ids: &[String],
+    (plugin_ids, api_ids): (&[String], &[String]),
     env: &str,
     f: impl FnOnce(&mut Instance, &str) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
+    let (latency, api_keys) = {
+        let faults = lock(&s.faults);
+        (faults.latency, faults.binding.api_keys(api_ids))
+    };
     let _held = s.hold(&t.instance, plugin_ids, env)?;
-    let latency = lock(&s.faults).latency;
+    let _held_apis = s.hold(&t.instance, &api_keys, env)?;
     tokio::task::yield_now().await;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -179,8 +187,11 @@ fn attached_response(inst: &Instance, recs: &[super::store::BindingRec]) -> Valu
 async fn attach_apis(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res {
     let body: BindBody = parse(&body)?;
     let env = body.env_id.clone().unwrap_or_default();
+    let apis = body.api_ids.clone().unwrap_or_default();
+    let body = lock(&s.faults).binding.attach_body(&body);
     let t = target(p, f, i);
-    let v = binding_change(&s, &t, std::slice::from_ref(&id), &env, |inst, now| {
+    let ids = (std::slice::from_ref(&id), apis.as_slice());
+    let v = binding_change(&s, &t, ids, &env, |inst, now| {
         let recs = bindings::attach_apis(inst, &id, &body, now)?;
         Ok(attached_response(inst, &recs))
     })
@@ -191,8 +202,10 @@ async fn attach_apis(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res {
 async fn detach_apis(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res {
     let body: BindBody = parse(&body)?;
     let env = body.env_id.clone().unwrap_or_default();
+    let apis = body.api_ids.clone().unwrap_or_default();
     let t = target(p, f, i);
-    binding_change(&s, &t, std::slice::from_ref(&id), &env, |inst, _| {
+    let ids = (std::slice::from_ref(&id), apis.as_slice());
+    binding_change(&s, &t, ids, &env, |inst, _| {
         bindings::detach_apis(inst, &id, &body)
     })
     .await?;
@@ -204,7 +217,8 @@ async fn attach_plugins(State(s): S, Path((p, f, i, api_id)): P4, body: Bytes) -
     let env = body.env_id.clone().unwrap_or_default();
     let plugin_ids = body.plugin_ids.clone().unwrap_or_default();
     let t = target(p, f, i);
-    let v = binding_change(&s, &t, &plugin_ids, &env, |inst, now| {
+    let ids = (plugin_ids.as_slice(), std::slice::from_ref(&api_id));
+    let v = binding_change(&s, &t, ids, &env, |inst, now| {
         let recs = bindings::attach_plugins(inst, &api_id, &body, now)?;
         Ok(attached_response(inst, &recs))
     })
@@ -217,7 +231,8 @@ async fn detach_plugins(State(s): S, Path((p, f, i, api_id)): P4, body: Bytes) -
     let env = body.env_id.clone().unwrap_or_default();
     let plugin_ids = body.plugin_ids.clone().unwrap_or_default();
     let t = target(p, f, i);
-    binding_change(&s, &t, &plugin_ids, &env, |inst, _| {
+    let ids = (plugin_ids.as_slice(), std::slice::from_ref(&api_id));
+    binding_change(&s, &t, ids, &env, |inst, _| {
         bindings::detach_plugins(inst, &api_id, &body)
     })
     .await?;

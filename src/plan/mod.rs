@@ -21,13 +21,13 @@ mod restrict;
 mod secrets;
 mod stale;
 
-pub use diff::{DiffOptions, diff};
+pub use diff::{DiffOptions, diff, temp_name};
 pub use error::{PlanError, PlanErrors};
 pub use hash::{canonical_json, fingerprint};
 pub use model::{
     ApiItem, BindingOp, FieldChange, LITERAL_SECRET, MAX_APIS_PER_CALL, Notice, NoticeKind, OpId,
-    OpKind, Operation, Plan, PluginSpec, Read, ReadObject, SCHEMA_VERSION, SecretSlot, Stage,
-    Summary, Target,
+    OpKind, Operation, Plan, PluginSpec, Read, ReadObject, Replacement, SCHEMA_VERSION, SecretSlot,
+    Stage, Summary, Target,
 };
 pub use parse::{PlanParseError, parse_plan};
 pub use restrict::{Restriction, restrict};

@@ -1,7 +1,7 @@
 //! The [`Plan`] value: ordered operations with their dependencies, notices, and the
 //! fingerprints of every live object read, serialisable as JSON (see `docs/plan-format.md`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -24,6 +24,27 @@ pub struct Plan {
     pub notices: Vec<Notice>,
     /// Fingerprints of the live objects the plan was computed from, for staleness checks.
     pub reads: Vec<Read>,
+    /// The replacements (type or scope changes), each one item with its steps, for display.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replacements: Vec<Replacement>,
+}
+
+/// A plug-in replaced by a new one (its type or scope changed): the steps, in order, are
+/// create the new plug-in (under a temporary name while the old one holds the name), attach
+/// it everywhere it is wanted, detach and delete the old one, rename the new one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replacement {
+    /// The plug-in name in the manifests.
+    pub plugin: String,
+    /// Why, e.g. `type changed: cors → set_resp_headers`.
+    pub reason: String,
+    /// The name the new plug-in has until the rename (the final name when it is free).
+    pub new: String,
+    /// The live plug-ins it retires: their detaches and deletes wait for every create,
+    /// update and attach of `new`.
+    pub old: Vec<String>,
+    /// The operations of the replacement, in plan order.
+    pub steps: Vec<OpId>,
 }
 
 /// The gateway a plan targets.
@@ -50,7 +71,7 @@ pub struct Operation {
     pub kind: OpKind,
     /// Operations that must have finished before this one starts.
     pub depends_on: Vec<OpId>,
-    /// True when the operation is part of a replace (detach all, delete, create, re-attach).
+    /// True when the operation is a step of a [`Replacement`].
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub replace: bool,
     /// Why the operation exists when it is not obvious (replace, adoption).
@@ -61,18 +82,21 @@ pub struct Operation {
 /// Most API ids the service accepts in one attach or detach call.
 pub const MAX_APIS_PER_CALL: usize = 500;
 
-/// The phases of a plan: creates and updates, then detaches, then attaches, then deletes.
+/// The phases of a plan: creates and updates, then attaches, then detaches, then deletes,
+/// then the renames that end replacements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Plug-in creates and in-place updates.
     Upsert,
-    /// Binding removals.
-    Detach,
     /// Binding additions.
     Attach,
+    /// Binding removals.
+    Detach,
     /// Plug-in deletes.
     Delete,
+    /// Renames of new plug-ins to their final name.
+    Rename,
 }
 
 /// What an operation does.
@@ -83,6 +107,10 @@ pub enum OpKind {
     CreatePlugin {
         /// The body to send (secrets as templates; see [`crate::plan::resolve_secrets`]).
         spec: PluginSpec,
+        /// The temporary name to create it under (a replacement whose old plug-in still
+        /// holds `spec.name`); the final name is given by a later [`OpKind::RenamePlugin`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        temp_name: Option<String>,
     },
     /// PUT a plug-in (full replacement of its fields).
     UpdatePlugin {
@@ -99,6 +127,16 @@ pub enum OpKind {
         plugin_id: String,
         /// Its name.
         name: String,
+    },
+    /// PUT a plug-in created or left under a temporary name: its final name and full body.
+    RenamePlugin {
+        /// The live plug-in id; `None` when the plug-in is created by this plan: the
+        /// executor takes it from the result of the `create_plugin` of name `from`.
+        plugin_id: Option<String>,
+        /// The temporary name.
+        from: String,
+        /// The body to send (with the final name).
+        spec: PluginSpec,
     },
     /// Bind a plug-in to APIs in one environment.
     Attach(BindingOp),
@@ -221,6 +259,8 @@ pub enum NoticeKind {
     Adopts,
     /// A managed plug-in is absent from the manifests but kept because prune is off.
     KeptOrphan,
+    /// A change waits for the next run (a replacement behind a leftover's clean-up).
+    Deferred,
     /// An operation left out by `--select` or `--no-delete`.
     Withheld,
 }
@@ -280,6 +320,7 @@ impl Plan {
             operations: Vec::new(),
             notices: Vec::new(),
             reads: Vec::new(),
+            replacements: Vec::new(),
         }
     }
 
@@ -319,38 +360,61 @@ impl Plan {
 
     /// The counts of the summary line.
     pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
-        // Net binding changes of replaced plug-ins: (plug-in, env, api) detached and re-attached.
+        let mut s = Summary {
+            replace: self.replacements.len(),
+            ..Summary::default()
+        };
+        let replaced_as: HashMap<&str, &str> = self
+            .replacements
+            .iter()
+            .flat_map(|r| {
+                r.steps
+                    .iter()
+                    .map(move |id| (id.as_str(), r.plugin.as_str()))
+            })
+            .collect();
+        // Net binding changes of replacements: (final name, env, api) detached and re-attached.
         let mut replaced_detach: HashSet<(&str, &str, &str)> = HashSet::new();
         let mut replaced_attach: HashSet<(&str, &str, &str)> = HashSet::new();
         for op in &self.operations {
-            match &op.kind {
-                OpKind::CreatePlugin { .. } if op.replace => s.replace += 1,
-                OpKind::CreatePlugin { .. } => s.create += 1,
-                OpKind::UpdatePlugin { .. } => s.update += 1,
-                OpKind::DeletePlugin { .. } if op.replace => {}
-                OpKind::DeletePlugin { .. } => s.delete += 1,
-                OpKind::Attach(b) if op.replace => {
-                    replaced_attach.extend(b.apis.iter().map(|a| (&*b.plugin, &*b.env_id, &*a.id)));
+            let group = replaced_as.get(op.id.as_str()).copied();
+            match (&op.kind, group) {
+                (OpKind::CreatePlugin { .. } | OpKind::DeletePlugin { .. }, Some(_)) => {}
+                (OpKind::CreatePlugin { .. }, None) => s.create += 1,
+                (OpKind::UpdatePlugin { .. }, Some(_)) | (OpKind::RenamePlugin { .. }, _) => {}
+                (OpKind::UpdatePlugin { .. }, None) => s.update += 1,
+                (OpKind::DeletePlugin { .. }, None) => s.delete += 1,
+                (OpKind::Attach(b), Some(name)) => {
+                    replaced_attach.extend(b.apis.iter().map(|a| (name, &*b.env_id, &*a.id)));
                 }
-                OpKind::Detach(b) if op.replace => {
-                    replaced_detach.extend(b.apis.iter().map(|a| (&*b.plugin, &*b.env_id, &*a.id)));
+                (OpKind::Detach(b), Some(name)) => {
+                    replaced_detach.extend(b.apis.iter().map(|a| (name, &*b.env_id, &*a.id)));
                 }
-                OpKind::Attach(b) => s.attach += b.apis.len(),
-                OpKind::Detach(b) => s.detach += b.apis.len(),
+                (OpKind::Attach(b), None) => s.attach += b.apis.len(),
+                (OpKind::Detach(b), None) => s.detach += b.apis.len(),
             }
         }
         s.attach += replaced_attach.difference(&replaced_detach).count();
         s.detach += replaced_detach.difference(&replaced_attach).count();
         s
     }
+
+    /// The replacement `op` is a step of, if any.
+    pub fn replacement_of(&self, op: &str) -> Option<&Replacement> {
+        self.replacements
+            .iter()
+            .find(|r| r.steps.iter().any(|s| s == op))
+    }
 }
 
 impl OpKind {
-    /// The name of the plug-in the operation is about.
+    /// The name of the plug-in the operation is about (for a create under a temporary
+    /// name and for a rename, the temporary name).
     pub fn plugin_name(&self) -> &str {
         match self {
-            OpKind::CreatePlugin { spec } | OpKind::UpdatePlugin { spec, .. } => &spec.name,
+            OpKind::CreatePlugin { spec, temp_name } => temp_name.as_deref().unwrap_or(&spec.name),
+            OpKind::UpdatePlugin { spec, .. } => &spec.name,
+            OpKind::RenamePlugin { from, .. } => from,
             OpKind::DeletePlugin { name, .. } => name,
             OpKind::Attach(b) | OpKind::Detach(b) => &b.plugin,
         }
@@ -360,9 +424,10 @@ impl OpKind {
     pub fn stage(&self) -> Stage {
         match self {
             OpKind::CreatePlugin { .. } | OpKind::UpdatePlugin { .. } => Stage::Upsert,
-            OpKind::Detach(_) => Stage::Detach,
             OpKind::Attach(_) => Stage::Attach,
+            OpKind::Detach(_) => Stage::Detach,
             OpKind::DeletePlugin { .. } => Stage::Delete,
+            OpKind::RenamePlugin { .. } => Stage::Rename,
         }
     }
 }

@@ -388,6 +388,7 @@ fn kind_label(kind: &OpKind) -> &'static str {
         OpKind::CreatePlugin { .. } => "create",
         OpKind::UpdatePlugin { .. } => "update",
         OpKind::DeletePlugin { .. } => "delete",
+        OpKind::RenamePlugin { .. } => "rename",
         OpKind::Attach(_) => "attach",
         OpKind::Detach(_) => "detach",
     }

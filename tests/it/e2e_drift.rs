@@ -228,7 +228,7 @@ async fn an_unmanaged_plugin_is_never_touched_also_not_with_prune() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_type_change_is_a_replace_run_as_detach_delete_create_attach() {
+async fn a_type_change_is_a_replacement_run_as_create_attach_detach_delete_rename() {
     let w = applied().await;
     let throttle = std::fs::read_to_string(w.dir().join("shop/rate-limits.yaml")).expect("read");
     let test_plugin = "kind: Plugin\nname: test_throttle\ntype: rate_limit\nremark: Low limits for the TEST environment\ncontent:\n  default_time_unit: second\n  api_limit: 20\n  user_limit: 10\n";
@@ -249,6 +249,13 @@ async fn a_type_change_is_a_replace_run_as_detach_delete_create_attach() {
     let plan = json_plan(&w, &[]).await;
     let ops = plan["operations"].as_array().expect("operations");
     assert!(ops.iter().all(|o| o["replace"] == json!(true)), "{plan:#}");
+    let replacements = plan["replacements"].as_array().expect("replacements");
+    assert_eq!(replacements.len(), 1, "{plan:#}");
+    assert_eq!(
+        replacements[0]["steps"].as_array().map(Vec::len),
+        Some(ops.len()),
+        "one item holds every step"
+    );
 
     let start = w.log().len();
     w.run("apply", &["--auto-approve"]).await.expect_code(0);
@@ -256,10 +263,11 @@ async fn a_type_change_is_a_replace_run_as_detach_delete_create_attach() {
     assert_eq!(
         writes(&log[start..]),
         vec![
+            "create_plugin",
+            "attach_api_to_plugin",
             "detach_api_from_plugin",
             "delete_plugin",
-            "create_plugin",
-            "attach_api_to_plugin"
+            "update_plugin"
         ]
     );
     let live = w.plugin("test_throttle").await;
@@ -341,13 +349,13 @@ async fn an_unchanged_saved_plan_is_applied_exactly() {
     assert_eq!(
         planned,
         vec![
+            op("attach", "users_authorizer", "TEST", &["orders_list"]),
             op(
                 "detach",
                 "orders_cache",
                 "RELEASE",
                 &["orders_get", "orders_list"]
             ),
-            op("attach", "users_authorizer", "TEST", &["orders_list"]),
             op("delete_plugin", "orders_cache", "", &[]),
         ]
     );

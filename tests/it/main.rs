@@ -20,6 +20,7 @@ mod e2e_drift;
 mod e2e_examples;
 mod e2e_faults;
 mod e2e_random;
+mod e2e_safety;
 mod emulator_api;
 mod emulator_auth_faults;
 mod emulator_state_cli;

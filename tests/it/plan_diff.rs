@@ -33,7 +33,7 @@ fn absent_plugin_is_created_then_attached_by_name() {
         ids(&plan),
         ["create/cors_public", "attach/cors_public/RELEASE/1"]
     );
-    let OpKind::CreatePlugin { spec } = &plan.operations[0].kind else {
+    let OpKind::CreatePlugin { spec, .. } = &plan.operations[0].kind else {
         panic!()
     };
     let (user, fp) = apigsync::plan::marker::split_marker(&spec.remark);
@@ -189,7 +189,7 @@ fn literal_secret_is_stored_as_a_placeholder() {
         .unwrap()
         .literal = true;
     let plan = diff(&desired(vec![p], vec![]), &world(), &opts()).unwrap();
-    let OpKind::CreatePlugin { spec } = &plan.operations[0].kind else {
+    let OpKind::CreatePlugin { spec, .. } = &plan.operations[0].kind else {
         panic!()
     };
     assert_eq!(
@@ -222,24 +222,25 @@ fn type_change_is_a_replace_in_order() {
     assert_eq!(
         ids(&plan),
         [
+            "create/edge__apigsync_tmp",
+            "attach/edge__apigsync_tmp/RELEASE/1",
             "detach/edge/RELEASE/1",
             "delete/edge",
-            "create/edge",
-            "attach/edge/RELEASE/1"
+            "rename/edge"
         ]
     );
     assert!(plan.operations.iter().all(|op| op.replace));
+    assert_eq!(plan.replacements.len(), 1);
+    assert_eq!(plan.replacements[0].steps, ids(&plan));
     assert_eq!(
-        plan.operations[2].reason.as_deref(),
-        Some("type changed: cors → set_resp_headers")
+        plan.replacements[0].reason,
+        "type changed: cors → set_resp_headers"
     );
-    assert_eq!(plan.operations[1].depends_on, ["detach/edge/RELEASE/1"]);
-    assert_eq!(plan.operations[2].depends_on, ["delete/edge"]);
-    assert!(
-        plan.operations[3]
-            .depends_on
-            .contains(&"create/edge".to_owned())
-    );
+    let deps = |i: usize| plan.operations[i].depends_on.clone();
+    assert_eq!(deps(1), ["create/edge__apigsync_tmp"]);
+    assert!(deps(2).contains(&"attach/edge__apigsync_tmp/RELEASE/1".to_owned()));
+    assert!(deps(3).contains(&"detach/edge/RELEASE/1".to_owned()));
+    assert!(deps(4).contains(&"delete/edge".to_owned()));
     let s = plan.summary();
     assert_eq!((s.create, s.replace, s.delete), (0, 1, 0));
     // Net binding change: users_list added, health removed; orders_list re-attached.
@@ -254,11 +255,11 @@ fn scope_change_is_a_replace() {
     p.scope = Scope::App;
     p.roma_app_id = Some("app-1".to_owned());
     let plan = diff(&desired(vec![p], vec![]), &live, &opts()).unwrap();
-    assert_eq!(ids(&plan), ["delete/edge", "create/edge"]);
     assert_eq!(
-        plan.operations[1].reason.as_deref(),
-        Some("scope changed: global → app")
+        ids(&plan),
+        ["create/edge__apigsync_tmp", "delete/edge", "rename/edge"]
     );
+    assert_eq!(plan.replacements[0].reason, "scope changed: global → app");
 }
 
 #[test]
@@ -492,7 +493,7 @@ fn binding_that_displaces_an_unmanaged_plugin_is_called_out() {
 }
 
 #[test]
-fn moving_a_binding_between_managed_plugins_detaches_first_without_notice() {
+fn moving_a_binding_between_managed_plugins_attaches_first_without_notice() {
     let d = desired(
         vec![cors("a_cors"), cors("b_cors")],
         vec![binding("a_cors", "RELEASE", &["orders_list"])],
@@ -505,9 +506,9 @@ fn moving_a_binding_between_managed_plugins_detaches_first_without_notice() {
     let plan = diff(&d2, &live, &opts()).unwrap();
     assert_eq!(
         ids(&plan),
-        ["detach/a_cors/RELEASE/1", "attach/b_cors/RELEASE/1"]
+        ["attach/b_cors/RELEASE/1", "detach/a_cors/RELEASE/1"]
     );
-    assert_eq!(plan.operations[1].depends_on, ["detach/a_cors/RELEASE/1"]);
+    assert_eq!(plan.operations[1].depends_on, ["attach/b_cors/RELEASE/1"]);
     assert!(plan.notices.is_empty());
 }
 
@@ -627,7 +628,10 @@ fn unknown_live_type_with_desired_name_is_replaced_when_managed() {
     let mut live = applied(&d, &world());
     live.plugins[0].plugin_type = "jwt_auth".to_owned();
     let plan = diff(&d, &live, &opts()).unwrap();
-    assert_eq!(ids(&plan), ["delete/auth", "create/auth"]);
+    assert_eq!(
+        ids(&plan),
+        ["create/auth__apigsync_tmp", "delete/auth", "rename/auth"]
+    );
 }
 
 #[test]
@@ -641,7 +645,7 @@ fn secrets_map_is_keyed_by_pointer() {
     )]
     .into();
     let plan = diff(&desired(vec![p], vec![]), &world(), &opts()).unwrap();
-    let OpKind::CreatePlugin { spec } = &plan.operations[0].kind else {
+    let OpKind::CreatePlugin { spec, .. } = &plan.operations[0].kind else {
         panic!()
     };
     assert_eq!(spec.secrets, expected);

@@ -127,7 +127,7 @@ fn kafka_spec(password: &str, literal: bool) -> (apigsync::model::Desired, Plugi
         .literal = literal;
     let d = desired(vec![p], vec![]);
     let plan = diff(&d, &world(), &DiffOptions::default()).unwrap();
-    let OpKind::CreatePlugin { spec } = &plan.operations[0].kind else {
+    let OpKind::CreatePlugin { spec, .. } = &plan.operations[0].kind else {
         panic!()
     };
     (d, spec.clone())
@@ -194,7 +194,7 @@ fn literal_secret_is_read_back_from_the_manifests() {
 fn plugin_without_secrets_resolves_to_its_content() {
     let d = desired(vec![cors("c")], vec![]);
     let plan = diff(&d, &world(), &DiffOptions::default()).unwrap();
-    let OpKind::CreatePlugin { spec } = &plan.operations[0].kind else {
+    let OpKind::CreatePlugin { spec, .. } = &plan.operations[0].kind else {
         panic!()
     };
     assert_eq!(
@@ -207,7 +207,7 @@ fn plugin_without_secrets_resolves_to_its_content() {
 fn empty_secret_is_kept_as_is_and_needs_no_resolution() {
     let d = desired(vec![kafka("kafka_orders", "")], vec![]);
     let plan = diff(&d, &world(), &DiffOptions::default()).unwrap();
-    let OpKind::CreatePlugin { spec } = &plan.operations[0].kind else {
+    let OpKind::CreatePlugin { spec, .. } = &plan.operations[0].kind else {
         panic!()
     };
     assert!(spec.secrets.is_empty());

@@ -5,9 +5,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::model::{DesiredPlugin, Live, LivePlugin};
 
 use super::super::model::{
-    ApiItem, BindingOp, MAX_APIS_PER_CALL, Notice, NoticeKind, OpKind, Operation, PluginSpec,
+    ApiItem, BindingOp, FieldChange, MAX_APIS_PER_CALL, Notice, NoticeKind, OpKind, Operation,
+    PluginSpec, Replacement,
 };
 use super::fields::{adoptable_as_is, field_changes};
+use super::replace::kind_change;
 use super::{live_bindings, spec};
 
 /// Accumulates operations and notices.
@@ -16,6 +18,7 @@ pub(super) struct Builder<'a> {
     pub(super) api_names: HashMap<&'a str, &'a str>,
     pub(super) ops: Vec<Operation>,
     pub(super) notices: Vec<Notice>,
+    pub(super) replacements: Vec<Replacement>,
 }
 
 impl Builder<'_> {
@@ -32,7 +35,25 @@ impl Builder<'_> {
 
     pub(super) fn create(&mut self, spec: PluginSpec, replace: bool, reason: Option<String>) {
         let id = format!("create/{}", spec.name);
-        self.push(id, OpKind::CreatePlugin { spec }, replace, reason);
+        let kind = OpKind::CreatePlugin {
+            spec,
+            temp_name: None,
+        };
+        self.push(id, kind, replace, reason);
+    }
+
+    /// Creates desired `p` under its name and attaches it where it is wanted.
+    pub(super) fn fresh(
+        &mut self,
+        p: &DesiredPlugin,
+        want: &BTreeMap<String, BTreeSet<String>>,
+        replace: bool,
+        reason: Option<String>,
+    ) {
+        self.create(spec(p), replace, reason);
+        let no_bindings = BTreeMap::new();
+        let plugin_type = p.plugin_type.as_str();
+        self.bindings(&p.name, plugin_type, None, want, &no_bindings, replace);
     }
 
     /// Detaches every binding of `l` and deletes it.
@@ -52,30 +73,24 @@ impl Builder<'_> {
         self.push(format!("delete/{}", l.name), kind, replace, reason);
     }
 
-    /// A desired plug-in that exists live (managed, or being adopted).
+    /// A desired plug-in that exists live (managed, or being adopted), under its name or,
+    /// for the leftover of an interrupted replacement, under its temporary name (then the
+    /// update renames it); `temp` is a leftover temporary plug-in beside it, if any.
     pub(super) fn existing(
         &mut self,
         p: &DesiredPlugin,
         l: &LivePlugin,
         want: &BTreeMap<String, BTreeSet<String>>,
         adopting: bool,
+        temp: Option<&LivePlugin>,
     ) {
-        let reason = if l.plugin_type != p.plugin_type.as_str() {
-            Some(format!(
-                "type changed: {} → {}",
-                l.plugin_type, p.plugin_type
-            ))
-        } else if l.scope != p.scope.as_str() {
-            Some(format!("scope changed: {} → {}", l.scope, p.scope))
-        } else {
-            None
-        };
+        let reason = kind_change(p, l);
         let as_is = adopting && reason.is_none() && adoptable_as_is(p, l);
         if adopting {
             let how = if as_is {
                 "adopted as is (it already equals the manifest); the ownership marker is written at its next change"
             } else if reason.is_some() {
-                "its type or scope differs, so it is DELETED and re-created as the manifest says"
+                "its type or scope differs, so it is REPLACED by a new plug-in of that name once the new one is bound"
             } else {
                 "apigsync will manage it"
             };
@@ -90,26 +105,38 @@ impl Builder<'_> {
             });
         }
         if let Some(reason) = reason {
-            self.remove(l, true, Some(reason.clone()));
-            self.create(spec(p), true, Some(reason));
-            self.bindings(
-                &p.name,
-                p.plugin_type.as_str(),
-                None,
-                want,
-                &BTreeMap::new(),
-                true,
-            );
+            self.replace(p, l, want, reason, temp);
             return;
         }
+        if let Some(t) = temp {
+            self.clean_up(p, t);
+        }
         let spec = spec(p);
-        let changes = if as_is {
+        let mut changes = if as_is {
             Vec::new()
         } else {
             field_changes(p, l, &spec)
         };
+        if l.name != p.name {
+            changes.insert(
+                0,
+                FieldChange {
+                    path: "/plugin_name".to_owned(),
+                    old: Some(l.name.clone().into()),
+                    new: Some(p.name.clone().into()),
+                    sensitive: false,
+                },
+            );
+        }
         if !changes.is_empty() || (adopting && !as_is) {
-            let reason = adopting.then(|| "adopt: write the ownership marker".to_owned());
+            let reason = if l.name != p.name {
+                Some(format!(
+                    "finish an interrupted replacement: rename {} → {}",
+                    l.name, p.name
+                ))
+            } else {
+                adopting.then(|| "adopt: write the ownership marker".to_owned())
+            };
             let kind = OpKind::UpdatePlugin {
                 plugin_id: l.id.clone(),
                 spec,

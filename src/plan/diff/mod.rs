@@ -6,7 +6,8 @@
 //!   name that exists live without a marker is an error unless `adopt` is set.
 //! - Content is compared as [`content::canonical`] on both sides, with secret fields and
 //!   `null` members removed; secrets are compared through the marker's fingerprint.
-//! - A change of type or scope is a replace: detach all, delete, create, re-attach.
+//! - A change of type or scope is a replacement ([`replace`]): create the new plug-in under
+//!   a temporary name, attach it, detach and delete the old one, rename the new one.
 //! - All bindings of a managed plug-in are managed: desired minus live is attached, live
 //!   minus desired is detached.
 //! - Managed plug-ins absent from the manifests are deleted only with `prune`, and an empty
@@ -15,11 +16,12 @@
 mod builder;
 mod displace;
 mod fields;
+mod replace;
 mod rules;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::model::{Desired, DesiredPlugin, Live, LivePlugin, Options};
 
@@ -30,6 +32,7 @@ use super::order::order;
 use super::secrets;
 use super::stale::{bindings_fingerprint, plugin_fingerprint};
 use builder::Builder;
+pub use replace::temp_name;
 use rules::{Wanted, resolve_bindings};
 
 /// How the differ treats ownership and deletion.
@@ -73,25 +76,34 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
             .collect(),
         ops: Vec::new(),
         notices: Vec::new(),
+        replacements: Vec::new(),
     };
     let no_bindings = BTreeMap::new();
 
     let mut desired_plugins: Vec<&DesiredPlugin> = desired.plugins.iter().collect();
     desired_plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    // Leftover temporary plug-ins of interrupted replacements, by the desired name.
+    let temps: BTreeMap<&str, &LivePlugin> = desired_plugins
+        .iter()
+        .filter_map(|p| {
+            let t = live_by_name.get(temp_name(&p.name).as_str())?;
+            managed(t).then_some((p.name.as_str(), *t))
+        })
+        .collect();
     for p in &desired_plugins {
         let want = wanted.get(p.name.as_str()).unwrap_or(&no_bindings);
+        let temp = temps.get(p.name.as_str()).copied();
+        if let Some(t) = temp.filter(|t| t.bindings.is_none()) {
+            errors.push(PlanError::BindingsNotRead {
+                plugin: t.name.clone(),
+            });
+            continue;
+        }
         match live_by_name.get(p.name.as_str()) {
-            None => {
-                b.create(spec(p), false, None);
-                b.bindings(
-                    &p.name,
-                    p.plugin_type.as_str(),
-                    None,
-                    want,
-                    &BTreeMap::new(),
-                    false,
-                );
-            }
+            None => match temp {
+                Some(t) => b.finish(p, t, want),
+                None => b.fresh(p, want, false, None),
+            },
             Some(l) => {
                 let managed = managed(l);
                 if !managed && !opts.adopt {
@@ -108,12 +120,17 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
                     });
                     continue;
                 }
-                b.existing(p, l, want, !managed);
+                b.existing(p, l, want, !managed, temp);
             }
         }
     }
 
-    let desired_names: HashSet<&str> = desired.plugins.iter().map(|p| p.name.as_str()).collect();
+    let desired_names: HashSet<&str> = desired
+        .plugins
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(temps.values().map(|t| t.name.as_str()))
+        .collect();
     let orphans: Vec<&LivePlugin> = live
         .plugins
         .iter()
@@ -149,11 +166,23 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     b.displacement_notices(desired);
 
     let mut plan = Plan::new(opts.target.clone());
-    plan.reads = reads(&desired_plugins, &orphans, &live_by_name, &wanted);
+    let temps: Vec<&LivePlugin> = temps.into_values().collect();
+    plan.reads = reads(&desired_plugins, &orphans, &temps, &live_by_name, &wanted);
     plan.notices = b.notices;
     plan.notices
         .sort_by(|a, b| (a.kind, &a.plugin, &a.message).cmp(&(b.kind, &b.plugin, &b.message)));
-    plan.operations = order(b.ops);
+    plan.operations = order(b.ops, &b.replacements);
+    plan.replacements = b.replacements;
+    let position: HashMap<&str, usize> = plan
+        .operations
+        .iter()
+        .enumerate()
+        .map(|(i, op)| (op.id.as_str(), i))
+        .collect();
+    for r in &mut plan.replacements {
+        r.steps
+            .sort_by_key(|id| position.get(id.as_str()).copied().unwrap_or(usize::MAX));
+    }
     Ok(plan)
 }
 
@@ -193,13 +222,14 @@ fn live_bindings(l: &LivePlugin) -> BTreeMap<String, BTreeSet<String>> {
 fn reads(
     desired: &[&DesiredPlugin],
     orphans: &[&LivePlugin],
+    temps: &[&LivePlugin],
     live_by_name: &BTreeMap<&str, &LivePlugin>,
     wanted: &Wanted<'_>,
 ) -> Vec<Read> {
     let names: BTreeSet<&str> = desired
         .iter()
         .map(|p| p.name.as_str())
-        .chain(orphans.iter().map(|l| l.name.as_str()))
+        .chain(orphans.iter().chain(temps).map(|l| l.name.as_str()))
         .collect();
     let mut reads = Vec::new();
     for name in names {

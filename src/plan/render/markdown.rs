@@ -7,6 +7,7 @@ use std::fmt::Write;
 use crate::plan::{FieldChange, OpKind, Plan};
 
 use super::path::dotted;
+use super::steps::{describe, in_replacement, starting_at};
 use super::values::{created_fields, long_diff, show, summary_line};
 
 /// The plan as GitHub-flavoured markdown.
@@ -27,33 +28,42 @@ pub fn markdown(plan: &Plan) -> String {
         return out;
     }
     out.push_str("| # | operation | plug-in | details |\n|---|---|---|---|\n");
-    for (i, op) in plan.operations.iter().enumerate() {
+    let mut row = 0;
+    for op in &plan.operations {
+        if let Some(view) = starting_at(plan, op) {
+            row += 1;
+            let steps: Vec<String> = view
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(n, step)| format!("{}. {}", n + 1, escape(&describe(step))))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {row} | replace | `{}` | {}: {} |",
+                code(&view.replacement.plugin),
+                escape(&view.replacement.reason),
+                steps.join("<br>")
+            );
+        }
+        if in_replacement(plan, op) {
+            continue;
+        }
         let (verb, mut details) = match &op.kind {
-            OpKind::CreatePlugin { spec } => (
-                if op.replace {
-                    "replace: create"
-                } else {
-                    "create"
-                },
-                format!("{}, {}", spec.plugin_type, spec.scope),
-            ),
+            OpKind::CreatePlugin { spec, .. } => {
+                ("create", format!("{}, {}", spec.plugin_type, spec.scope))
+            }
             OpKind::UpdatePlugin { changes, .. } => {
                 ("update", format!("{} field(s)", changes.len()))
             }
-            OpKind::DeletePlugin { plugin_id, .. } => (
-                if op.replace {
-                    "replace: delete"
-                } else {
-                    "delete"
-                },
-                format!("id `{}`", code(plugin_id)),
-            ),
+            OpKind::RenamePlugin { spec, .. } => ("rename", format!("to `{}`", code(&spec.name))),
+            OpKind::DeletePlugin { plugin_id, .. } => {
+                ("delete", format!("id `{}`", code(plugin_id)))
+            }
             OpKind::Attach(b) | OpKind::Detach(b) => {
-                let verb = match (&op.kind, op.replace) {
-                    (OpKind::Attach(_), false) => "attach",
-                    (OpKind::Attach(_), true) => "replace: attach",
-                    (_, false) => "detach",
-                    (_, true) => "replace: detach",
+                let verb = match &op.kind {
+                    OpKind::Attach(_) => "attach",
+                    _ => "detach",
                 };
                 let apis: Vec<String> = b
                     .apis
@@ -69,28 +79,39 @@ pub fn markdown(plan: &Plan) -> String {
         if let Some(reason) = &op.reason {
             details.push_str(&format!(" ({})", escape(reason)));
         }
+        row += 1;
         let _ = writeln!(
             out,
-            "| {} | {verb} | `{}` | {details} |",
-            i + 1,
+            "| {row} | {verb} | `{}` | {details} |",
             code(op.kind.plugin_name())
         );
     }
     out.push('\n');
     for op in &plan.operations {
-        let (name, changes, creating) = match &op.kind {
-            OpKind::CreatePlugin { spec } => (&spec.name, created_fields(spec), true),
-            OpKind::UpdatePlugin { spec, changes, .. } => (&spec.name, changes.clone(), false),
-            _ => continue,
+        let (name, changes, what) = if let Some(view) = starting_at(plan, op) {
+            let Some(spec) = view.spec else { continue };
+            (
+                &view.replacement.plugin,
+                created_fields(spec),
+                "replaced plug-in",
+            )
+        } else if in_replacement(plan, op) {
+            continue;
+        } else {
+            match &op.kind {
+                OpKind::CreatePlugin { spec, .. } => {
+                    (&spec.name, created_fields(spec), "new plug-in")
+                }
+                OpKind::UpdatePlugin { spec, changes, .. } => {
+                    (&spec.name, changes.clone(), "changes")
+                }
+                _ => continue,
+            }
         };
         if changes.is_empty() {
             continue;
         }
-        let what = match (creating, op.replace) {
-            (true, false) => "new plug-in",
-            (true, true) => "replaced plug-in",
-            _ => "changes",
-        };
+        let creating = what != "changes";
         let _ = writeln!(
             out,
             "<details><summary><code>{name}</code>: {what}</summary>\n"

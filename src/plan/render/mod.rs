@@ -4,9 +4,11 @@
 mod json;
 mod markdown;
 mod path;
+mod steps;
 mod text;
 mod values;
 
 pub use json::json;
 pub use markdown::markdown;
+pub use steps::describe;
 pub use text::text;

@@ -9,6 +9,7 @@ use owo_colors::OwoColorize;
 use crate::plan::{FieldChange, OpKind, Plan};
 
 use super::path::dotted;
+use super::steps::{describe, in_replacement, starting_at};
 use super::values::{created_fields, long_diff, show, summary_line};
 
 #[derive(Clone, Copy)]
@@ -39,18 +40,36 @@ pub fn text(plan: &Plan, color: bool) -> String {
     let mut plugins = String::new();
     let mut bindings = String::new();
     for op in &plan.operations {
+        if let Some(view) = starting_at(plan, op) {
+            let r = view.replacement;
+            let kind = view
+                .spec
+                .map(|s| format!(" ({}, {})", s.plugin_type, s.scope))
+                .unwrap_or_default();
+            let head = format!("  -/+ replace {}{kind}", r.plugin);
+            let _ = writeln!(
+                plugins,
+                "{}: {}",
+                paint(&head, Tone::Replace, color),
+                r.reason
+            );
+            for (n, step) in view.steps.iter().enumerate() {
+                let _ = writeln!(plugins, "      {}. {}", n + 1, describe(step));
+            }
+            if let Some(spec) = view.spec {
+                fields(&mut plugins, &created_fields(spec), color, true);
+            }
+        }
+        if in_replacement(plan, op) {
+            continue;
+        }
         match &op.kind {
-            OpKind::CreatePlugin { spec } => {
-                let (sign, verb, tone) = if op.replace {
-                    ("-/+", "replace", Tone::Replace)
-                } else {
-                    ("+", "create", Tone::Add)
-                };
+            OpKind::CreatePlugin { spec, .. } => {
                 let head = format!(
-                    "  {sign} {verb} {} ({}, {})",
+                    "  + create {} ({}, {})",
                     spec.name, spec.plugin_type, spec.scope
                 );
-                let _ = write!(plugins, "{}", paint(&head, tone, color));
+                let _ = write!(plugins, "{}", paint(&head, Tone::Add, color));
                 if let Some(reason) = &op.reason {
                     let _ = write!(plugins, ": {reason}");
                 }
@@ -69,7 +88,10 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 plugins.push('\n');
                 fields(&mut plugins, changes, color, false);
             }
-            OpKind::DeletePlugin { .. } if op.replace => {}
+            OpKind::RenamePlugin { from, spec, .. } => {
+                let head = format!("  ~ rename {from} → {}", spec.name);
+                let _ = writeln!(plugins, "{}", paint(&head, Tone::Change, color));
+            }
             OpKind::DeletePlugin { plugin_id, name } => {
                 let head = format!("  - delete {name} (id {plugin_id})");
                 let _ = writeln!(plugins, "{}", paint(&head, Tone::Remove, color));
@@ -86,10 +108,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
                     ),
                 };
                 let apis: Vec<&str> = b.apis.iter().map(|a| a.label()).collect();
-                let suffix = if op.replace { " (replace)" } else { "" };
                 let _ = writeln!(
                     bindings,
-                    "{}: {}{suffix}",
+                    "{}: {}",
                     paint(&line, tone, color),
                     apis.join(", ")
                 );

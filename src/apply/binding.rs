@@ -1,0 +1,197 @@
+//! Binding writes checked against what the service says it did. The attach answer lists
+//! the bindings made, one entry per API (`attached_plugins`, SPEC §3.8; the Terraform
+//! provider's `resource_huaweicloud_apig_plugin_associate.go` fails the APIs its answer
+//! marks FAILED). An attach whose answer does not account for every API asked, and a
+//! detach whose call failed, are checked by reading the plug-in's bindings in that
+//! environment back; what is still missing is sent again, a bounded number of times, and
+//! the operation fails (never "done") when it is still missing then. A detach that may find
+//! APIs already displaced by an attach first reads the bindings back and sends only the APIs
+//! still bound, as Terraform does (SPEC §3.8: a detach of an API that is not bound is
+//! undocumented).
+
+use std::collections::BTreeSet;
+
+use crate::api::{AttachedPlugin, Client, error_chain};
+use crate::plan::{ApiItem, BindingOp};
+
+/// Most calls of one attach or detach operation (the first and the retries of what is missing).
+pub(super) const MAX_ROUNDS: usize = 3;
+
+/// What a binding operation that did not complete is known to have done.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Partial {
+    /// The APIs (ids) it is known to have bound (attach) or unbound (detach).
+    pub(crate) done: BTreeSet<String>,
+    /// False when the bindings could not be read back: the others are unknown.
+    pub(crate) known: bool,
+}
+
+/// Why a binding operation failed, and what it did before.
+pub(super) type Failure = (String, Partial);
+
+fn labels(b: &BindingOp, ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| {
+            b.apis
+                .iter()
+                .find(|a| &a.id == id)
+                .map_or(id.as_str(), ApiItem::label)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn bound_now(
+    client: &Client,
+    plugin_id: &str,
+    env_id: &str,
+) -> Result<BTreeSet<String>, String> {
+    client
+        .list_attached_apis(plugin_id, Some(env_id))
+        .await
+        .map(|apis| apis.into_iter().map(|a| a.api_id).collect())
+        .map_err(|e| format!("reading the bindings back failed: {}", error_chain(&e)))
+}
+
+/// The APIs of `asked` that an attach answer reports as bound by `plugin_id` in `env_id`.
+fn confirmed(answer: &[AttachedPlugin], plugin_id: &str, env_id: &str) -> BTreeSet<String> {
+    answer
+        .iter()
+        .filter(|a| a.plugin_id.is_empty() || a.plugin_id == plugin_id)
+        .filter(|a| a.env_id.is_empty() || a.env_id == env_id)
+        .map(|a| a.api_id.clone())
+        .collect()
+}
+
+/// Binds `b.apis` to `plugin_id` and checks that every one of them is bound.
+pub(super) async fn attach(client: &Client, plugin_id: &str, b: &BindingOp) -> Result<(), Failure> {
+    let asked: Vec<String> = b.apis.iter().map(|a| a.id.clone()).collect();
+    let mut missing = asked.clone();
+    let mut done = BTreeSet::new();
+    let mut call_error: Option<String> = None;
+    for round in 1..=MAX_ROUNDS {
+        let mut refused = false;
+        match client.attach_apis(plugin_id, &b.env_id, &missing).await {
+            Ok(answer) => {
+                call_error = None;
+                let said = confirmed(&answer, plugin_id, &b.env_id);
+                missing.retain(|id| !said.contains(id));
+                done.extend(said.into_iter().filter(|id| asked.contains(id)));
+                if missing.is_empty() {
+                    return Ok(());
+                }
+            }
+            Err(e) => {
+                refused = !e.is_transient();
+                call_error = Some(error_chain(&e));
+            }
+        }
+        // The answer does not account for every API (or there was none): read back.
+        let now = match bound_now(client, plugin_id, &b.env_id).await {
+            Ok(now) => now,
+            Err(read) => {
+                let why = call_error.unwrap_or_else(|| {
+                    format!("the service's answer does not list {}", labels(b, &missing))
+                });
+                let partial = Partial { done, known: false };
+                return Err((format!("{why}; {read}"), partial));
+            }
+        };
+        missing.retain(|id| !now.contains(id));
+        done.extend(asked.iter().filter(|id| now.contains(*id)).cloned());
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if refused {
+            break;
+        }
+        tracing::warn!(
+            plugin = %b.plugin,
+            env = %b.env_name,
+            round,
+            error = call_error.as_deref().unwrap_or("none"),
+            missing = %labels(b, &missing),
+            "the attach did not bind every API; sending the missing ones again"
+        );
+    }
+    let why = match call_error {
+        Some(error) => format!("{error}; "),
+        None => String::new(),
+    };
+    let message = format!(
+        "{why}the service bound {} of {} API(s); not bound: {}",
+        asked.len() - missing.len(),
+        asked.len(),
+        labels(b, &missing)
+    );
+    Err((message, Partial { done, known: true }))
+}
+
+/// Unbinds `b.apis` from `plugin_id`; with `check_first` (an attach may have displaced the
+/// plug-in from some of them already), only the APIs still bound are sent.
+pub(super) async fn detach(
+    client: &Client,
+    plugin_id: &str,
+    b: &BindingOp,
+    check_first: bool,
+) -> Result<(), Failure> {
+    let asked: Vec<String> = b.apis.iter().map(|a| a.id.clone()).collect();
+    let mut still = asked.clone();
+    if check_first && let Ok(now) = bound_now(client, plugin_id, &b.env_id).await {
+        still.retain(|id| now.contains(id));
+    }
+    let unbound = |still: &[String]| -> BTreeSet<String> {
+        asked
+            .iter()
+            .filter(|id| !still.contains(id))
+            .cloned()
+            .collect()
+    };
+    for _ in 1..=MAX_ROUNDS {
+        if still.is_empty() {
+            return Ok(());
+        }
+        let before = still.len();
+        let (error, refused) = match client.detach_apis(plugin_id, &b.env_id, &still).await {
+            Ok(()) => return Ok(()),
+            Err(e) => (error_chain(&e), !e.is_transient()),
+        };
+        // The call failed: which of the APIs are still bound?
+        match bound_now(client, plugin_id, &b.env_id).await {
+            Ok(now) => still.retain(|id| now.contains(id)),
+            Err(read) => {
+                let partial = Partial {
+                    done: unbound(&still),
+                    known: false,
+                };
+                return Err((format!("{error}; {read}"), partial));
+            }
+        }
+        if still.is_empty() {
+            tracing::info!(plugin = %b.plugin, env = %b.env_name, %error, "the detach failed but no API asked is bound any more");
+            return Ok(());
+        }
+        if refused && still.len() == before {
+            let partial = Partial {
+                done: unbound(&still),
+                known: true,
+            };
+            return Err((
+                format!("{error}; still bound: {}", labels(b, &still)),
+                partial,
+            ));
+        }
+        tracing::warn!(plugin = %b.plugin, env = %b.env_name, %error, still = %labels(b, &still), "the detach failed; sending the APIs still bound again");
+    }
+    let partial = Partial {
+        done: unbound(&still),
+        known: true,
+    };
+    Err((
+        format!(
+            "still bound after {MAX_ROUNDS} attempts: {}",
+            labels(b, &still)
+        ),
+        partial,
+    ))
+}

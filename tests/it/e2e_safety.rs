@@ -1,0 +1,480 @@
+//! No API loses its plug-in because a later step failed, and what the service says it did
+//! is checked: replacements through a temporary name, moves between plug-ins, attaches the
+//! service carried out in part, and APIG.3500 on overlapping binding writes, through the
+//! binary against an emulator with the switches of `emulator::quirks_binding` on.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::support::cli::*;
+use apigsync::api::PluginBody;
+use apigsync::emulator::quirks_binding::BindingQuirks;
+use apigsync::emulator::store::State;
+use apigsync::emulator::{EmulatorConfig, EmulatorHandle};
+use apigsync::model::{PluginType, Scope};
+use apigsync::plan::temp_name;
+use serde_json::{Value, json};
+
+const RELEASE_APIS: [&str; 3] = ["orders_list", "orders_get", "users_list"];
+
+fn cors(name: &str) -> String {
+    format!(
+        "kind: Plugin\nname: {name}\ntype: cors\ncontent:\n  allow_origin: \"*\"\n  allow_methods: GET,POST\n"
+    )
+}
+
+fn headers(name: &str) -> String {
+    format!(
+        "kind: Plugin\nname: {name}\ntype: set_resp_headers\ncontent:\n  response_headers:\n    - {{name: x-frame-options, value: DENY, value_type: custom_value, action: override}}\n"
+    )
+}
+
+fn binding(plugin: &str, apis: &[&str]) -> String {
+    format!(
+        "kind: Binding\nplugin: {plugin}\nenv: RELEASE\napis: [{}]\n",
+        apis.join(", ")
+    )
+}
+
+fn release(apis: &[&str]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = apis
+        .iter()
+        .map(|a| ("RELEASE".to_string(), a.to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+async fn world(quirks: BindingQuirks) -> World {
+    World::empty(EmulatorConfig {
+        binding_quirks: quirks,
+        ..EmulatorConfig::demo()
+    })
+    .await
+}
+
+/// Replaces the emulator's fault settings (`PUT /_emulator/faults`).
+async fn set_faults(emu: &EmulatorHandle, faults: Value) {
+    apigsync::api::install_tls_provider();
+    let resp = reqwest::Client::new()
+        .put(format!("{}/_emulator/faults", emu.base_url()))
+        .json(&faults)
+        .send()
+        .await
+        .expect("PUT faults");
+    assert_eq!(resp.status(), 200, "{faults}");
+}
+
+async fn apply(w: &World) -> Out {
+    w.run("apply", &["--auto-approve", "--prune"]).await
+}
+
+async fn no_changes(w: &World) {
+    let plan = w.run("plan", &["--detailed-exitcode", "--prune"]).await;
+    assert_eq!(
+        (plan.code, plan.stdout.trim()),
+        (0, "No changes."),
+        "{}",
+        plan.stderr
+    );
+}
+
+fn names(plugins: &[apigsync::api::Plugin]) -> BTreeSet<String> {
+    plugins.iter().map(|p| p.name.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_create_of_a_new_cors_plugin_leaves_the_apis_on_the_old_one() {
+    let w = world(BindingQuirks {
+        refuse_create: vec!["o_b".into()],
+        ..BindingQuirks::default()
+    })
+    .await;
+    w.write(
+        "o.yaml",
+        &(cors("o_c") + "---\n" + &binding("o_c", &RELEASE_APIS)),
+    );
+    apply(&w).await.expect_code(0);
+
+    w.write(
+        "o.yaml",
+        &(cors("o_b") + "---\n" + &binding("o_b", &RELEASE_APIS)),
+    );
+    let out = apply(&w).await;
+    out.expect_code(1);
+    assert_eq!(
+        w.bindings("o_c").await,
+        release(&RELEASE_APIS),
+        "o_c lost bindings"
+    );
+    assert!(!names(&w.plugins().await).contains("o_b"));
+    for api in RELEASE_APIS {
+        let line = format!("{api} in RELEASE: still bound to o_c (old)");
+        assert!(
+            out.stdout.contains(&line),
+            "no {line:?} in:\n{}",
+            out.stdout
+        );
+    }
+    assert!(out.stdout.contains("APIG.2012"), "{}", out.stdout);
+
+    set_faults(&w.emu, json!({})).await;
+    apply(&w).await.expect_code(0);
+    assert_eq!(w.bindings("o_b").await, release(&RELEASE_APIS));
+    assert!(!names(&w.plugins().await).contains("o_c"));
+    no_changes(&w).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_type_change_whose_create_fails_keeps_the_old_plugin_bound() {
+    let w = world(BindingQuirks {
+        refuse_create: vec![temp_name("edge")],
+        ..BindingQuirks::default()
+    })
+    .await;
+    let apis = ["orders_list", "health"];
+    w.write(
+        "edge.yaml",
+        &(cors("edge") + "---\n" + &binding("edge", &apis)),
+    );
+    apply(&w).await.expect_code(0);
+
+    w.write(
+        "edge.yaml",
+        &(headers("edge") + "---\n" + &binding("edge", &apis)),
+    );
+    let out = apply(&w).await;
+    out.expect_code(1);
+    let live = w.plugin("edge").await;
+    assert_eq!(live.plugin_type, "cors", "the old edge is gone");
+    assert_eq!(w.bindings("edge").await, release(&apis));
+    assert!(
+        out.stdout
+            .contains("orders_list in RELEASE: still bound to edge (old)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        names(&w.plugins().await),
+        BTreeSet::from(["edge".to_string()])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_type_change_converges_through_a_temporary_name() {
+    let w = world(BindingQuirks::default()).await;
+    w.write(
+        "edge.yaml",
+        &(cors("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
+    );
+    apply(&w).await.expect_code(0);
+
+    w.write(
+        "edge.yaml",
+        &(headers("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
+    );
+    let plan = w.run("plan", &["--prune"]).await;
+    plan.expect_code(0);
+    assert!(
+        plan.stdout
+            .contains("-/+ replace edge (set_resp_headers, global)"),
+        "{}",
+        plan.stdout
+    );
+    let start = w.log().len();
+    apply(&w).await.expect_code(0);
+    assert_eq!(
+        writes(&w.log()[start..]),
+        [
+            "create_plugin",
+            "attach_api_to_plugin",
+            "detach_api_from_plugin",
+            "delete_plugin",
+            "update_plugin"
+        ]
+    );
+    assert_eq!(
+        names(&w.plugins().await),
+        BTreeSet::from(["edge".to_string()])
+    );
+    assert_eq!(w.plugin("edge").await.plugin_type, "set_resp_headers");
+    assert_eq!(w.bindings("edge").await, release(&RELEASE_APIS));
+    no_changes(&w).await;
+}
+
+/// The temporary plug-in an interrupted replacement of `edge` left behind: created with the
+/// body the plan would send, bound to `apis`.
+async fn leftover(w: &World, apis: &[&str]) {
+    let out = w.run("plan", &["--output", "json", "--prune"]).await;
+    out.expect_code(0);
+    let plan: Value = serde_json::from_str(&out.stdout).expect("plan JSON");
+    let create = plan["operations"]
+        .as_array()
+        .and_then(|ops| ops.iter().find(|op| op["kind"] == "create_plugin"))
+        .expect("a create in the plan");
+    let body = PluginBody {
+        plugin_name: temp_name("edge"),
+        plugin_type: PluginType::SetRespHeaders,
+        plugin_scope: Scope::Global,
+        plugin_content: create["spec"]["content"].clone(),
+        remark: create["spec"]["remark"].as_str().map(str::to_owned),
+        roma_app_id: None,
+    };
+    let client = w.client();
+    let temp = client
+        .create_plugin(&body)
+        .await
+        .expect("create the leftover");
+    let env = w.env_id("RELEASE").await;
+    let mut ids = Vec::new();
+    for api in apis {
+        ids.push(w.api_id(api).await);
+    }
+    client
+        .attach_apis(&temp.id, &env, &ids)
+        .await
+        .expect("bind the leftover");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leftover_temporary_plugin_of_an_interrupted_type_change_is_finished() {
+    let w = world(BindingQuirks::default()).await;
+    w.write(
+        "edge.yaml",
+        &(cors("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
+    );
+    apply(&w).await.expect_code(0);
+    w.write(
+        "edge.yaml",
+        &(headers("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
+    );
+    // Interrupted after the create and one attach: the old edge still holds every API.
+    leftover(&w, &["orders_list"]).await;
+
+    let out = apply(&w).await;
+    out.expect_code(0);
+    assert_eq!(
+        names(&w.plugins().await),
+        BTreeSet::from(["edge".to_string()])
+    );
+    assert_eq!(w.plugin("edge").await.plugin_type, "set_resp_headers");
+    assert_eq!(w.bindings("edge").await, release(&RELEASE_APIS));
+    no_changes(&w).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leftover_temporary_plugin_whose_old_plugin_is_gone_is_renamed() {
+    let w = world(BindingQuirks::default()).await;
+    w.write(
+        "edge.yaml",
+        &(cors("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
+    );
+    apply(&w).await.expect_code(0);
+    w.write(
+        "edge.yaml",
+        &(headers("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
+    );
+    // Interrupted before the rename: the new plug-in holds every API, the old one is gone.
+    leftover(&w, &RELEASE_APIS).await;
+    let old = w.plugin("edge").await;
+    let client = w.client();
+    let env = w.env_id("RELEASE").await;
+    let bound: Vec<String> = client
+        .list_attached_apis(&old.id, Some(&env))
+        .await
+        .expect("bindings")
+        .into_iter()
+        .map(|a| a.api_id)
+        .collect();
+    if !bound.is_empty() {
+        client
+            .detach_apis(&old.id, &env, &bound)
+            .await
+            .expect("detach");
+    }
+    client
+        .delete_plugin(&old.id)
+        .await
+        .expect("delete the old edge");
+
+    let start = w.log().len();
+    apply(&w).await.expect_code(0);
+    assert_eq!(writes(&w.log()[start..]), ["update_plugin"]);
+    assert_eq!(
+        names(&w.plugins().await),
+        BTreeSet::from(["edge".to_string()])
+    );
+    assert_eq!(w.bindings("edge").await, release(&RELEASE_APIS));
+    no_changes(&w).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attach_that_bound_fewer_apis_than_asked_is_retried_or_failed_never_done() {
+    let w = world(BindingQuirks {
+        partial_attach: true,
+        ..BindingQuirks::default()
+    })
+    .await;
+    w.write(
+        "o.yaml",
+        &(cors("o_c") + "---\n" + &binding("o_c", &RELEASE_APIS)),
+    );
+    let start = w.log().len();
+    let out = apply(&w).await;
+    let attaches = writes(&w.log()[start..])
+        .into_iter()
+        .filter(|op| *op == "attach_api_to_plugin")
+        .count();
+    assert!(attaches >= 2, "the partial attach was not sent again");
+    // Done only because every API is bound now.
+    out.expect_code(0);
+    assert_eq!(w.bindings("o_c").await, release(&RELEASE_APIS));
+    no_changes(&w).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apig_3500_on_overlapping_binding_writes_converges() {
+    let w = World::empty(EmulatorConfig {
+        latency: Duration::from_millis(40),
+        binding_quirks: BindingQuirks {
+            binding_conflicts: true,
+            ..BindingQuirks::default()
+        },
+        ..EmulatorConfig::demo()
+    })
+    .await;
+    let apis = ["orders_list", "orders_get"];
+    let mut text = String::new();
+    text.push_str(&(cors("cors_one") + "---\n" + &binding("cors_one", &apis) + "---\n"));
+    text.push_str(&(headers("headers_one") + "---\n" + &binding("headers_one", &apis) + "---\n"));
+    text.push_str("kind: Plugin\nname: rate_one\ntype: rate_limit\ncontent:\n  default_time_unit: second\n  api_limit: 20\n---\n");
+    text.push_str(&binding("rate_one", &apis));
+    w.write("all.yaml", &text);
+    let out = apply(&w).await;
+    let conflicts: u64 = w
+        .stats()
+        .operations
+        .iter()
+        .filter(|(op, _)| op.contains("attach"))
+        .filter_map(|(_, by_status)| by_status.get("500"))
+        .sum();
+    out.expect_code(0);
+    assert!(conflicts > 0, "no APIG.3500 fired: the test proves nothing");
+    for p in ["cors_one", "headers_one", "rate_one"] {
+        assert_eq!(w.bindings(p).await, release(&apis), "{p}");
+    }
+    no_changes(&w).await;
+}
+
+/// For every API of `watched`, the names of the plug-ins bound to it in RELEASE.
+fn bound_names(state: &State, watched: &[&str]) -> Vec<(String, BTreeSet<String>)> {
+    let Some(inst) = state.instances.iter().find(|i| i.id == INSTANCE) else {
+        return Vec::new();
+    };
+    watched
+        .iter()
+        .map(|api| {
+            let api_id = inst
+                .apis
+                .iter()
+                .find(|a| a.name == *api)
+                .map(|a| a.id.clone())
+                .unwrap_or_default();
+            let names = inst
+                .bindings
+                .iter()
+                .filter(|b| b.api_id == api_id && b.env_id == "DEFAULT_ENVIRONMENT_RELEASE_ID")
+                .filter_map(|b| inst.plugins.iter().find(|p| p.id == b.plugin_id))
+                .map(|p| p.name.clone())
+                .collect();
+            (api.to_string(), names)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_api_is_ever_observed_without_the_plugin_both_manifests_give_it() {
+    let w = World::empty(EmulatorConfig {
+        latency: Duration::from_millis(15),
+        ..EmulatorConfig::demo()
+    })
+    .await;
+    let edge_apis = ["orders_list", "health"];
+    let moved = ["orders_get", "users_list"];
+    w.write(
+        "edge.yaml",
+        &(cors("edge") + "---\n" + &binding("edge", &edge_apis)),
+    );
+    w.write(
+        "o.yaml",
+        &(headers("o_c") + "---\n" + &binding("o_c", &moved)),
+    );
+    apply(&w).await.expect_code(0);
+
+    // edge changes type (same name in both manifests); moved APIs go from o_c to o_b.
+    w.write(
+        "edge.yaml",
+        &(headers("edge") + "---\n" + &binding("edge", &edge_apis)),
+    );
+    w.write(
+        "o.yaml",
+        &(headers("o_b") + "---\n" + &binding("o_b", &moved)),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let url = format!("{}/_emulator/state", w.emu.base_url());
+    apigsync::api::install_tls_provider();
+    let sampler = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut samples = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                let state: State = http
+                    .get(&url)
+                    .send()
+                    .await
+                    .expect("GET state")
+                    .json()
+                    .await
+                    .expect("state JSON");
+                samples.push(state);
+            }
+            samples
+        })
+    };
+    let out = apply(&w).await;
+    stop.store(true, Ordering::SeqCst);
+    out.expect_code(0);
+    let samples = sampler.await.expect("sampler");
+    let edge_names = BTreeSet::from(["edge".to_string(), temp_name("edge")]);
+    let move_names = BTreeSet::from(["o_c".to_string(), "o_b".to_string()]);
+    let mut saw_temp = false;
+    let mut saw_both_moved = false;
+    for state in &samples {
+        for (api, names) in bound_names(state, &edge_apis) {
+            assert!(
+                !names.is_disjoint(&edge_names),
+                "{api} had no edge plug-in in a sample: {names:?}"
+            );
+            saw_temp |= names.contains(&temp_name("edge"));
+        }
+        for (api, names) in bound_names(state, &moved) {
+            assert!(
+                !names.is_disjoint(&move_names),
+                "{api} had neither o_c nor o_b in a sample: {names:?}"
+            );
+        }
+        saw_both_moved |= state.instances.iter().any(|i| {
+            let n: BTreeSet<&str> = i.plugins.iter().map(|p| p.name.as_str()).collect();
+            n.contains("o_c") && n.contains("o_b")
+        });
+    }
+    assert!(
+        saw_temp && saw_both_moved,
+        "the {} samples never caught the replacement in progress",
+        samples.len()
+    );
+    no_changes(&w).await;
+}
