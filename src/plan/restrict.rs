@@ -6,7 +6,7 @@
 //! and runnable on its own (e.g. a replacement is kept whole or not at all). Every
 //! operation left out is named in one notice.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::model::{Notice, NoticeKind, OpKind, Plan};
 
@@ -35,12 +35,25 @@ pub fn restrict(mut plan: Plan, restriction: &Restriction) -> Plan {
     if restriction.is_none() {
         return plan;
     }
+    // A replacement works under a temporary name: it is selected by its final name.
+    let final_names: HashMap<String, String> = plan
+        .operations
+        .iter()
+        .filter_map(|op| match &op.kind {
+            OpKind::CreatePlugin {
+                spec,
+                temp_name: Some(temp),
+            } => Some((temp.clone(), spec.name.clone())),
+            _ => None,
+        })
+        .collect();
     let mut left_out: HashSet<String> = HashSet::new();
     let mut kept = Vec::with_capacity(plan.operations.len());
     let mut notices = Vec::new();
     // Operations are in dependency order: a dependency is decided before its dependents.
     for op in plan.operations {
-        let plugin = op.kind.plugin_name().to_owned();
+        let name = op.kind.plugin_name();
+        let plugin = final_names.get(name).map_or(name, String::as_str).to_owned();
         let removes = matches!(op.kind, OpKind::Detach(_) | OpKind::DeletePlugin { .. });
         let why = if !restriction.selects(&plugin) {
             None
