@@ -3,4 +3,5 @@
 pub mod cli;
 pub mod emulator;
 pub mod plan;
+pub mod recorded;
 pub mod watch;
