@@ -11,6 +11,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use crate::support::cli::World;
+use crate::support::proptest_config;
 use crate::support::recorded;
 
 fn examples() -> Value {
@@ -177,6 +178,8 @@ fn secret_pointers_name_the_documented_secret_fields() {
 }
 
 proptest! {
+    #![proptest_config(proptest_config())]
+
     /// Dropping or nulling any optional top-level field in a recorded request and in its
     /// recorded read keeps the two equal in canonical form.
     #[test]

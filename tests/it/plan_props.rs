@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::support::plan::*;
+use crate::support::proptest_config;
 use crate::support::recorded;
 use apigsync::model::{
     Api, ApiRef, Desired, DesiredBinding, DesiredPlugin, Env, Live, PluginType, RELEASE_ENV_ID,
@@ -180,7 +181,7 @@ fn verdict_of(error: &PlanError) -> (Verdict, String, String) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig { cases: 64, ..proptest_config() })]
 
     #[test]
     fn diff_of_a_state_with_itself_is_empty(case in arb_case()) {
