@@ -1,6 +1,6 @@
-//! The documented content examples against the content models: they validate, and
-//! what the server RECORDEDLY returns for a request (`support::recorded`) is no change in
-//! canonical form, while requests it returns differently stay different; the emulator
+//! The documented content examples against the content models: they validate; what the
+//! server's RECORDED responses return for a request (`support::recorded`) is no change in
+//! canonical form, while requests it returns differently stay different; and the emulator
 //! returns the recorded reads.
 
 use apigsync::api::PluginBody;

@@ -1,5 +1,5 @@
 //! The examples, through the binary, against an emulator started in the test: apply
-//! converges to the contents the service recordedly returns, a second apply writes
+//! converges to the contents the service's recorded responses show, a second apply writes
 //! nothing, the first plan's renderings are pinned, and the calls of plan and apply are
 //! counted exactly.
 
@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use crate::support::cli::*;
 use crate::support::recorded;
 use apigsync::emulator::Stats;
-use apigsync::model::PluginType;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn examples_apply_then_plan_reports_no_changes_and_a_second_apply_writes_nothing() {
@@ -25,9 +24,8 @@ async fn examples_apply_then_plan_reports_no_changes_and_a_second_apply_writes_n
 
     let desired = apigsync::manifest::load_dir(&w.dir(), &w.env).expect("the examples load");
     for p in &desired.plugins {
-        let kind: PluginType = p.plugin_type;
         let live = w.plugin(&p.name).await;
-        recorded::assert_read_back(kind, &p.name, &p.content, &live.content);
+        recorded::assert_read_back(p.plugin_type, &p.name, &p.content, &live.content);
     }
 
     let plan = w.run("plan", &["--detailed-exitcode"]).await;

@@ -1,5 +1,5 @@
 //! Generated manifests (a seeded generator over the recorded contents): validate, apply,
-//! then every plug-in reads back as the service recordedly returns it, plan reports no
+//! then every plug-in reads back as the service's recorded responses show, plan reports no
 //! changes and a second apply writes nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
