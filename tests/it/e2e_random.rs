@@ -1,11 +1,13 @@
-//! Generated manifests (a seeded generator over the documented content examples):
-//! validate, apply, then plan reports no changes and a second apply writes nothing.
+//! Generated manifests (a seeded generator over the recorded contents): validate, apply,
+//! then every plug-in reads back as the service's recorded responses show, plan reports no
+//! changes and a second apply writes nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::support::cli::*;
-use apigsync::content::secret_pointers;
+use crate::support::plan::bindable;
+use crate::support::recorded;
 use apigsync::model::PluginType;
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
@@ -30,51 +32,45 @@ fn published() -> BTreeMap<&'static str, Vec<(&'static str, &'static str)>> {
     BTreeMap::from([("RELEASE", release), ("TEST", shop.to_vec())])
 }
 
-/// Request contents per type: the primary example and the documented request variants.
+/// Request contents per type: every recorded one (so the read after apply has a record).
 fn contents() -> BTreeMap<PluginType, Vec<Value>> {
-    let primary: Value =
-        serde_json::from_str(include_str!("../fixtures/plugin-content-examples.json"))
-            .expect("JSON");
-    let variants: Value =
-        serde_json::from_str(include_str!("../fixtures/plugin-content-variants.json"))
-            .expect("JSON");
-    PluginType::ALL
-        .iter()
-        .map(|&kind| {
-            let mut all = vec![primary[kind.as_str()].clone()];
-            for section in ["seed_examples", "other_examples"] {
-                for e in variants[kind.as_str()][section]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                {
-                    if e["kind"].as_str().unwrap_or("request") == "request" {
-                        all.push(e["content"].clone());
-                    }
-                }
-            }
-            (kind, all)
-        })
-        .collect()
-}
-
-/// Whether a plug-in with `content` may be bound to an API with `method`.
-fn bindable(kind: PluginType, content: &Value, method: &str) -> bool {
-    match kind {
-        PluginType::ProxyCache => matches!(method, "GET" | "HEAD"),
-        PluginType::Cors => content["allow_methods"]
-            .as_str()
-            .is_none_or(|m| m.split(',').any(|x| x.trim() == method)),
-        _ => true,
+    let mut out: BTreeMap<PluginType, Vec<Value>> = BTreeMap::new();
+    for trip in recorded::round_trips() {
+        out.entry(trip.kind).or_default().push(trip.request.clone());
     }
+    out
 }
 
 /// One generated folder: files (relative path → text) and the variables its secrets need.
 struct Generated {
     files: BTreeMap<String, String>,
     env: BTreeMap<String, String>,
-    plugins: usize,
+    /// Plug-in name → type and content as sent (secrets resolved).
+    sent: BTreeMap<String, (PluginType, Value)>,
     bindings: usize,
+}
+
+/// Replaces each non-empty secret of `content` by a `${VAR}` reference (literal secrets are
+/// refused), with a value unique to `tag` in `env`; returns the content as it will be sent.
+fn secrets_as_references(
+    kind: PluginType,
+    content: &mut Value,
+    tag: &str,
+    env: &mut BTreeMap<String, String>,
+) -> Value {
+    let mut resolved = content.clone();
+    for pointer in recorded::secrets(kind).into_keys() {
+        if let Some(v) = content.pointer_mut(&pointer)
+            && v.as_str().is_some_and(|s| !s.is_empty())
+        {
+            let var = format!("E2E_SECRET_{tag}{}", pointer.replace('/', "_"));
+            let value = format!("s3cret-{tag}");
+            *resolved.pointer_mut(&pointer).expect("same shape") = Value::from(value.clone());
+            env.insert(var.clone(), value);
+            *v = Value::String(format!("${{{var}}}"));
+        }
+    }
+    resolved
 }
 
 fn generate(seed: u64) -> Generated {
@@ -84,24 +80,20 @@ fn generate(seed: u64) -> Generated {
     let mut env = BTreeMap::new();
     let mut files: BTreeMap<String, String> = BTreeMap::new();
     let mut used: BTreeSet<(PluginType, &str, &str)> = BTreeSet::new();
+    let mut sent = BTreeMap::new();
     let count = rng.random_range(1..=9);
     let mut bindings = 0;
     for i in 0..count {
         let kind = *PluginType::ALL.choose(&mut rng).expect("types");
         let mut content = contents[&kind].choose(&mut rng).expect("content").clone();
-        for pointer in secret_pointers(kind) {
-            if let Some(v) = content.pointer_mut(pointer)
-                && v.as_str().is_some_and(|s| !s.is_empty())
-            {
-                let var = format!("E2E_SECRET_{seed}_{i}_{}", pointer.replace('/', "_"));
-                env.insert(
-                    var.clone(),
-                    format!("s3cret-{seed}-{i}-{}", rng.random::<u32>()),
-                );
-                *v = Value::String(format!("${{{var}}}"));
-            }
-        }
+        let resolved = secrets_as_references(
+            kind,
+            &mut content,
+            &format!("{seed}_{i}_{}", rng.random::<u32>()),
+            &mut env,
+        );
         let name = format!("plugin{i}");
+        sent.insert(name.clone(), (kind, resolved));
         let mut doc = format!("kind: Plugin\nname: {name}\ntype: {}\n", kind.as_str());
         if rng.random_bool(0.5) {
             writeln!(doc, "remark: generated plug-in {i} of case {seed}").expect("write");
@@ -147,8 +139,17 @@ fn generate(seed: u64) -> Generated {
     Generated {
         files,
         env,
-        plugins: count,
+        sent,
         bindings,
+    }
+}
+
+/// Asserts that the gateway holds exactly the generated plug-ins, each read back as recorded.
+async fn assert_reads_as_recorded(w: &World, seed: u64, generated: &Generated) {
+    assert_eq!(w.plugins().await.len(), generated.sent.len(), "case {seed}");
+    for (name, (kind, request)) in &generated.sent {
+        let what = format!("case {seed}: {name}");
+        recorded::assert_read_back(*kind, &what, request, &w.plugin(name).await.content);
     }
 }
 
@@ -209,11 +210,11 @@ async fn generated_manifests_apply_then_plan_no_changes_and_a_second_apply_write
             "case {seed}: the second apply wrote\n{}",
             describe()
         );
-        let live = w.plugins().await;
-        assert_eq!(live.len(), generated.plugins, "case {seed}");
+        assert_reads_as_recorded(&w, seed, &generated).await;
         eprintln!(
             "case {seed}: {} plug-in(s), {} binding(s): converged",
-            generated.plugins, generated.bindings
+            generated.sent.len(),
+            generated.bindings
         );
     }
 }
@@ -258,6 +259,37 @@ async fn one_generated_folder_replaced_by_another_converges_with_prune() {
             "case {seed}: plan after the second apply\n{}\n{describe}",
             plan.stderr
         );
-        assert_eq!(w.plugins().await.len(), second.plugins, "case {seed}");
+        assert_reads_as_recorded(&w, seed, &second).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_recorded_content_applies_reads_back_as_recorded_and_plans_no_changes() {
+    let mut w = World::empty(apigsync::emulator::EmulatorConfig::demo()).await;
+    let mut sent = Vec::new();
+    for (i, trip) in recorded::round_trips().iter().enumerate() {
+        let mut content = trip.request.clone();
+        let resolved = secrets_as_references(trip.kind, &mut content, &i.to_string(), &mut w.env);
+        let name = format!("recorded{i}_{}", trip.kind);
+        w.write(
+            &format!("{name}.yaml"),
+            &format!(
+                "kind: Plugin\nname: {name}\ntype: {}\ncontent: {content}\n",
+                trip.kind
+            ),
+        );
+        sent.push((name, trip, resolved));
+    }
+    w.run("apply", &["--auto-approve"]).await.expect_code(0);
+    for (name, trip, resolved) in &sent {
+        let live = w.plugin(name).await;
+        recorded::assert_read_back(trip.kind, &trip.source, resolved, &live.content);
+    }
+    let plan = w.run("plan", &["--detailed-exitcode"]).await;
+    assert_eq!(
+        (plan.code, plan.stdout.trim()),
+        (0, "No changes."),
+        "{}",
+        plan.stderr
+    );
 }

@@ -1,92 +1,192 @@
-//! Property: a live state that is exactly what applying a desired state produces (names to
-//! ids, content through the server's store and redaction, remark with the marker, bindings)
-//! diffs to an empty plan, and the diff is deterministic.
+//! Properties of the differ over generated gateways (APIs of every method, published in
+//! some of several environments) and desired states (every recorded content of every
+//! plug-in type, remarks, secrets, bindings):
+//! - a live state that is exactly what the server returns after applying the desired state
+//!   (names to ids, contents as recorded by `support::recorded`, remark with the marker,
+//!   bindings) diffs to an empty plan;
+//! - a binding the service refuses (not published, a method the plug-in cannot serve, a
+//!   second plug-in of a type on one API and environment) is a plan error naming it;
+//! - the diff is deterministic and creates everything on an empty gateway.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use crate::support::plan::*;
-use apigsync::model::{ApiRef, Desired, DesiredBinding, PluginType, SecretSource};
-use apigsync::plan::{DiffOptions, check_stale, diff};
+use crate::support::proptest_config;
+use crate::support::recorded;
+use apigsync::model::{
+    Api, ApiRef, Desired, DesiredBinding, DesiredPlugin, Env, Live, PluginType, RELEASE_ENV_ID,
+    RELEASE_ENV_NAME, SecretSource,
+};
+use apigsync::plan::{DiffOptions, PlanError, check_stale, diff};
 use proptest::prelude::*;
+use proptest::sample::Index;
 use serde_json::Value;
 
-fn examples() -> serde_json::Map<String, Value> {
-    let text = include_str!("../fixtures/plugin-content-examples.json");
-    serde_json::from_str(text).expect("fixture parses")
-}
-
-/// Secret fields of the documented examples, per type.
-fn secret_pointer(kind: PluginType) -> Option<&'static str> {
-    match kind {
-        PluginType::KafkaLog => Some("/sasl_config/sasl_password"),
-        PluginType::OidcAuth => Some("/client_secret"),
-        _ => None,
-    }
-}
-
-const PUBLISHED: [(&str, &str); 6] = [
-    ("RELEASE", "orders_list"),
-    ("RELEASE", "users_list"),
-    ("RELEASE", "health"),
-    ("TEST", "orders_get"),
-    ("TEST", "users_get"),
-    ("TEST", "health"),
+/// Methods an API may have (`ANY` included).
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY",
 ];
 
+/// Environments after RELEASE: (id, name).
+const MORE_ENVS: [(&str, &str); 2] = [
+    (TEST_ENV_ID, "TEST"),
+    ("e7a1c0d9e8f7a6b5c4d3e2f1a0b9c8d2", "DEV"),
+];
+
+/// A generated gateway: environments and APIs (method, environments published in).
+fn arb_world() -> impl Strategy<Value = Live> {
+    (0..=MORE_ENVS.len()).prop_flat_map(|more| {
+        let envs: Vec<Env> = std::iter::once((RELEASE_ENV_ID, RELEASE_ENV_NAME))
+            .chain(MORE_ENVS[..more].iter().copied())
+            .map(|(id, name)| Env {
+                id: id.to_owned(),
+                name: name.to_owned(),
+            })
+            .collect();
+        let api = (
+            prop::sample::select(METHODS.to_vec()),
+            prop::collection::btree_set(0..envs.len(), 0..=envs.len()),
+        );
+        prop::collection::vec(api, 1..7).prop_map(move |apis| Live {
+            plugins: vec![],
+            envs: envs.clone(),
+            apis: apis
+                .into_iter()
+                .enumerate()
+                .map(|(i, (method, published))| Api {
+                    id: format!("api-{i}"),
+                    name: format!("api_{i}_{}", method.to_ascii_lowercase()),
+                    group_id: "grp-shop".into(),
+                    group_name: "shop".into(),
+                    method: method.to_owned(),
+                    published_in: published.iter().map(|e| envs[*e].id.clone()).collect(),
+                })
+                .collect(),
+        })
+    })
+}
+
 prop_compose! {
+    /// A plug-in with one of the recorded contents of its type, and the (env, API) index
+    /// pairs it asks to be bound to (resolved modulo the world's sizes).
     fn arb_plugin(index: usize)(
         kind in prop::sample::select(PluginType::ALL.to_vec()),
+        content in any::<Index>(),
         remark in prop::option::of("[A-Za-z0-9 ,.]{0,40}"),
         secret in "[!-~]{1,24}",
-        bound in prop::collection::btree_set(0..PUBLISHED.len(), 0..4),
-    ) -> (apigsync::model::DesiredPlugin, BTreeSet<usize>) {
+        bound in prop::collection::vec((any::<Index>(), any::<Index>()), 0..4),
+    ) -> (DesiredPlugin, Vec<(Index, Index)>) {
+        let contents: Vec<&recorded::RoundTrip> =
+            recorded::round_trips().iter().filter(|t| t.kind == kind).collect();
         let name = format!("p{index}_{}", kind.as_str());
-        let mut p = plugin(&name, kind, examples()[kind.as_str()].clone());
+        let mut p = plugin(&name, kind, content.get(&contents).request.clone());
         p.remark = remark;
-        if let Some(pointer) = secret_pointer(kind) {
-            if let Some(slot) = p.content.pointer_mut(pointer) {
-                *slot = Value::String(secret);
+        for pointer in recorded::secrets(kind).into_keys() {
+            if let Some(slot) = p.content.pointer_mut(&pointer) {
+                *slot = Value::String(secret.clone());
+                p.secrets.insert(pointer, SecretSource { template: "${SECRET}".into(), literal: false });
             }
-            p.secrets.insert(pointer.to_owned(), SecretSource { template: "${SECRET}".into(), literal: false });
         }
         (p, bound)
     }
 }
 
-fn arb_desired() -> impl Strategy<Value = Desired> {
-    (0usize..6)
-        .prop_flat_map(|n| (0..n).map(arb_plugin).collect::<Vec<_>>())
-        .prop_map(|items| {
-            let mut plugins = Vec::new();
-            let mut bindings = Vec::new();
-            // What the loader and differ accept: one plug-in of a type per API and
-            // environment, and a response cache only on GET APIs.
-            let mut taken = BTreeSet::new();
-            for (p, bound) in items {
-                for i in bound {
-                    let (env, api) = PUBLISHED[i];
-                    let cache_on_post =
-                        p.plugin_type == PluginType::ProxyCache && api == "orders_create";
-                    if cache_on_post || !taken.insert((p.plugin_type, env, api)) {
-                        continue;
+/// What the service does with one requested binding (SPEC §4.3, §8).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Verdict {
+    Bound,
+    NotPublished,
+    MethodNotAllowed,
+    CacheNeedsGet,
+    TwoOfOneType,
+}
+
+/// A world, a desired state with every requested binding, and the verdict on each one.
+#[derive(Debug)]
+struct Case {
+    world: Live,
+    desired: Desired,
+    /// (verdict, plug-in, API name) per requested binding, in order.
+    verdicts: Vec<(Verdict, String, String)>,
+}
+
+impl Case {
+    /// The desired state with only the bindings the service accepts.
+    fn valid(&self) -> Desired {
+        let mut d = self.desired.clone();
+        let mut verdicts = self.verdicts.iter();
+        d.bindings
+            .retain(|_| verdicts.next().is_some_and(|v| v.0 == Verdict::Bound));
+        d
+    }
+}
+
+fn arb_case() -> impl Strategy<Value = Case> {
+    let plugins = (0usize..6).prop_flat_map(|n| (0..n).map(arb_plugin).collect::<Vec<_>>());
+    (arb_world(), plugins).prop_map(|(world, items)| {
+        let mut plugins = Vec::new();
+        let mut bindings = Vec::new();
+        let mut verdicts = Vec::new();
+        // (type, env, API) → the first plug-in bound there.
+        let mut taken = BTreeMap::new();
+        for (p, bound) in items {
+            for (env, api) in bound {
+                let env = env.get(&world.envs);
+                let api = api.get(&world.apis);
+                let verdict = if !api.published_in.contains(&env.id) {
+                    Verdict::NotPublished
+                } else if !bindable(p.plugin_type, &p.content, &api.method) {
+                    if p.plugin_type == PluginType::Cors {
+                        Verdict::MethodNotAllowed
+                    } else {
+                        Verdict::CacheNeedsGet
                     }
-                    bindings.push(DesiredBinding {
-                        plugin: p.name.clone(),
-                        env: env.to_owned(),
-                        apis: vec![ApiRef::Name(api.to_owned())],
-                        location: loc("bindings.yaml", 1),
-                    });
-                }
-                plugins.push(p);
+                } else if *taken
+                    .entry((p.plugin_type, env.id.clone(), api.id.clone()))
+                    .or_insert_with(|| p.name.clone())
+                    != p.name
+                {
+                    Verdict::TwoOfOneType
+                } else {
+                    Verdict::Bound
+                };
+                verdicts.push((verdict, p.name.clone(), api.name.clone()));
+                bindings.push(DesiredBinding {
+                    plugin: p.name.clone(),
+                    env: env.name.clone(),
+                    apis: vec![ApiRef::Name(api.name.clone())],
+                    location: loc("bindings.yaml", bindings.len() + 1),
+                });
             }
-            desired(plugins, bindings)
-        })
+            plugins.push(p);
+        }
+        Case {
+            desired: desired(plugins, bindings),
+            world,
+            verdicts,
+        }
+    })
+}
+
+/// The (verdict, plug-in, API) a plan error names.
+fn verdict_of(error: &PlanError) -> (Verdict, String, String) {
+    let (verdict, plugin, api) = match error {
+        PlanError::NotPublished { plugin, api, .. } => (Verdict::NotPublished, plugin, api),
+        PlanError::MethodNotAllowed { plugin, api, .. } => (Verdict::MethodNotAllowed, plugin, api),
+        PlanError::CacheNeedsGet { plugin, api, .. } => (Verdict::CacheNeedsGet, plugin, api),
+        PlanError::TwoOfOneType { plugin, api, .. } => (Verdict::TwoOfOneType, plugin, api),
+        other => panic!("unexpected plan error: {other}"),
+    };
+    (verdict, plugin.clone(), api.clone())
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..proptest_config() })]
+
     #[test]
-    fn diff_of_a_state_with_itself_is_empty(d in arb_desired()) {
-        let live = applied(&d, &world());
+    fn diff_of_a_state_with_itself_is_empty(case in arb_case()) {
+        let d = case.valid();
+        let live = applied(&d, &case.world);
         let plan = diff(&d, &live, &DiffOptions { prune: true, ..DiffOptions::default() }).unwrap();
         prop_assert!(plan.is_empty(), "{:#?}", plan.operations);
         prop_assert!(plan.notices.is_empty(), "{:#?}", plan.notices);
@@ -94,9 +194,29 @@ proptest! {
     }
 
     #[test]
-    fn diff_against_nothing_is_deterministic_and_creates_everything(d in arb_desired()) {
-        let a = diff(&d, &world(), &DiffOptions::default()).unwrap();
-        let b = diff(&d, &world(), &DiffOptions::default()).unwrap();
+    fn a_binding_the_service_refuses_is_a_plan_error_naming_it(case in arb_case()) {
+        let mut refused: Vec<_> = case
+            .verdicts
+            .iter()
+            .filter(|v| v.0 != Verdict::Bound)
+            .cloned()
+            .collect();
+        match diff(&case.desired, &case.world, &DiffOptions::default()) {
+            Ok(plan) => prop_assert!(refused.is_empty(), "no error for {refused:?}\n{plan:#?}"),
+            Err(errors) => {
+                let mut named: Vec<_> = errors.0.iter().map(verdict_of).collect();
+                named.sort();
+                refused.sort();
+                prop_assert_eq!(named, refused);
+            }
+        }
+    }
+
+    #[test]
+    fn diff_against_nothing_is_deterministic_and_creates_everything(case in arb_case()) {
+        let d = case.valid();
+        let a = diff(&d, &case.world, &DiffOptions::default()).unwrap();
+        let b = diff(&d, &case.world, &DiffOptions::default()).unwrap();
         prop_assert_eq!(&a, &b);
         prop_assert_eq!(a.summary().create, d.plugins.len());
         let ready_first = a.waves().into_iter().flatten().count();

@@ -2,9 +2,9 @@
 //! linear enough to plan thousands of bindings (run with `--nocapture` to see the sizes).
 
 use crate::support::plan::*;
+use crate::support::recorded;
 use apigsync::model::{Api, PluginType, RELEASE_ENV_ID};
 use apigsync::plan::{DiffOptions, check_stale, diff};
-use serde_json::json;
 
 const PLUGINS: usize = 200;
 const APIS_PER_PLUGIN: usize = 600;
@@ -30,7 +30,8 @@ fn large_gateway_plans_and_replans_to_nothing() {
     for p in 0..PLUGINS {
         let kind = PluginType::ALL[p % PluginType::ALL.len()];
         let name = format!("plugin_{p:04}");
-        plugins.push(plugin(&name, kind, json!({"n": p})));
+        let content = recorded::first(kind).request.clone();
+        plugins.push(plugin(&name, kind, content));
         let start = (p / PluginType::ALL.len()) * APIS_PER_PLUGIN;
         let apis: Vec<&str> = (0..APIS_PER_PLUGIN)
             .map(|k| names[(start + k) % APIS].as_str())

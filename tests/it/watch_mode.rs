@@ -68,21 +68,35 @@ async fn an_edit_is_applied_and_a_burst_of_edits_causes_one_reconcile() {
     })
     .await;
     assert_eq!(max_age(&client).await, Some(600));
-    let before = watch.successes().await;
+    let before = watch.reconciles().len();
+    let updates_before = world.stats().count("update_plugin", "200");
     // The ten writes land well inside one 2 s debounce window, even on a loaded machine.
     for value in 601..=610 {
         set_max_age(&dir, value);
     }
-    eventually("the last edit is applied", async || {
-        max_age(&client).await == Some(610)
-    })
+    eventually(
+        "the last edit is applied and its reconcile has ended",
+        async || max_age(&client).await == Some(610) && watch.reconciles().len() > before,
+    )
     .await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // A later edit is the barrier: a reconcile the burst still caused would come before
+    // the one this edit causes, so counting up to it proves there was none.
+    set_max_age(&dir, 611);
+    eventually(
+        "the later edit is applied and its reconcile has ended",
+        async || max_age(&client).await == Some(611) && watch.reconciles().len() >= before + 2,
+    )
+    .await;
     assert_eq!(
-        watch.successes().await,
-        before + 1.0,
-        "ten edits in one burst make one reconcile\n{}",
+        watch.reconciles()[before..],
+        ["reconcile: applied"; 2],
+        "one reconcile for the ten edits, one for the later edit\n{}",
         watch.log()
+    );
+    assert_eq!(
+        world.stats().count("update_plugin", "200") - updates_before,
+        2,
+        "no reconcile applied an intermediate state of the burst"
     );
 }
 

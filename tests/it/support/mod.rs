@@ -4,4 +4,18 @@ pub mod cli;
 pub mod emulator;
 pub mod lease;
 pub mod plan;
+pub mod recorded;
 pub mod watch;
+
+/// The configuration of every property test: proptest's defaults, and the committed
+/// regression seeds of `tests/it/<module>.proptest-regressions` replayed before new cases.
+/// (The default persistence looks for `tests/proptest-regressions/<module>.txt` instead,
+/// because `tests/it` holds a `main.rs`.)
+pub fn proptest_config() -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..proptest::test_runner::Config::default()
+    }
+}

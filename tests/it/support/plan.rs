@@ -1,15 +1,17 @@
 //! Shared builders for the plan tests: a small live world (the demo seed's APIs), desired
-//! plug-ins and bindings, and `applied`, the live state the server holds after an apply.
+//! plug-ins and bindings, and `applied`, the live state the server holds after an apply
+//! (contents as RECORDED from the service, see `support::recorded`).
 
 use std::collections::BTreeMap;
 
-use apigsync::content;
 use apigsync::model::{
     Api, ApiRef, Desired, DesiredBinding, DesiredPlugin, Env, Live, LiveBinding, LivePlugin,
     Location, PluginType, RELEASE_ENV_ID, RELEASE_ENV_NAME, Scope, SecretSource,
 };
 use apigsync::plan::marker;
 use serde_json::{Value, json};
+
+use crate::support::recorded;
 
 pub const TEST_ENV_ID: &str = "e7a1c0d9e8f7a6b5c4d3e2f1a0b9c8d1";
 
@@ -109,6 +111,23 @@ pub fn kafka(name: &str, password: &str) -> DesiredPlugin {
     p
 }
 
+/// Whether the service lets a plug-in of `kind` with `content` be bound to an API with
+/// `method` (SPEC §4.3, from the user guides): a response cache only on GET and HEAD APIs, a
+/// CORS plug-in only on APIs whose method its `allow_methods` lists. `ANY` APIs are not
+/// judged (apigsync's choice: the guides say nothing about them).
+pub fn bindable(kind: PluginType, content: &Value, method: &str) -> bool {
+    if method == "ANY" {
+        return true;
+    }
+    match kind {
+        PluginType::ProxyCache => matches!(method, "GET" | "HEAD"),
+        PluginType::Cors => content["allow_methods"]
+            .as_str()
+            .is_none_or(|m| m.split(',').any(|x| x.trim() == method)),
+        _ => true,
+    }
+}
+
 pub fn binding(plugin: &str, env: &str, apis: &[&str]) -> DesiredBinding {
     DesiredBinding {
         plugin: plugin.to_owned(),
@@ -135,6 +154,8 @@ pub fn id_of(name: &str) -> String {
 }
 
 /// The live state after applying `desired` to `world`: what the server stores and returns.
+/// Contents are the recorded reads of what was sent ([`recorded::read_back`]), never the
+/// output of `apigsync::content`, so a normalisation the server does not do shows up.
 pub fn applied(desired: &Desired, world: &Live) -> Live {
     let mut live = world.clone();
     let api_ids: std::collections::HashMap<&str, &str> = world
@@ -143,7 +164,6 @@ pub fn applied(desired: &Desired, world: &Live) -> Live {
         .map(|a| (a.name.as_str(), a.id.as_str()))
         .collect();
     for p in &desired.plugins {
-        let stored = content::store_normalize(p.plugin_type, p.content.clone());
         let mut bindings = Vec::new();
         for b in desired.bindings.iter().filter(|b| b.plugin == p.name) {
             let env = world
@@ -176,7 +196,7 @@ pub fn applied(desired: &Desired, world: &Live) -> Live {
                 p.remark.as_deref().unwrap_or(""),
                 &marker::plugin_fingerprint(p),
             )),
-            content: content::redact(p.plugin_type, stored),
+            content: recorded::read_back(p.plugin_type, &p.content),
             update_time: Some("2026-01-01T00:00:00Z".to_owned()),
             bindings: Some(bindings),
         });

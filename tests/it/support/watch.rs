@@ -104,7 +104,26 @@ impl Watch {
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// The outcome of every finished reconcile so far, in order: each reconcile logs
+    /// exactly one of [`OUTCOMES`] (src/watch/reconcile.rs).
+    pub fn reconciles(&self) -> Vec<&'static str> {
+        self.log()
+            .lines()
+            .filter_map(|line| OUTCOMES.into_iter().find(|o| line.contains(o)))
+            .collect()
+    }
 }
+
+/// The messages a reconcile ends with, one per reconcile.
+pub const OUTCOMES: [&str; 6] = [
+    "reconcile: applied",
+    "reconcile: in sync",
+    "reconcile: drift reported",
+    "reconcile: some operations failed",
+    "reconcile: manifests not applied",
+    "reconcile failed",
+];
 
 /// Polls `cond` every 100 ms for up to 30 s (a bound against hangs, not a speed assertion).
 pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut cond: F) {
