@@ -47,6 +47,7 @@ pub fn start_watch(world: &World, dir: &Path, extra: &[&str]) -> Watch {
         .env("HW_ACCESS_KEY", emulator::DEMO_ACCESS_KEY)
         .env("HW_SECRET_KEY", emulator::DEMO_SECRET_KEY)
         .env("NO_COLOR", "1")
+        .envs(&world.env)
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
         .stderr(log_file)
