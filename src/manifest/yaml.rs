@@ -117,11 +117,14 @@ fn bare_message(e: &serde_saphyr::Error) -> String {
         None => text,
     };
     let text = text.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
-    if text.contains("budget breached") || text.contains("alias replay limit") {
+    let expansion = ["Anchor", "Alias", "MergeKeys", "alias replay"];
+    if expansion.iter().any(|k| text.contains(k)) {
         format!(
             "anchors, aliases or merge keys (<<) expand to too much YAML ({text}); \
              write the values out or share less"
         )
+    } else if text.contains("budget breached") {
+        format!("the YAML is too large or nested too deeply ({text}); split the file")
     } else {
         text
     }

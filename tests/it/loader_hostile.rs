@@ -181,3 +181,26 @@ fn an_oversize_file_is_refused_by_its_size() {
         ),
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_refuses_a_fifo_and_keeps_running_not_ready() {
+    let world = crate::support::cli::World::demo_examples().await;
+    let fifo = world.dir().join("x.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let watch = crate::support::watch::start_watch(&world, &world.dir(), &["--interval", "1h"]);
+    crate::support::watch::eventually("an invalid_source reconcile", async || {
+        watch
+            .metric("apigsync_reconciles_total{result=\"invalid_source\"}")
+            .await
+            >= 1.0
+    })
+    .await;
+    assert_eq!(watch.ready_status().await, 503);
+    assert!(
+        watch.log().contains("is a named pipe (FIFO)"),
+        "{}",
+        watch.log()
+    );
+    assert!(world.plugins().await.is_empty(), "nothing applied");
+}
