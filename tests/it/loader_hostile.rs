@@ -204,3 +204,19 @@ async fn watch_refuses_a_fifo_and_keeps_running_not_ready() {
     );
     assert!(world.plugins().await.is_empty(), "nothing applied");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_and_apply_refuse_a_symlink_loop_and_change_nothing() {
+    let world = crate::support::cli::World::demo_examples().await;
+    std::os::unix::fs::symlink(".", world.dir().join("again")).expect("symlink");
+    for (command, extra) in [("plan", vec![]), ("apply", vec!["--auto-approve"])] {
+        let out = world.run(command, &extra).await;
+        out.expect_code(1);
+        assert!(
+            out.stderr.contains("again: is a symlink loop"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert!(world.plugins().await.is_empty(), "nothing applied");
+}
