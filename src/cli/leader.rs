@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::emulator::parse_duration;
+use super::duration::within;
 use crate::watch::leader::LeaseConfig;
 
 /// Several replicas of `watch`, one writer.
@@ -29,14 +29,14 @@ pub struct LeaderArgs {
     #[arg(long, value_name = "ID", requires = "leader_elect")]
     pub leader_identity: Option<String>,
     /// How long the Lease stays valid after its last renewal (whole seconds).
-    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration, requires = "leader_elect")]
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = within(Duration::from_secs(1), Duration::from_secs(3600)), requires = "leader_elect")]
     pub lease_duration: Duration,
     /// A leader that could not renew for this long stops writing; shorter than
     /// --lease-duration, so it stops before another replica may take over.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, requires = "leader_elect")]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = within(Duration::from_secs(1), Duration::from_secs(3600)), requires = "leader_elect")]
     pub renew_deadline: Duration,
     /// How often the leader renews and every replica reads the Lease (whole seconds).
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration, requires = "leader_elect")]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = within(Duration::from_secs(1), Duration::from_secs(3600)), requires = "leader_elect")]
     pub lease_retry_period: Duration,
 }
 

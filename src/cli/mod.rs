@@ -6,6 +6,7 @@
 mod apply;
 mod completions;
 mod dump;
+mod duration;
 pub mod emulator;
 mod leader;
 mod logging;

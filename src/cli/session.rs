@@ -10,7 +10,7 @@ use clap::Args;
 use super::target::{ResolvedTarget, TargetArgs, resolve};
 use crate::api::{Client, ClientOptions, Credentials, Secret, Target, fetch_live};
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
-use crate::manifest::{self, PROJECT_FILE, Source};
+use crate::manifest::{self, PROJECT_FILE};
 use crate::model::{Desired, Live, ProjectFile};
 use crate::plan::{self, DiffOptions, Plan};
 
@@ -93,15 +93,9 @@ pub fn print_warnings(desired: &Desired) {
     }
 }
 
-/// Reads only the project file of `dir`, if it has one.
+/// Reads only the project file of `dir`, if it has one (with the loader's limits).
 pub fn load_project(dir: &Path, env: &BTreeMap<String, String>) -> anyhow::Result<ProjectFile> {
-    let path = dir.join(PROJECT_FILE);
-    if !path.is_file() {
-        return Ok(ProjectFile::default());
-    }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(manifest::parse_project(&Source { path, text }, env)?)
+    Ok(manifest::load_project(dir, env)?.unwrap_or_default())
 }
 
 /// A client, and the embedded emulator it talks to when the target is the emulator.
@@ -147,7 +141,15 @@ async fn connect(
     dir: Option<&Path>,
 ) -> anyhow::Result<Connection> {
     let options = ClientOptions::default();
-    match resolve(&project.target, target_args, dir)? {
+    let resolved = resolve(&project.target, target_args, dir).map_err(|e| match dir {
+        Some(d) if !d.join(PROJECT_FILE).exists() => anyhow::Error::new(e).context(format!(
+            "{} has no {PROJECT_FILE}: the project file names the target gateway \
+             (see examples/manifests/{PROJECT_FILE}), or give the target as flags",
+            d.display()
+        )),
+        _ => e.into(),
+    })?;
+    match resolved {
         ResolvedTarget::Remote {
             flavour,
             endpoint,

@@ -1,9 +1,9 @@
 //! `apigsync validate [DIR]`: offline checks of a manifest folder.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::manifest::{self, LoadError};
+use crate::manifest::{self, LoadError, PROJECT_FILE};
 
 /// Arguments of `validate`.
 #[derive(Debug, clap::Args)]
@@ -11,24 +11,52 @@ use crate::manifest::{self, LoadError};
 Checks, without credentials or network: YAML syntax, unknown fields (with \
 suggestions), plug-in contents against their type's model, ${VAR} substitution, \
 references between documents, and conflicts (two plug-ins of one type on the \
-same API and environment). Exit code: 0 valid, 1 invalid.
+same API and environment). Exit code: 0 valid, 1 invalid. A folder that declares nothing \
+is invalid; one without apigsync.yaml gets a warning. Without \
+DIR, the current folder is validated only when it holds apigsync.yaml.
 
 Example: apigsync validate examples/manifests")]
 pub struct Args {
-    /// The manifest folder (all *.yaml / *.yml files below it).
-    #[arg(default_value = ".")]
-    pub dir: PathBuf,
+    /// The manifest folder (all *.yaml / *.yml files below it) [default: the
+    /// current folder, when it holds apigsync.yaml].
+    pub dir: Option<PathBuf>,
 }
 
 /// Runs `validate`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let env = super::session::process_env();
-    match manifest::load_dir(&args.dir, &env) {
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None if Path::new(PROJECT_FILE).is_file() => PathBuf::from("."),
+        None => anyhow::bail!(
+            "the current folder has no {PROJECT_FILE}: name the manifest folder, \
+             e.g. apigsync validate examples/manifests"
+        ),
+    };
+    match manifest::load_dir(&dir, &env) {
+        Ok(desired)
+            if desired.project.is_none()
+                && desired.plugins.is_empty()
+                && desired.bindings.is_empty() =>
+        {
+            eprintln!(
+                "{}: invalid (nothing to validate: no apigsync.yaml, plug-in or binding below it)",
+                dir.display()
+            );
+            Ok(ExitCode::from(1))
+        }
         Ok(desired) => {
             super::session::print_warnings(&desired);
+            if desired.project.is_none() {
+                eprintln!(
+                    "warning: {} has no {PROJECT_FILE}: plan, apply and watch need it to know \
+                     the target (or target flags)",
+                    dir.display()
+                );
+            }
             println!(
                 "{}: valid ({} plug-in(s), {} binding(s), {} warning(s))",
-                args.dir.display(),
+                dir.display(),
                 desired.plugins.len(),
                 desired.bindings.len(),
                 desired.warnings.len()
@@ -41,7 +69,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
             eprintln!(
                 "{}: invalid ({} problem(s))",
-                args.dir.display(),
+                dir.display(),
                 diagnostics.len()
             );
             Ok(ExitCode::from(1))

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use super::emulator::parse_duration;
+use super::duration::within;
 use super::leader::LeaderArgs;
 use super::session::{self, GatewayArgs, ReconcileArgs};
 use crate::model::Options;
@@ -19,16 +19,11 @@ use crate::watch::metrics::Metrics;
 use crate::watch::reconcile::{DriftPolicy, Reconciler};
 use crate::watch::{LoopTiming, run_loop, trigger};
 
-/// A watch duration: a number with a unit (`500ms`, `30s`, `5m`, `1h`), not zero.
-fn parse_interval(s: &str) -> Result<Duration, String> {
-    if s.trim().chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("{s:?} needs a unit, e.g. {s}s or {s}m"));
-    }
-    match parse_duration(s)? {
-        Duration::ZERO => Err("must be longer than zero".to_owned()),
-        d => Ok(d),
-    }
-}
+/// `--interval` bounds: at least a second (each reconcile lists the whole
+/// gateway), at most a week (beyond it the resync catches nothing in time).
+const INTERVAL: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(7 * 24 * 3600));
+/// `--debounce` bounds: 10 ms to 10 minutes.
+const DEBOUNCE: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(600));
 
 /// Arguments of `watch`.
 #[derive(Debug, clap::Args)]
@@ -56,8 +51,8 @@ pub struct Args {
     /// The manifest folder; its apigsync.yaml names the target.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-    /// Resync interval: reconcile at least this often (e.g. 30s, 5m, 1h).
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_interval)]
+    /// Resync interval: reconcile at least this often (e.g. 30s, 1m30s, 1h; 1s to 168h).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = within(INTERVAL.0, INTERVAL.1))]
     pub interval: Duration,
     /// What to do when the gateway differs: heal (apply) or report (log and count only).
     #[arg(long, value_enum, default_value_t = DriftPolicy::Heal)]
@@ -65,8 +60,8 @@ pub struct Args {
     /// Address of the /metrics, /healthz and /readyz endpoints.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
     pub listen: SocketAddr,
-    /// Quiet time after a file change before reconciling (bursts coalesce).
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
+    /// Quiet time after a file change before reconciling (bursts coalesce; 10ms to 10m).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = within(DEBOUNCE.0, DEBOUNCE.1))]
     pub debounce: Duration,
     #[command(flatten)]
     pub reconcile: ReconcileArgs,

@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use super::error::Diags;
 use super::subst;
+use super::typed;
 use super::yaml::{Entry, Node, Pos, Yaml};
 use crate::content;
 use crate::content::did_you_mean;
@@ -127,9 +128,14 @@ impl Reader<'_> {
             BTreeMap::new()
         };
         let secret_ptrs: Vec<String> = secrets.keys().map(|p| format!("/content{p}")).collect();
-        self.substitute_at(&mut doc, String::new(), &secret_ptrs);
+        let mut whole = Vec::new();
+        self.substitute_at(&mut doc, String::new(), &secret_ptrs, &mut whole);
         if kind == "Plugin" {
-            self.plugin(&doc, secrets).map(Doc::Plugin)
+            let whole: Vec<String> = whole
+                .iter()
+                .filter_map(|p| p.strip_prefix("/content").map(str::to_owned))
+                .collect();
+            self.plugin(&doc, secrets, &whole).map(Doc::Plugin)
         } else {
             self.binding(&doc).map(Doc::Binding)
         }
@@ -151,14 +157,17 @@ impl Reader<'_> {
             let Some((pos, Yaml::Str(template))) = lookup(&content.value, pointer) else {
                 continue;
             };
-            let literal = !subst::is_single_reference(template);
+            // `${VAR:-default}` with a default is a literal: the default is the
+            // secret whenever VAR is unset, and a plan must never hold it.
+            let literal = !subst::is_env_reference(template);
             if literal && !template.is_empty() && !self.options.allow_literal_secrets {
                 let field = pointer.trim_start_matches('/');
                 self.error(
                     pos,
                     format!(
-                        "secret field {field} in {kind} content is written as a literal; \
-                         use ${{VAR}} (or set options.allow_literal_secrets: true in apigsync.yaml)"
+                        "secret field {field} in {kind} content is written as a literal \
+                         (a ${{VAR:-default}} default counts as one); use ${{VAR}} \
+                         (or set options.allow_literal_secrets: true in apigsync.yaml)"
                     ),
                 );
             }
@@ -173,17 +182,32 @@ impl Reader<'_> {
         out
     }
 
-    /// Replaces `${VAR}` in every string value of `node`.
-    pub(crate) fn substitute(&mut self, node: &mut Node) {
-        self.substitute_at(node, String::new(), &[]);
+    /// Replaces `${VAR}` in every string value of `node`; returns the pointers of
+    /// the values that were exactly one reference (candidates for a typed value).
+    pub(crate) fn substitute(&mut self, node: &mut Node) -> Vec<String> {
+        let mut whole = Vec::new();
+        self.substitute_at(node, String::new(), &[], &mut whole);
+        whole
     }
 
     /// Replaces `${VAR}` under `node` (at document pointer `ptr`); errors in the
-    /// `secrets` pointers never quote the text.
-    fn substitute_at(&mut self, node: &mut Node, ptr: String, secrets: &[String]) {
+    /// `secrets` pointers never quote the text. Pointers of values that were
+    /// exactly one reference go to `whole`.
+    fn substitute_at(
+        &mut self,
+        node: &mut Node,
+        ptr: String,
+        secrets: &[String],
+        whole: &mut Vec<String>,
+    ) {
         match &mut node.value {
             Yaml::Str(s) => match subst::substitute(s, self.env) {
-                Ok(v) => *s = v,
+                Ok(v) => {
+                    if subst::is_single_reference(s) {
+                        whole.push(ptr);
+                    }
+                    *s = v;
+                }
                 Err(e) => {
                     let secret = secrets.contains(&ptr);
                     let why = match e {
@@ -198,13 +222,13 @@ impl Reader<'_> {
             },
             Yaml::Seq(items) => {
                 for (i, n) in items.iter_mut().enumerate() {
-                    self.substitute_at(n, format!("{ptr}/{i}"), secrets);
+                    self.substitute_at(n, format!("{ptr}/{i}"), secrets, whole);
                 }
             }
             Yaml::Map(entries) => {
                 for e in entries.iter_mut() {
                     let at = format!("{ptr}/{}", e.key);
-                    self.substitute_at(&mut e.value, at, secrets);
+                    self.substitute_at(&mut e.value, at, secrets, whole);
                 }
             }
             _ => {}
@@ -245,19 +269,13 @@ impl Reader<'_> {
                 }
                 None
             }
-            Some(Entry {
-                value:
-                    Node {
-                        value: Yaml::Str(s),
-                        pos,
-                    },
-                ..
-            }) => {
+            Some(Entry { value, .. }) if as_text(value).is_some() => {
+                let s = as_text(value).unwrap_or_default();
                 if required && s.is_empty() {
-                    self.error(*pos, format!("{key:?} must not be empty"));
+                    self.error(value.pos, format!("{key:?} must not be empty"));
                     return None;
                 }
-                Some((s.clone(), *pos))
+                Some((s, value.pos))
             }
             Some(e) => {
                 let got = shown(&e.value);
@@ -267,7 +285,12 @@ impl Reader<'_> {
         }
     }
 
-    fn plugin(&mut self, doc: &Node, secrets: BTreeMap<String, SecretSource>) -> Option<PluginDoc> {
+    fn plugin(
+        &mut self,
+        doc: &Node,
+        secrets: BTreeMap<String, SecretSource>,
+        whole: &[String],
+    ) -> Option<PluginDoc> {
         self.unknown_fields(doc, PLUGIN_FIELDS, "Plugin");
         let name = self.string(doc, "name", true, "Plugin");
         if let Some((n, pos)) = &name
@@ -332,7 +355,7 @@ impl Reader<'_> {
                 "scope app needs roma_app_id (the ROMA integration application id)",
             );
         }
-        let content = self.content(doc, kind.map(|k| k.0));
+        let content = self.content(doc, kind.map(|k| k.0), whole);
         let ((name, _), (plugin_type, type_pos), (scope, scope_pos), content) =
             (name?, kind?, scope?, content?);
         Some(PluginDoc {
@@ -351,8 +374,15 @@ impl Reader<'_> {
         })
     }
 
-    /// The `content` mapping as JSON, checked against the type's model.
-    fn content(&mut self, doc: &Node, kind: Option<PluginType>) -> Option<serde_json::Value> {
+    /// The `content` mapping as JSON, checked against the type's model. A value
+    /// that was exactly one `${VAR}` (pointers in `whole`) becomes a number or a
+    /// boolean where the model wants one.
+    fn content(
+        &mut self,
+        doc: &Node,
+        kind: Option<PluginType>,
+        whole: &[String],
+    ) -> Option<serde_json::Value> {
         let Some(entry) = doc.entry("content") else {
             self.error(doc.pos, "missing field \"content\" in Plugin document");
             return None;
@@ -365,11 +395,21 @@ impl Reader<'_> {
             );
             return None;
         }
-        let value = entry.value.to_json();
+        let mut value = entry.value.to_json();
         if let Some(kind) = kind {
+            typed::apply(kind, &mut value, whole);
             for issue in content::validate(kind, &value) {
                 let pos = entry.value.locate(&issue.pointer, entry.key_pos);
-                self.error(pos, issue.message);
+                let from_var = whole.contains(&issue.pointer);
+                let message = if from_var {
+                    format!(
+                        "{} (the value comes from a ${{VAR}} reference)",
+                        issue.message
+                    )
+                } else {
+                    issue.message
+                };
+                self.error(pos, message);
             }
             for issue in content::dropped_fields(kind, &value) {
                 let pos = entry.value.locate(&issue.pointer, entry.key_pos);
@@ -441,12 +481,19 @@ impl Reader<'_> {
     fn api_ref(&mut self, item: &Node) -> Option<ApiRef> {
         const EXPECTED: &str = "an API name, {id: …} or {group: …, name: …}";
         match &item.value {
-            Yaml::Str(s) if !s.is_empty() => Some(ApiRef::Name(s.clone())),
+            Yaml::Str(_) | Yaml::Number(_) | Yaml::Bool(_) => match as_text(item) {
+                Some(s) if !s.is_empty() => Some(ApiRef::Name(s)),
+                _ => {
+                    self.error(item.pos, format!("API entry must be {EXPECTED}, got \"\""));
+                    None
+                }
+            },
             Yaml::Map(entries) => {
                 let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
-                let text = |k: &str| match item.entry(k).map(|e| &e.value.value) {
-                    Some(Yaml::Str(s)) if !s.is_empty() => Some(s.clone()),
-                    _ => None,
+                let text = |k: &str| {
+                    item.entry(k)
+                        .and_then(|e| as_text(&e.value))
+                        .filter(|s| !s.is_empty())
                 };
                 match keys.as_slice() {
                     ["id"] => text("id").map(|id| ApiRef::Id { id }),
@@ -481,6 +528,16 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+}
+
+/// A scalar as text: a string, or a number or boolean as written in the file
+/// (an unquoted all-digit id is the id, not a float).
+pub(crate) fn as_text(node: &Node) -> Option<String> {
+    match &node.value {
+        Yaml::Str(s) => Some(s.clone()),
+        Yaml::Number(_) | Yaml::Bool(_) => node.written.clone(),
+        _ => None,
     }
 }
 

@@ -33,6 +33,14 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    /// A folder entry was refused before it was read (see [`Refusal`]).
+    #[error("{}: {why}", path.display())]
+    Refused {
+        /// The entry.
+        path: PathBuf,
+        /// Why it is not read.
+        why: Refusal,
+    },
     /// The manifests are invalid: every diagnostic of the load, sorted by location.
     #[error("{}", render(diagnostics))]
     Invalid {
@@ -45,10 +53,51 @@ impl LoadError {
     /// The diagnostics of an invalid load (empty for an IO error).
     pub fn diagnostics(&self) -> &[Diagnostic] {
         match self {
-            LoadError::Io { .. } => &[],
+            LoadError::Io { .. } | LoadError::Refused { .. } => &[],
             LoadError::Invalid { diagnostics } => diagnostics,
         }
     }
+}
+
+/// Why a folder entry is not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// A FIFO, socket or device where a manifest file was expected.
+    #[error("is {kind}; only regular files and folders (or symlinks to them) are read")]
+    NotAFile {
+        /// What it is.
+        kind: &'static str,
+    },
+    /// A symlink loop: the folder leads back to itself.
+    #[error("is a symlink loop (it leads back to a folder above it); remove the link")]
+    Loop,
+    /// Folders nested deeper than the loader follows.
+    #[error("is nested more than {max} folders deep")]
+    TooDeep {
+        /// The deepest nesting followed.
+        max: usize,
+    },
+    /// A file over the size limit.
+    #[error(
+        "is {size} bytes, more than the {} bytes allowed for one manifest file; split it",
+        super::MAX_FILE_BYTES
+    )]
+    FileTooLarge {
+        /// Its size (as far as it was read).
+        size: u64,
+    },
+    /// The manifest files together are over the size limit.
+    #[error(
+        "takes the manifest files over the {} bytes allowed for one folder",
+        super::MAX_FOLDER_BYTES
+    )]
+    FolderTooLarge,
+    /// A folder tree with too many entries (often the wrong folder: a repository root).
+    #[error("holds more than {max} entries; point apigsync at the folder that holds apigsync.yaml")]
+    TooManyEntries {
+        /// The most entries visited.
+        max: usize,
+    },
 }
 
 fn render(diagnostics: &[Diagnostic]) -> String {

@@ -1,13 +1,18 @@
 //! The loader: a folder of YAML manifests into a validated [`crate::model::Desired`].
 //!
-//! [`load_dir`] is the only function that touches the file system: it reads every
-//! `*.yaml` / `*.yml` file under the folder (recursively, sorted, hidden entries
-//! such as `.git` skipped) and hands them to the pure [`parse_sources`], which
-//! does the rest:
+//! [`load_dir`] and [`load_project`] are the only functions that touch the file
+//! system, through `walk`: every `*.yaml` / `*.yml` file under the folder
+//! (recursively, sorted, hidden entries such as `.git` skipped; FIFOs, devices,
+//! symlink loops and oversize files refused before they are read) goes to the
+//! pure [`parse_sources`], which does the rest:
 //!
-//! 1. `yaml`: each file into located trees (one per `---` document).
-//! 2. `subst`: `${VAR}` / `${VAR:-default}` in every string (`$${` escapes).
-//! 3. `project`: the project file `apigsync.yaml` at the root (target, options).
+//! 1. `yaml`: each file into located trees (one per `---` document); anchors,
+//!    aliases and merge keys bounded.
+//! 2. `subst`: `${VAR}` / `${VAR:-default}` in every string (`$${` escapes);
+//!    `typed`: a value that is exactly one reference becomes a number or a
+//!    boolean where the model wants one.
+//! 3. `project`: the project file `apigsync.yaml` at the root (target, options),
+//!    bounds checked.
 //! 4. `document`: each `kind: Plugin` / `kind: Binding` document, its content
 //!    checked by [`crate::content::validate`] with issues mapped back to lines.
 //! 5. `checks`: cross-document rules.
@@ -20,14 +25,18 @@ mod error;
 mod project;
 mod schema;
 pub mod subst;
+mod typed;
+mod walk;
 mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use document::MAX_USER_REMARK;
-pub use error::{Diagnostic, LoadError};
+pub use error::{Diagnostic, LoadError, Refusal};
+pub use project::MAX_PARALLELISM;
 pub use schema::json_schema;
+pub use walk::{MAX_ENTRIES, MAX_FILE_BYTES, MAX_FOLDER_BYTES};
 
 use crate::model::{Desired, Location, Options, ProjectFile};
 use document::{Doc, Reader};
@@ -35,8 +44,6 @@ use error::Diags;
 
 /// The name of the project file at the root of a manifest folder.
 pub const PROJECT_FILE: &str = "apigsync.yaml";
-/// Deepest folder nesting [`load_dir`] follows (guards against symlink loops).
-const MAX_DEPTH: usize = 32;
 
 /// One manifest file: its path (as shown in messages) and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,48 +55,22 @@ pub struct Source {
 }
 
 /// Reads and validates the manifest folder `dir`, substituting `${VAR}` from `env`.
+/// Hostile entries (FIFOs, devices, symlink loops, oversize files) are refused
+/// without being opened or read in full (see [`walk`]).
 pub fn load_dir(dir: &Path, env: &BTreeMap<String, String>) -> Result<Desired, LoadError> {
-    let mut files = Vec::new();
-    collect(dir, 0, &mut files)?;
-    files.sort();
-    let sources = files
-        .into_iter()
-        .map(|path| match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Source { path, text }),
-            Err(source) => Err(LoadError::Io { path, source }),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let sources = walk::read_folder(dir)?;
     parse_sources(&sources, env)
 }
 
-fn collect(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let io = |source| LoadError::Io {
-        path: dir.to_owned(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        if name.starts_with('.') {
-            continue;
-        }
-        // metadata() follows symlinks: git-sync publishes the tree through one.
-        let meta = std::fs::metadata(&path).map_err(|source| LoadError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        if meta.is_dir() {
-            if depth < MAX_DEPTH {
-                collect(&path, depth + 1, out)?;
-            }
-        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-            out.push(path);
-        }
-    }
-    Ok(())
+/// Reads the project file of `dir` alone (for commands that need only the target);
+/// `None` when the folder has none.
+pub fn load_project(
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+) -> Result<Option<ProjectFile>, LoadError> {
+    walk::read_project_file(dir)?
+        .map(|source| parse_project(&source, env))
+        .transpose()
 }
 
 /// Parses and validates already-read manifest files (pure). The project file is

@@ -22,21 +22,133 @@ pub(crate) fn read(reader: &mut Reader<'_>, docs: Vec<Node>) -> Option<ProjectFi
             "the project file holds one document; put plug-ins and bindings in other files",
         );
     }
-    reader.substitute(&mut doc);
+    let whole = reader.substitute(&mut doc);
     let schema = serde_json::to_value(schemars::schema_for!(ProjectFile)).unwrap_or_default();
     let before = reader.diags.len();
     unknown_fields(reader.file, &doc, &schema, &schema, "", reader.diags);
+    let mut field = Field {
+        file: reader.file,
+        root: &schema,
+        whole: &whole,
+        diags: reader.diags,
+    };
+    field.scalars(&mut doc, &schema, "", "");
     if reader.diags.len() > before {
         return None;
     }
     match serde_json::from_value::<ProjectFile>(doc.to_json()) {
-        Ok(project) => Some(project),
+        Ok(project) => bounds(reader, &doc, project),
         Err(e) => {
             let at = Location::new(reader.file, doc.pos.line, doc.pos.column);
             // serde's message names the field and what was expected.
             reader.diags.push(at, format!("invalid project file: {e}"));
             None
         }
+    }
+}
+
+/// Most API calls in flight at once that `options.parallelism` (and `--parallelism`) accept.
+pub const MAX_PARALLELISM: usize = 64;
+
+/// The bounds serde does not check, each reported at its field.
+fn bounds(reader: &mut Reader<'_>, doc: &Node, project: ProjectFile) -> Option<ProjectFile> {
+    let n = project.options.parallelism;
+    if !(1..=MAX_PARALLELISM).contains(&n) {
+        let pos = doc.locate("/options/parallelism", doc.pos);
+        let at = Location::new(reader.file, pos.line, pos.column);
+        reader.diags.push(
+            at,
+            format!("options.parallelism is {n}, expected 1 to {MAX_PARALLELISM}"),
+        );
+        return None;
+    }
+    Some(project)
+}
+
+/// Scalars of the project file made to fit their field's type: a number or
+/// boolean written where text is wanted (an unquoted all-digit id) is the text
+/// as written; a value that was exactly one `${VAR}` where a number or boolean
+/// is wanted is parsed as one, with a located error when it does not read as one.
+struct Field<'a> {
+    file: &'a std::path::Path,
+    root: &'a Value,
+    whole: &'a [String],
+    diags: &'a mut Diags,
+}
+
+impl Field<'_> {
+    fn scalars(&mut self, node: &mut Node, schema: &Value, ptr: &str, path: &str) {
+        let schema = resolve(schema, self.root);
+        if let Yaml::Map(entries) = &mut node.value {
+            let Some(props) = schema.get("properties") else {
+                return;
+            };
+            for e in entries.iter_mut() {
+                if let Some(sub) = props.get(&e.key) {
+                    let ptr = format!("{ptr}/{}", e.key);
+                    let path = if path.is_empty() {
+                        e.key.clone()
+                    } else {
+                        format!("{path}.{}", e.key)
+                    };
+                    self.scalars(&mut e.value, sub, &ptr, &path);
+                }
+            }
+            return;
+        }
+        let wants = |t: &str| match schema.get("type") {
+            Some(Value::String(s)) => s == t,
+            Some(Value::Array(types)) => types.iter().any(|x| x == t),
+            _ => false,
+        };
+        let typed = ["integer", "number", "boolean"]
+            .into_iter()
+            .find(|t| wants(t));
+        match (&node.value, typed) {
+            (Yaml::Number(_) | Yaml::Bool(_), None) if wants("string") => {
+                if let Some(text) = node.written.clone() {
+                    node.value = Yaml::Str(text);
+                }
+            }
+            (Yaml::Str(text), Some(kind)) if self.whole.iter().any(|w| w == ptr) => {
+                match super::typed::scalar(text).filter(|v| fits(v, kind)) {
+                    Some(v) => {
+                        node.value = match v {
+                            Value::Bool(b) => Yaml::Bool(b),
+                            Value::Number(n) => Yaml::Number(n),
+                            _ => return,
+                        }
+                    }
+                    None => {
+                        let at = Location::new(self.file, node.pos.line, node.pos.column);
+                        self.diags.push(
+                            at,
+                            format!(
+                                "{path} must be {}, its ${{VAR}} reference gives {text:?}",
+                                article(kind)
+                            ),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn fits(v: &Value, kind: &str) -> bool {
+    match kind {
+        "boolean" => v.is_boolean(),
+        "integer" => v.is_u64() || v.is_i64(),
+        _ => v.is_number(),
+    }
+}
+
+fn article(kind: &str) -> &'static str {
+    match kind {
+        "boolean" => "a boolean (true or false)",
+        "integer" => "an integer",
+        _ => "a number",
     }
 }
 

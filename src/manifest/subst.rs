@@ -48,6 +48,13 @@ pub fn is_single_reference(s: &str) -> bool {
     !inner.contains('}') && is_name(name)
 }
 
+/// Whether `s` is exactly `${NAME}` (or `${NAME:-}`, an empty default): a value
+/// taken from the environment alone, how a secret field must be written. A
+/// non-empty default is text in the file, so `${NAME:-hunter2}` is a literal.
+pub fn is_env_reference(s: &str) -> bool {
+    is_single_reference(s) && s.split_once(":-").is_none_or(|(_, default)| default == "}")
+}
+
 /// `s` escaped so that substitution gives `s` back (`${` becomes `$${`): for text
 /// read from a gateway and written into manifests.
 pub fn escape(s: &str) -> String {
@@ -118,6 +125,14 @@ mod tests {
         assert!(!is_single_reference("${A}${B}"));
         assert!(!is_single_reference("${A}-suffix"));
         assert!(!is_single_reference("hunter2"));
+    }
+
+    #[test]
+    fn a_default_makes_a_reference_a_literal_for_secrets() {
+        assert!(is_env_reference("${KAFKA_PASSWORD}"));
+        assert!(is_env_reference("${KAFKA_PASSWORD:-}"));
+        assert!(!is_env_reference("${KAFKA_PASSWORD:-demo}"));
+        assert!(!is_env_reference("hunter2"));
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub(crate) struct Pos {
 pub(crate) struct Node {
     pub pos: Pos,
     pub value: Yaml,
+    /// A number or boolean scalar as written (`0123`, `1e3`, a 32-digit id), so a
+    /// field that wants text gets exactly what the file says.
+    pub written: Option<String>,
 }
 
 /// The value of a node.
@@ -55,13 +58,12 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     options.leading_zero_numbers_as_strings = true;
-    // The default budget stops at 1,024 documents per file; a generated file of
-    // bindings for a large gateway has more. Keep the other safeguards.
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_documents = 100_000;
-    budget.max_nodes = 5_000_000;
-    budget.max_events = 20_000_000;
-    options.budget = Some(budget);
+    options.budget = Some(budget());
+    // Alias replay bounded far below the defaults (a million events): together
+    // with the budget's anchor limits, a 700-byte merge-key bomb is refused in
+    // milliseconds instead of seconds and hundreds of MB.
+    options.alias_limits.max_total_replayed_events = MAX_EXPANDED_EVENTS;
+    options.alias_limits.max_replay_stack_depth = 16;
     let docs: Vec<Spanned<Raw>> = serde_saphyr::from_str_multiple_with_options(text, options)
         .map_err(|e| {
             let pos = e
@@ -78,9 +80,29 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
         })?;
     Ok(docs
         .into_iter()
-        .map(Node::from)
+        .map(|d| node(d, text))
         .filter(|n| n.value != Yaml::Null)
         .collect())
+}
+
+/// Most YAML events anchors may record and aliases (or merge keys) replay:
+/// far more than manifests need to share an API list or a content block.
+const MAX_EXPANDED_EVENTS: usize = 10_000;
+
+/// The parse budget. The default stops at 1,024 documents per file; a generated
+/// file of bindings for a large gateway has more (the file size limit bounds
+/// them). Anchors, aliases and merge keys are bounded tightly: they are the only
+/// way a small input becomes large work.
+fn budget() -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_documents = 100_000;
+    budget.max_nodes = 5_000_000;
+    budget.max_events = 20_000_000;
+    budget.max_anchors = 10_000;
+    budget.max_aliases = 10_000;
+    budget.max_merge_keys = 1_000;
+    budget.max_recorded_anchor_events = MAX_EXPANDED_EVENTS;
+    budget
 }
 
 fn to_usize(n: u64) -> usize {
@@ -94,7 +116,18 @@ fn bare_message(e: &serde_saphyr::Error) -> String {
         Some(i) => text[..i].to_owned(),
         None => text,
     };
-    text.replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+    let text = text.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+    let expansion = ["Anchor", "Alias", "MergeKeys", "alias replay"];
+    if expansion.iter().any(|k| text.contains(k)) {
+        format!(
+            "anchors, aliases or merge keys (<<) expand to too much YAML ({text}); \
+             write the values out or share less"
+        )
+    } else if text.contains("budget breached") {
+        format!("the YAML is too large or nested too deeply ({text}); split the file")
+    } else {
+        text
+    }
 }
 
 impl Node {
@@ -186,28 +219,43 @@ fn pos_of(l: &serde_saphyr::Location) -> Pos {
     }
 }
 
-impl From<Spanned<Raw>> for Node {
-    fn from(s: Spanned<Raw>) -> Self {
-        let pos = pos_of(&s.referenced);
-        let value = match s.value {
-            Raw::Null => Yaml::Null,
-            Raw::Bool(b) => Yaml::Bool(b),
-            Raw::Number(n) => Yaml::Number(n),
-            Raw::Str(s) => Yaml::Str(s),
-            Raw::Seq(items) => Yaml::Seq(items.into_iter().map(Node::from).collect()),
-            Raw::Map(entries) => Yaml::Map(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| Entry {
-                        key_pos: pos_of(&k.referenced),
-                        key: k.value,
-                        value: Node::from(v),
-                    })
-                    .collect(),
-            ),
-        };
-        Node { pos, value }
+/// The located tree of a deserialised value; `text` is the file, for scalars as written.
+fn node(s: Spanned<Raw>, text: &str) -> Node {
+    let pos = pos_of(&s.referenced);
+    let written = matches!(s.value, Raw::Number(_) | Raw::Bool(_))
+        .then(|| written(&s.defined, text))
+        .flatten();
+    let value = match s.value {
+        Raw::Null => Yaml::Null,
+        Raw::Bool(b) => Yaml::Bool(b),
+        Raw::Number(n) => Yaml::Number(n),
+        Raw::Str(s) => Yaml::Str(s),
+        Raw::Seq(items) => Yaml::Seq(items.into_iter().map(|i| node(i, text)).collect()),
+        Raw::Map(entries) => Yaml::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| Entry {
+                    key_pos: pos_of(&k.referenced),
+                    key: k.value,
+                    value: node(v, text),
+                })
+                .collect(),
+        ),
+    };
+    Node {
+        pos,
+        value,
+        written,
     }
+}
+
+/// The source text a location's span covers, when it is known.
+fn written(at: &serde_saphyr::Location, text: &str) -> Option<String> {
+    let span = at.span();
+    let start = usize::try_from(span.byte_offset()?).ok()?;
+    let len = usize::try_from(span.byte_len()?).ok()?;
+    let raw = text.get(start..start.checked_add(len)?)?.trim();
+    (!raw.is_empty()).then(|| raw.to_owned())
 }
 
 impl<'de> Deserialize<'de> for Raw {
@@ -317,6 +365,19 @@ mod tests {
             docs[0].to_json(),
             serde_json::json!({"a": ["y", "yes", "off", true, false, "0123"]})
         );
+    }
+
+    #[test]
+    fn numbers_and_booleans_keep_their_text_as_written() {
+        let docs =
+            parse_documents("a: 12345678901234567890123456789012\nb: 1e3\nc: true\n").unwrap();
+        let written = |k: &str| docs[0].entry(k).unwrap().value.written.clone();
+        assert_eq!(
+            written("a").as_deref(),
+            Some("12345678901234567890123456789012")
+        );
+        assert_eq!(written("b").as_deref(), Some("1e3"));
+        assert_eq!(written("c").as_deref(), Some("true"));
     }
 
     #[test]

@@ -53,7 +53,10 @@ pub fn restrict(mut plan: Plan, restriction: &Restriction) -> Plan {
     // Operations are in dependency order: a dependency is decided before its dependents.
     for op in plan.operations {
         let name = op.kind.plugin_name();
-        let plugin = final_names.get(name).map_or(name, String::as_str).to_owned();
+        let plugin = final_names
+            .get(name)
+            .map_or(name, String::as_str)
+            .to_owned();
         let removes = matches!(op.kind, OpKind::Detach(_) | OpKind::DeletePlugin { .. });
         let why = if !restriction.selects(&plugin) {
             None

@@ -19,6 +19,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::Backoff;
 
+/// Where an overflowing delay lands: never, for practical purposes (as tokio's own).
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
 /// Timing of the loop.
 #[derive(Debug, Clone)]
 pub struct LoopTiming {
@@ -72,7 +75,9 @@ pub async fn run_loop<F>(
                 .unwrap_or(timing.backoff_max)
                 .min(timing.interval),
         };
-        next = Instant::now() + delay;
+        // Flags bound the interval; checked anyway, so no duration can panic here.
+        let now = Instant::now();
+        next = now.checked_add(delay).unwrap_or(now + FAR_FUTURE);
     }
 }
 
@@ -107,6 +112,23 @@ mod tests {
         assert_eq!(count.load(Ordering::SeqCst), 2);
         token.cancel();
         task.await.expect("loop ends on cancel");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_interval_of_u64_max_seconds_does_not_panic() {
+        let (_tx, rx) = trigger::channel();
+        let token = CancellationToken::new();
+        let timing = LoopTiming {
+            interval: Duration::from_secs(u64::MAX),
+            ..timing()
+        };
+        let task = tokio::spawn(run_loop(timing, rx, token.clone(), async || {
+            Outcome::Success
+        }));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        token.cancel();
+        task.await
+            .expect("the loop neither panics nor hangs on a huge interval");
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,6 +8,11 @@
 //! - the manifest folder as it resolves now, recursively (edits in place);
 //!   [`FileTrigger::refresh`] moves this watch after a swap.
 //!
+//! The recursive watch does not follow symlinks inside the folder: a hostile
+//! link (to `/`, or a loop) must not make the watcher walk the file system. A
+//! linked shared folder's edits are then caught by the resync interval. The
+//! watcher never opens a file; reading is the loader's, with its limits.
+//!
 //! Any event means "something changed": the reconcile re-reads the whole tree
 //! (level-triggered). Events are debounced, and the channel holds at most one
 //! pending trigger, so a burst becomes one reconcile.
@@ -16,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use notify::RecursiveMode;
-use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer_opt};
 use tokio::sync::mpsc;
 
 /// Keeps the file watcher alive; dropping it stops the triggers.
@@ -57,7 +62,8 @@ pub fn watch_folder(
     tx: mpsc::Sender<()>,
 ) -> Result<FileTrigger, notify::Error> {
     let dir = std::path::absolute(dir).map_err(notify::Error::io)?;
-    let mut debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
+    let config = notify::Config::default().with_follow_symlinks(false);
+    let handler = move |result: DebounceEventResult| {
         match result {
             Ok(events) => {
                 // Reading the files ourselves raises access events: only changes count.
@@ -88,7 +94,9 @@ pub fn watch_folder(
                 let _ = tx.try_send(());
             }
         }
-    })?;
+    };
+    let mut debouncer =
+        new_debouncer_opt(debounce, None, handler, RecommendedCache::new(), config)?;
     let link_parents = symlink_parents(&dir);
     for parent in &link_parents {
         debouncer.watch(parent, RecursiveMode::NonRecursive)?;

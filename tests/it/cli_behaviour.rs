@@ -18,7 +18,8 @@ async fn run_offline(args: &[&str]) -> Out {
     let cwd = std::env::temp_dir();
     run_binary(
         args.iter().map(|s| s.to_string()).collect(),
-        BTreeMap::new(),
+        // The examples' Kafka log plug-in takes its secret from the environment.
+        BTreeMap::from([("KAFKA_SASL_PASSWORD".into(), "demo-only-password".into())]),
         cwd,
     )
     .await

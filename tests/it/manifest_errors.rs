@@ -325,14 +325,14 @@ fn malformed_api_entries_are_reported() {
         ("a.yaml", CORS),
         (
             "b.yaml",
-            "kind: Binding\nplugin: cors_public\nenv: TEST\napis:\n  - {idd: x}\n  - 5\n",
+            "kind: Binding\nplugin: cors_public\nenv: TEST\napis:\n  - {idd: x}\n  - [5]\n",
         ),
     ]);
     assert_eq!(
         e,
         [
             r#"m/b.yaml:5:5: API entry with fields idd must be an API name, {id: …} or {group: …, name: …}, did you mean "id"?"#,
-            "m/b.yaml:6:5: API entry must be an API name, {id: …} or {group: …, name: …}, got 5",
+            "m/b.yaml:6:5: API entry must be an API name, {id: …} or {group: …, name: …}, got a list",
         ]
     );
 }
@@ -475,7 +475,7 @@ fn a_malformed_reference_in_a_secret_does_not_quote_it() {
         e,
         [
             "m/k.yaml:10:20: cannot substitute: a ${…} reference in a secret field is not a variable name",
-            "m/k.yaml:10:20: secret field sasl_config/sasl_password in kafka_log content is written as a literal; use ${VAR} (or set options.allow_literal_secrets: true in apigsync.yaml)"
+            "m/k.yaml:10:20: secret field sasl_config/sasl_password in kafka_log content is written as a literal (a ${VAR:-default} default counts as one); use ${VAR} (or set options.allow_literal_secrets: true in apigsync.yaml)"
         ]
     );
     // Outside secrets the offending text helps.

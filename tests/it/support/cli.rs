@@ -74,7 +74,12 @@ pub struct World {
 impl World {
     /// An emulator with `config` and a copy of the examples.
     pub async fn examples(config: EmulatorConfig) -> World {
-        let world = World::empty(config).await;
+        let mut world = World::empty(config).await;
+        // The examples' Kafka log plug-in takes its secret from the environment.
+        world.env.insert(
+            "KAFKA_SASL_PASSWORD".to_owned(),
+            "demo-only-password".to_owned(),
+        );
         copy_dir(&examples_dir(), &world.dir());
         world
     }
@@ -140,6 +145,12 @@ impl World {
         args.extend(extra.iter().map(|s| s.to_string()));
         args.extend(self.target_flags());
         self.run_raw(args).await
+    }
+
+    /// Runs `apigsync validate <manifest folder>` (offline: no target flags).
+    pub async fn validate(&self) -> Out {
+        self.run_raw(vec!["validate".into(), self.dir().display().to_string()])
+            .await
     }
 
     /// Runs the binary with exactly `args` and the test environment.

@@ -59,6 +59,7 @@ pub fn start_named_watch(
         .env("HW_ACCESS_KEY", emulator::DEMO_ACCESS_KEY)
         .env("HW_SECRET_KEY", emulator::DEMO_SECRET_KEY)
         .env("NO_COLOR", "1")
+        .envs(&world.env)
         .envs(env.iter().copied())
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
