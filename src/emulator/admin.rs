@@ -22,6 +22,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/faults", get(faults).put(set_faults))
         .route("/_emulator/state", get(state))
+        .merge(super::quirks_service::router())
 }
 
 async fn stats(State(s): State<Arc<Shared>>) -> Response {
@@ -38,7 +39,7 @@ async fn reset(State(s): State<Arc<Shared>>) -> Result<Response, ApiError> {
 }
 
 async fn faults(State(s): State<Arc<Shared>>) -> Response {
-    Json(*lock(&s.faults)).into_response()
+    Json(lock(&s.faults).clone()).into_response()
 }
 
 /// Replaces the fault settings; an omitted field goes back to its default (none).
@@ -55,7 +56,7 @@ async fn set_faults(
             "expected a positive number",
         ));
     }
-    *lock(&s.faults) = new;
+    *lock(&s.faults) = new.clone();
     lock(&s.limiter).clear();
     Ok(Json(new).into_response())
 }

@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::quirks_service::ServiceQuirks;
 use super::seed::Seed;
 
 /// The demo access key, accepted when no credential or token is configured.
@@ -61,7 +62,7 @@ impl std::str::FromStr for Credential {
 }
 
 /// Fault injection and load settings; `PUT /_emulator/faults` changes them at run time.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Faults {
     /// Added to every response.
     #[serde(with = "millis", rename = "latency_ms", default)]
@@ -72,6 +73,9 @@ pub struct Faults {
     /// Requests per second per credential; beyond: 429. `None`: unlimited.
     #[serde(default)]
     pub rate_limit: Option<f64>,
+    /// Service behaviours the default emulator hides (flattened into the same JSON object).
+    #[serde(flatten)]
+    pub service: ServiceQuirks,
 }
 
 mod millis {
@@ -109,6 +113,8 @@ pub struct EmulatorConfig {
     pub fault_seed: u64,
     /// Requests per second per credential; beyond: 429 APIGW.0308.
     pub rate_limit: Option<f64>,
+    /// Service behaviours the default emulator hides.
+    pub service: ServiceQuirks,
 }
 
 impl EmulatorConfig {
@@ -124,6 +130,7 @@ impl EmulatorConfig {
             fault_rate: 0.0,
             fault_seed: 0,
             rate_limit: None,
+            service: ServiceQuirks::default(),
         }
     }
 
@@ -133,6 +140,7 @@ impl EmulatorConfig {
             latency: self.latency,
             fault_rate: self.fault_rate,
             rate_limit: self.rate_limit,
+            service: self.service.clone(),
         }
     }
 }

@@ -161,7 +161,7 @@ async fn guarded(
     let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
         return ApiError::invalid("body", "The request body is too large").into_response();
     };
-    let faults = *lock(&shared.faults);
+    let faults = lock(&shared.faults).clone();
     if !operation.binds && !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }

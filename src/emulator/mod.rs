@@ -23,7 +23,9 @@
 //! operation name, write flag, status and path; the last 10 000),
 //! `POST /_emulator/reset` (back to the seed, stats and log emptied, fault dice rewound),
 //! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit}`;
-//! PUT replaces all three, an omitted field means none), `GET /_emulator/state` (the store as JSON).
+//! PUT replaces all three, an omitted field means none), `GET /_emulator/state` (the store as JSON),
+//! `POST /_emulator/plugins` and `POST /_emulator/offline` ([`quirks_service`]). The same
+//! faults object carries the service-behaviour switches of [`quirks_service::ServiceQuirks`].
 //!
 //! With `state_file`, the whole store is written atomically after every change
 //! and loaded at start; without it, the seed is the starting state.
@@ -82,6 +84,7 @@ pub mod faults;
 mod gate;
 pub mod persist;
 pub mod plugins;
+pub mod quirks_service;
 mod routes;
 pub mod seed;
 mod server;

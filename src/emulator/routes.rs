@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use super::bindings::{self, BindBody};
 use super::error::ApiError;
 use super::gate::PREFIX;
-use super::plugins::{self, PluginBody};
+use super::plugins::PluginBody;
+use super::quirks_service;
 use super::shared::{Shared, Target, lock};
 use super::store::{ApiRec, Instance, PluginRec};
 use super::wire::{self, Query};
@@ -108,7 +109,8 @@ fn roma_filters(q: &Query, p: &PluginRec) -> bool {
 async fn create_plugin(State(s): S, Path((p, f, i)): P3, body: Bytes) -> Res {
     let body: PluginBody = parse(&body)?;
     let v = s.write(&target(p, f, i), |inst, now| {
-        plugins::create(inst, body, now).map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
+        quirks_service::create_plugin(&s, inst, body, now)
+            .map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
     })?;
     ok(StatusCode::CREATED, v)
 }
@@ -123,21 +125,24 @@ async fn show_plugin(State(s): S, Path((p, f, i, id)): P4) -> Res {
 async fn update_plugin(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res {
     let body: PluginBody = parse(&body)?;
     let v = s.write(&target(p, f, i), |inst, now| {
-        plugins::update(inst, &id, body, now).map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
+        quirks_service::update_plugin(&s, inst, &id, body, now)
+            .map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
     })?;
     ok(StatusCode::OK, v)
 }
 
 async fn delete_plugin(State(s): S, Path((p, f, i, id)): P4) -> Res {
-    s.write(&target(p, f, i), |inst, _| plugins::delete(inst, &id))?;
+    s.write(&target(p, f, i), |inst, _| {
+        quirks_service::delete_plugin(&s, inst, &id)
+    })?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn list_plugins(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -> Res {
     let q = Query::parse(q.as_deref());
-    let v = s.read(&target(p, f, i), |inst| {
-        let items = inst
-            .plugins
+    let t = target(p, f, i);
+    let v = s.read(&t, |inst| {
+        let items = quirks_service::listed_plugins(&s, inst)
             .iter()
             .filter(|r| {
                 q.exact("plugin_type", r.plugin_type.as_str())
@@ -150,6 +155,7 @@ async fn list_plugins(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -
             .collect();
         wire::page(&q, "plugins", items)
     })?;
+    quirks_service::after_list(&s, &t, &v)?;
     ok(StatusCode::OK, v)
 }
 
@@ -181,6 +187,8 @@ async fn attach_apis(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res {
     let env = body.env_id.clone().unwrap_or_default();
     let t = target(p, f, i);
     let v = binding_change(&s, &t, std::slice::from_ref(&id), &env, |inst, now| {
+        let apis = body.api_ids.as_deref().unwrap_or_default();
+        quirks_service::check_bind(&s, inst, std::slice::from_ref(&id), apis, &env)?;
         let recs = bindings::attach_apis(inst, &id, &body, now)?;
         Ok(attached_response(inst, &recs))
     })
@@ -205,6 +213,7 @@ async fn attach_plugins(State(s): S, Path((p, f, i, api_id)): P4, body: Bytes) -
     let plugin_ids = body.plugin_ids.clone().unwrap_or_default();
     let t = target(p, f, i);
     let v = binding_change(&s, &t, &plugin_ids, &env, |inst, now| {
+        quirks_service::check_bind(&s, inst, &plugin_ids, std::slice::from_ref(&api_id), &env)?;
         let recs = bindings::attach_plugins(inst, &api_id, &body, now)?;
         Ok(attached_response(inst, &recs))
     })

@@ -9,6 +9,8 @@
 //!     groups: [shop]           # an entry may be {name, id}
 //!     apis:
 //!       - {name: orders_list, group: shop, method: GET, path: /orders, published: [RELEASE, TEST]}
+//!     plugins:                 # optional: plug-ins present from the start, of any type
+//!       - {name: console_jwt, type: jwt_auth, content: {}}
 //! ```
 //! Ids not given are derived from the instance id and the name (see [`derived_id`]).
 
@@ -48,6 +50,26 @@ pub struct SeedInstance {
     /// APIs.
     #[serde(default)]
     pub apis: Vec<SeedApi>,
+    /// Plug-ins present from the start, e.g. a `jwt_auth` one apigsync does not manage.
+    #[serde(default)]
+    pub plugins: Vec<SeedPlugin>,
+}
+
+/// A plug-in of the seed, stored as is (no checks beyond a known type and a unique name).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedPlugin {
+    /// `plugin_name`.
+    pub name: String,
+    /// `plugin_type`: one of the nine, or `jwt_auth`.
+    #[serde(rename = "type")]
+    pub plugin_type: String,
+    /// `plugin_content` as YAML.
+    #[serde(default)]
+    pub content: serde_json::Value,
+    /// `remark`.
+    #[serde(default)]
+    pub remark: Option<String>,
 }
 
 /// A name, optionally with a fixed id.

@@ -221,6 +221,8 @@ pub enum NoticeKind {
     Adopts,
     /// A managed plug-in is absent from the manifests but kept because prune is off.
     KeptOrphan,
+    /// A binding the gateway keeps to an API taken offline in that environment.
+    Offline,
 }
 
 /// A live object the plan was computed from, and its fingerprint then.

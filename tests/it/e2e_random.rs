@@ -106,8 +106,8 @@ fn generate(seed: u64) -> Generated {
         if rng.random_bool(0.5) {
             writeln!(doc, "remark: generated plug-in {i} of case {seed}").expect("write");
         }
-        writeln!(doc, "content: {content}").expect("write");
         let mut docs = vec![doc];
+        let mut first_bound: Option<&str> = None;
         for (env_name, apis) in &published {
             if !rng.random_bool(0.6) {
                 continue;
@@ -128,12 +128,38 @@ fn generate(seed: u64) -> Generated {
             for api in chosen {
                 used.insert((kind, env_name, api));
             }
+            first_bound = first_bound.or(chosen.first().copied());
             bindings += chosen.len();
             docs.push(format!(
                 "kind: Binding\nplugin: {name}\nenv: {env_name}\napis: [{}]\n",
                 chosen.join(", ")
             ));
         }
+        // oidc_auth names its redirect and logout APIs among the APIs bound to it.
+        if kind == PluginType::OidcAuth {
+            let api = match first_bound {
+                Some(api) => api,
+                None => {
+                    let api = published["RELEASE"]
+                        .iter()
+                        .map(|(api, _)| *api)
+                        .find(|api| !used.contains(&(kind, "RELEASE", *api)))
+                        .expect("an API left for oidc_auth");
+                    used.insert((kind, "RELEASE", api));
+                    bindings += 1;
+                    docs.push(format!(
+                        "kind: Binding\nplugin: {name}\nenv: RELEASE\napis: [{api}]\n"
+                    ));
+                    api
+                }
+            };
+            for field in ["redirect_api_id", "logout_api_id"] {
+                if content.get(field).is_some() {
+                    content[field] = Value::from(api);
+                }
+            }
+        }
+        writeln!(docs[0], "content: {content}").expect("write");
         // Sometimes one file per plug-in with its bindings, sometimes bindings apart.
         if rng.random_bool(0.5) {
             files.insert(format!("plugins/{name}.yaml"), docs.join("---\n"));

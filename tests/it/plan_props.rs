@@ -62,7 +62,9 @@ fn arb_desired() -> impl Strategy<Value = Desired> {
             // What the loader and differ accept: one plug-in of a type per API and
             // environment, and a response cache only on GET APIs.
             let mut taken = BTreeSet::new();
-            for (p, bound) in items {
+            let apis = world().apis;
+            for (mut p, bound) in items {
+                let mut first_bound: Option<&str> = None;
                 for i in bound {
                     let (env, api) = PUBLISHED[i];
                     let cache_on_post =
@@ -74,8 +76,24 @@ fn arb_desired() -> impl Strategy<Value = Desired> {
                         plugin: p.name.clone(),
                         env: env.to_owned(),
                         apis: vec![ApiRef::Name(api.to_owned())],
+                        displace: false,
                         location: loc("bindings.yaml", 1),
                     });
+                    first_bound = first_bound.or(Some(api));
+                }
+                // oidc_auth names its redirect and logout APIs among those bound to it.
+                if p.plugin_type == PluginType::OidcAuth
+                    && let Some(obj) = p.content.as_object_mut()
+                {
+                    let id = first_bound
+                        .and_then(|name| apis.iter().find(|a| a.name == name))
+                        .map(|a| Value::from(a.id.clone()));
+                    for field in ["redirect_api_id", "logout_api_id"] {
+                        match &id {
+                            Some(id) => obj.insert(field.to_owned(), id.clone()),
+                            None => obj.remove(field),
+                        };
+                    }
                 }
                 plugins.push(p);
             }

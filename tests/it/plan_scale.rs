@@ -8,8 +8,15 @@ use serde_json::json;
 
 const PLUGINS: usize = 200;
 const APIS_PER_PLUGIN: usize = 600;
+/// Every type but kafka_log, of which a gateway holds at most five.
+fn types() -> Vec<PluginType> {
+    PluginType::ALL
+        .into_iter()
+        .filter(|t| *t != PluginType::KafkaLog)
+        .collect()
+}
 /// Enough APIs for plug-ins of one type to bind disjoint sets (one per type per API).
-const APIS: usize = PLUGINS.div_ceil(PluginType::ALL.len()) * APIS_PER_PLUGIN;
+const APIS: usize = PLUGINS.div_ceil(PluginType::ALL.len() - 1) * APIS_PER_PLUGIN;
 
 #[test]
 fn large_gateway_plans_and_replans_to_nothing() {
@@ -25,13 +32,14 @@ fn large_gateway_plans_and_replans_to_nothing() {
         })
         .collect();
     let names: Vec<String> = (0..APIS).map(|i| format!("api_{i:05}")).collect();
+    let types = types();
     let mut plugins = Vec::new();
     let mut bindings = Vec::new();
     for p in 0..PLUGINS {
-        let kind = PluginType::ALL[p % PluginType::ALL.len()];
+        let kind = types[p % types.len()];
         let name = format!("plugin_{p:04}");
         plugins.push(plugin(&name, kind, json!({"n": p})));
-        let start = (p / PluginType::ALL.len()) * APIS_PER_PLUGIN;
+        let start = (p / types.len()) * APIS_PER_PLUGIN;
         let apis: Vec<&str> = (0..APIS_PER_PLUGIN)
             .map(|k| names[(start + k) % APIS].as_str())
             .collect();

@@ -30,7 +30,7 @@ use super::order::order;
 use super::secrets;
 use super::stale::{bindings_fingerprint, plugin_fingerprint};
 use builder::Builder;
-use rules::{Wanted, resolve_bindings};
+use rules::{Resolved, Wanted, resolve_bindings};
 
 /// How the differ treats ownership and deletion.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,7 +61,13 @@ impl DiffOptions {
 /// every reason no plan can be made.
 pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, PlanErrors> {
     let mut errors = Vec::new();
-    let wanted = resolve_bindings(desired, live, &mut errors);
+    let Resolved {
+        wanted,
+        origins,
+        notices,
+    } = resolve_bindings(desired, live, &mut errors);
+    let with_api_ids = rules::oidc_apis(desired, live, &wanted, &mut errors);
+    let desired = with_api_ids.as_ref().unwrap_or(desired);
     let live_by_name: BTreeMap<&str, &LivePlugin> =
         live.plugins.iter().map(|p| (p.name.as_str(), p)).collect();
     let mut b = Builder {
@@ -72,7 +78,7 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
             .map(|a| (a.id.as_str(), a.name.as_str()))
             .collect(),
         ops: Vec::new(),
-        notices: Vec::new(),
+        notices,
     };
     let no_bindings = BTreeMap::new();
 
@@ -92,6 +98,12 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
                     false,
                 );
             }
+            Some(l) if !known_type(l) => errors.push(PlanError::ForeignType {
+                location: p.location.clone(),
+                plugin: p.name.clone(),
+                id: l.id.clone(),
+                live_type: l.plugin_type.clone(),
+            }),
             Some(l) => {
                 let managed = managed(l);
                 if !managed && !opts.adopt {
@@ -117,7 +129,7 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     let orphans: Vec<&LivePlugin> = live
         .plugins
         .iter()
-        .filter(|l| managed(l) && !desired_names.contains(l.name.as_str()))
+        .filter(|l| managed(l) && known_type(l) && !desired_names.contains(l.name.as_str()))
         .collect();
     if opts.prune && desired.plugins.is_empty() && !orphans.is_empty() && !opts.allow_empty {
         errors.push(PlanError::EmptyPrune {
@@ -143,10 +155,11 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
             });
         }
     }
+    errors.extend(b.displacement(&origins));
+    errors.extend(rules::kafka_log_quota(desired, live, &b.ops));
     if !errors.is_empty() {
         return Err(PlanErrors(errors));
     }
-    b.displacement_notices(desired);
 
     let mut plan = Plan::new(opts.target.clone());
     plan.reads = reads(&desired_plugins, &orphans, &live_by_name, &wanted);
@@ -155,6 +168,15 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
         .sort_by(|a, b| (a.kind, &a.plugin, &a.message).cmp(&(b.kind, &b.plugin, &b.message)));
     plan.operations = order(b.ops);
     Ok(plan)
+}
+
+/// Whether apigsync knows the live plug-in's type; one it does not (e.g. `jwt_auth` on newer
+/// gateways) is never changed, pruned or adopted.
+fn known_type(plugin: &LivePlugin) -> bool {
+    plugin
+        .plugin_type
+        .parse::<crate::model::PluginType>()
+        .is_ok()
 }
 
 fn managed(plugin: &LivePlugin) -> bool {
