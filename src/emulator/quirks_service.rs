@@ -15,23 +15,24 @@
 //! user guide above: "Taking an API offline does not affect the policies bound to it"),
 //! reachable as `POST /apis/action` or `POST /_emulator/offline`.
 
+mod admin;
+mod defaults;
+
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::error::ApiError;
 use super::plugins::{self, PluginBody};
-use super::shared::{Shared, Target, lock, now};
+use super::shared::{Shared, Target, lock};
 use super::store::{Instance, PluginRec, StoredType};
-use crate::model::{PluginType, Scope};
+use crate::model::PluginType;
+
+pub use admin::{ForeignPlugin, insert_plugin, router};
+use defaults::stored;
 
 /// The switches of the service behaviours above; all off by default.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -148,78 +149,6 @@ fn check_quota(
     Ok(())
 }
 
-/// `fill_defaults`: writes the documented defaults into the stored content of `rec`.
-fn stored(inst: &mut Instance, mut rec: PluginRec, q: &ServiceQuirks) -> PluginRec {
-    let Some(kind) = rec.plugin_type.known().filter(|_| q.fill_defaults) else {
-        return rec;
-    };
-    let Ok(mut value) = serde_json::from_str::<Value>(&rec.content) else {
-        return rec;
-    };
-    fill_defaults(kind, &mut value);
-    rec.content = value.to_string();
-    if let Some(slot) = inst.plugins.iter_mut().find(|p| p.id == rec.id) {
-        slot.content = rec.content.clone();
-    }
-    rec
-}
-
-/// Sets `key` in the object at `path` (created where absent) unless it is there already.
-fn set_default(value: &mut Value, path: &[&str], key: &str, default: Value) {
-    let mut here = value;
-    for step in path {
-        let Some(obj) = here.as_object_mut() else {
-            return;
-        };
-        here = obj.entry((*step).to_owned()).or_insert_with(|| json!({}));
-    }
-    if let Some(obj) = here.as_object_mut() {
-        obj.entry(key.to_owned()).or_insert(default);
-    }
-}
-
-/// The defaults the API reference documents per type (SPEC §6.2, §6.3, §6.5, §6.6, §6.8,
-/// §6.9), written here from the tables, independently of `content::canonical`.
-fn fill_defaults(kind: PluginType, v: &mut Value) {
-    match kind {
-        PluginType::SetRespHeaders => {
-            if let Some(headers) = v.get_mut("response_headers").and_then(Value::as_array_mut) {
-                for h in headers.iter_mut().filter_map(Value::as_object_mut) {
-                    h.entry("value_type").or_insert(json!("custom_value"));
-                }
-            }
-        }
-        PluginType::KafkaLog => {
-            set_default(v, &[], "max_retry_count", json!(0));
-            set_default(v, &["sasl_config"], "security_protocol", json!("PLAINTEXT"));
-            set_default(v, &["sasl_config"], "sasl_mechanisms", json!("PLAIN"));
-            for flag in ["start_time", "request_id", "client_ip"] {
-                set_default(v, &["meta_config", "system"], flag, json!(true));
-            }
-        }
-        PluginType::RateLimit => set_default(v, &[], "default_time_unit", json!("second")),
-        PluginType::ThirdAuth => set_default(v, &["auth_request"], "timeout", json!(5000)),
-        PluginType::ProxyMirror => {
-            set_default(v, &[], "path_concat_mode", json!("replace"));
-            set_default(v, &[], "sample_ratio", json!(1));
-            set_default(v, &[], "timeout", json!(5000));
-            set_default(v, &[], "mirror_request_body_enabled", json!(true));
-        }
-        PluginType::OidcAuth => {
-            set_default(v, &[], "scope", json!("openid email profile"));
-            set_default(v, &[], "access_token_expires_in", json!(3600));
-            for flag in [
-                "jwt_cache_enabled",
-                "jwks_enabled",
-                "slient_renew_access_token_enabled",
-            ] {
-                set_default(v, &[], flag, json!(true));
-            }
-        }
-        PluginType::Cors | PluginType::Breaker | PluginType::ProxyCache => {}
-    }
-}
-
 /// `vanish_between_reads`: deletes (with their bindings) the plug-ins of a list answer
 /// whose names are on the list.
 fn vanish_listed(inst: &mut Instance, answer: &Value, q: &ServiceQuirks) {
@@ -316,109 +245,6 @@ fn bind_rules(
         }
     }
     Ok(())
-}
-
-/// `POST /_emulator/plugins` and `POST /_emulator/offline`.
-pub fn router() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/_emulator/plugins", post(put_plugin))
-        .route("/_emulator/offline", post(offline))
-}
-
-/// A plug-in the API would not create (e.g. `jwt_auth`), or of any type, put in the store
-/// as is.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ForeignPlugin {
-    /// Instance id; the first instance when absent.
-    #[serde(default)]
-    pub instance_id: Option<String>,
-    /// `plugin_name`.
-    pub plugin_name: String,
-    /// `plugin_type`, e.g. `jwt_auth`.
-    pub plugin_type: String,
-    /// `plugin_content`, any JSON (stored as its text).
-    #[serde(default)]
-    pub plugin_content: Value,
-    /// `remark`.
-    #[serde(default)]
-    pub remark: Option<String>,
-}
-
-/// Adds `p` to `inst`; returns the record.
-pub fn insert_plugin(
-    inst: &mut Instance,
-    p: &ForeignPlugin,
-    now: &str,
-) -> Result<PluginRec, String> {
-    let plugin_type = StoredType::try_from(p.plugin_type.clone())?;
-    if inst.plugins.iter().any(|r| r.name == p.plugin_name) {
-        return Err(format!("plug-in {:?} exists", p.plugin_name));
-    }
-    let rec = PluginRec {
-        id: inst.next_id("plugin"),
-        name: p.plugin_name.clone(),
-        plugin_type,
-        scope: Scope::Global,
-        roma_app_id: None,
-        remark: p.remark.clone(),
-        content: p.plugin_content.to_string(),
-        create_time: now.to_owned(),
-        update_time: now.to_owned(),
-    };
-    inst.plugins.push(rec.clone());
-    Ok(rec)
-}
-
-fn instance_of<'a>(
-    instances: &'a mut [Instance],
-    id: Option<&str>,
-) -> Result<&'a mut Instance, ApiError> {
-    let found = match id {
-        Some(id) => instances.iter_mut().find(|i| i.id == id),
-        None => instances.first_mut(),
-    };
-    found.ok_or_else(|| ApiError::instance_not_found(id.unwrap_or("")))
-}
-
-async fn put_plugin(
-    State(s): State<Arc<Shared>>,
-    Json(p): Json<ForeignPlugin>,
-) -> Result<Response, ApiError> {
-    let mut state = lock(&s.state);
-    let inst = instance_of(&mut state.instances, p.instance_id.as_deref())?;
-    let rec = insert_plugin(inst, &p, &now()).map_err(|e| ApiError::invalid("plugin", &e))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"plugin_id": rec.id, "plugin_name": rec.name})),
-    )
-        .into_response())
-}
-
-/// The body of `POST /_emulator/offline`.
-#[derive(Debug, Clone, Deserialize)]
-struct Offline {
-    #[serde(default)]
-    instance_id: Option<String>,
-    api_id: String,
-    env_id: String,
-}
-
-/// Takes an API offline in an environment; its bindings stay.
-async fn offline(
-    State(s): State<Arc<Shared>>,
-    Json(o): Json<Offline>,
-) -> Result<Response, ApiError> {
-    let mut state = lock(&s.state);
-    let inst = instance_of(&mut state.instances, o.instance_id.as_deref())?;
-    let api = inst
-        .apis
-        .iter_mut()
-        .find(|a| a.id == o.api_id)
-        .ok_or_else(|| ApiError::api_not_found(&o.api_id))?;
-    for v in api.versions.iter_mut().filter(|v| v.env_id == o.env_id) {
-        v.effective = false;
-    }
-    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Create with the switches: the Kafka log quota, the list lag, the filled defaults.

@@ -155,8 +155,13 @@ pub enum PlanError {
     },
     /// More Kafka log plug-ins than a gateway holds.
     #[error(
-        "{location}: plug-in {plugin:?} would be Kafka log plug-in number {count} on the gateway, which holds at most {limit} ({}); delete one, or prune one the manifests no longer declare",
-        .others.join(", ")
+        "{location}: plug-in {plugin:?} would be Kafka log plug-in number {count} on the gateway, which holds at most {limit} ({}){}",
+        .others.join(", "),
+        if *.before_deletes {
+            "; this plan deletes some, but only after its creates: apply the deletion first"
+        } else {
+            "; delete one, or prune one the manifests no longer declare"
+        }
     )]
     KafkaLogQuota {
         /// The plug-in document of the first plug-in over the quota.
@@ -169,6 +174,8 @@ pub enum PlanError {
         limit: usize,
         /// The names of the Kafka log plug-ins the gateway would hold.
         others: Vec<String>,
+        /// True when the plan ends within the quota but its creates run before its deletes.
+        before_deletes: bool,
     },
     /// A desired name exists live as a plug-in of a type apigsync does not know.
     #[error(

@@ -24,6 +24,7 @@ mod manifest_load_dir;
 mod plan_diff;
 mod plan_props;
 mod plan_render;
+mod plan_rules;
 mod plan_scale;
 mod plan_stale;
 mod signing_vectors;

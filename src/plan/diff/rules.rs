@@ -277,7 +277,8 @@ fn is_unset(v: &Value) -> bool {
 /// The Kafka log plug-ins the gateway would hold after `ops`: live ones of every owner the
 /// plan does not delete, and the ones it creates. A plan that creates one beyond
 /// [`content::KAFKA_LOG_PER_GATEWAY`] is refused (the user guides: "A maximum of five Kafka
-/// log push policies can be created for a gateway").
+/// log push policies can be created for a gateway"). So is one that fits only once its
+/// deletes ran: deletes come after creates, so the creates would meet the quota first.
 pub(super) fn kafka_log_quota(
     desired: &Desired,
     live: &Live,
@@ -291,24 +292,34 @@ pub(super) fn kafka_log_quota(
             _ => None,
         })
         .collect();
-    let mut held: BTreeSet<&str> = live
+    let live_kafka: BTreeSet<&str> = live
         .plugins
         .iter()
-        .filter(|l| l.plugin_type == kafka.as_str() && !deleted.contains(l.name.as_str()))
+        .filter(|l| l.plugin_type == kafka.as_str())
         .map(|l| l.name.as_str())
         .collect();
+    let mut held: BTreeSet<&str> = live_kafka
+        .iter()
+        .copied()
+        .filter(|name| !deleted.contains(name))
+        .collect();
+    // Before the deletes run, the gateway also holds the ones the plan deletes.
+    let mut peak = live_kafka;
     let mut over = None;
     for op in ops {
         if let OpKind::CreatePlugin { spec } = &op.kind
             && spec.plugin_type == kafka
-            && held.insert(spec.name.as_str())
-            && held.len() > content::KAFKA_LOG_PER_GATEWAY
-            && over.is_none()
         {
-            over = Some(spec.name.as_str());
+            held.insert(spec.name.as_str());
+            peak.insert(spec.name.as_str());
+            if peak.len() > content::KAFKA_LOG_PER_GATEWAY && over.is_none() {
+                over = Some(spec.name.as_str());
+            }
         }
     }
     let plugin = over?;
+    let before_deletes = held.len() <= content::KAFKA_LOG_PER_GATEWAY;
+    let held = if before_deletes { peak } else { held };
     let location = desired
         .plugins
         .iter()
@@ -320,5 +331,6 @@ pub(super) fn kafka_log_quota(
         count: held.len(),
         limit: content::KAFKA_LOG_PER_GATEWAY,
         others: held.iter().map(|n| (*n).to_owned()).collect(),
+        before_deletes,
     })
 }
