@@ -167,6 +167,25 @@ mod tests {
     }
 
     #[test]
+    fn a_seeded_jwt_auth_plugin_is_stored_with_its_type() {
+        let seed = Seed::from_yaml(
+            "project_id: p\ninstances:\n  - id: i\n    flavour: apig\n    plugins:\n      - {name: console_jwt, type: jwt_auth, content: {issuer: idp}}\n",
+            "test",
+        )
+        .expect("parses");
+        let state = crate::emulator::store::State::from_seed(&seed, "test", "t").expect("valid");
+        let jwt = &state.instances[0].plugins[0];
+        assert_eq!(
+            (
+                jwt.name.as_str(),
+                jwt.plugin_type.as_str(),
+                jwt.content.as_str()
+            ),
+            ("console_jwt", "jwt_auth", "{\"issuer\":\"idp\"}")
+        );
+    }
+
+    #[test]
     fn named_entries_accept_a_fixed_id() {
         let seed = Seed::from_yaml(
             "project_id: p\ninstances:\n  - id: i\n    flavour: roma\n    envs: [{name: DEV, id: e1}]\n",
