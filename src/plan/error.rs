@@ -138,7 +138,8 @@ pub enum PlanError {
     },
     /// An `oidc_auth` redirect or logout API that is not bound to the plug-in.
     #[error(
-        "{location}: plug-in {plugin:?} (oidc_auth) names {api} as {field}, which is not an API bound to it{}; the gateway requires the {field} API to be bound to the plug-in",
+        "{location}: plug-in {plugin:?} (oidc_auth) names {api} as {field}, which is not an API bound to it{}{}; the gateway requires the {field} API to be bound to the plug-in",
+        .env.as_ref().map(|e| format!(" in {e}")).unwrap_or_default(),
         bound_hint(.bound)
     )]
     OidcApiNotBound {
@@ -150,7 +151,9 @@ pub enum PlanError {
         field: String,
         /// The reference as written.
         api: String,
-        /// Names of the APIs the manifests bind the plug-in to.
+        /// The environment it is missing from, when the plug-in has it elsewhere.
+        env: Option<String>,
+        /// Names of the APIs the manifests bind the plug-in to (there).
         bound: Vec<String>,
     },
     /// More Kafka log plug-ins than a gateway holds.

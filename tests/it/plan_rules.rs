@@ -82,3 +82,26 @@ fn a_kafka_log_plugin_that_fits_only_after_the_plans_deletes_is_an_error() {
     let err = diff(&d, &live, &opts()).unwrap_err().to_string();
     assert!(err.contains("apply the deletion first"), "{err}");
 }
+
+#[test]
+fn an_oidc_redirect_api_must_be_bound_in_every_environment_of_the_plugin() {
+    let mut p = plugin(
+        "login",
+        PluginType::OidcAuth,
+        json!({"client_id": "w", "client_secret": "s", "discovery": "https://idp/x",
+               "redirect_api_id": "users_list"}),
+    );
+    p.secrets.clear();
+    let d = desired(
+        vec![p],
+        vec![
+            binding("login", "RELEASE", &["users_list"]),
+            binding("login", "TEST", &["orders_list"]),
+        ],
+    );
+    let err = diff(&d, &world(), &opts()).unwrap_err().to_string();
+    assert!(
+        err.contains("users_list as redirect_api_id, which is not an API bound to it in TEST (it is bound to orders_list)"),
+        "{err}"
+    );
+}

@@ -213,7 +213,9 @@ const OIDC_API_FIELDS: [&str; 2] = ["redirect_api_id", "logout_api_id"];
 
 /// Resolves the redirect and logout APIs of every `oidc_auth` plug-in among the APIs the
 /// manifests bind it to: written like a binding's API (a name, an id, `{id: …}` or
-/// `{group: …, name: …}`), sent as the API id. `None` when no content changes.
+/// `{group: …, name: …}`), sent as the API id. The API must be bound to the plug-in in every
+/// environment the plug-in is bound in (the redirect lands where the user logs in).
+/// `None` when no content changes.
 pub(super) fn oidc_apis(
     desired: &Desired,
     live: &Live,
@@ -221,16 +223,22 @@ pub(super) fn oidc_apis(
     errors: &mut Vec<PlanError>,
 ) -> Option<Desired> {
     let resolver = Resolver::new(live);
+    let names = |ids: &mut dyn Iterator<Item = &str>| -> Vec<String> {
+        ids.map(|id| {
+            resolver
+                .api(&ApiRef::Id { id: id.to_owned() })
+                .map_or_else(|_| id.to_owned(), |a| a.name.clone())
+        })
+        .collect()
+    };
+    let no_envs = BTreeMap::new();
     let mut out: Option<Desired> = None;
     for (i, p) in desired.plugins.iter().enumerate() {
         if p.plugin_type != PluginType::OidcAuth {
             continue;
         }
-        let bound: BTreeSet<&str> = wanted
-            .get(p.name.as_str())
-            .into_iter()
-            .flat_map(|w| w.values().flatten().map(String::as_str))
-            .collect();
+        let per_env = wanted.get(p.name.as_str()).unwrap_or(&no_envs);
+        let bound: BTreeSet<&str> = per_env.values().flatten().map(String::as_str).collect();
         for field in OIDC_API_FIELDS {
             let Some(written) = p.content.get(field).filter(|v| !is_unset(v)) else {
                 continue;
@@ -240,29 +248,34 @@ pub(super) fn oidc_apis(
                 other => serde_json::from_value(other.clone())
                     .unwrap_or_else(|_| ApiRef::Name(other.to_string())),
             };
-            match resolver.api(&reference) {
-                Ok(api) if bound.contains(api.id.as_str()) => {
-                    if written.as_str() != Some(api.id.as_str()) {
-                        let d = out.get_or_insert_with(|| desired.clone());
-                        d.plugins[i].content[field] = Value::from(api.id.clone());
-                    }
-                }
-                _ => errors.push(PlanError::OidcApiNotBound {
+            let not_bound = |env: Option<String>, ids: &mut dyn Iterator<Item = &str>| {
+                PlanError::OidcApiNotBound {
                     location: p.location.clone(),
                     plugin: p.name.clone(),
                     field: field.to_owned(),
                     api: resolve::label(&reference),
-                    bound: bound
-                        .iter()
-                        .map(|id| {
-                            resolver
-                                .api(&ApiRef::Id {
-                                    id: (*id).to_owned(),
-                                })
-                                .map_or_else(|_| (*id).to_owned(), |a| a.name.clone())
-                        })
-                        .collect(),
-                }),
+                    env,
+                    bound: names(ids),
+                }
+            };
+            let api = match resolver.api(&reference) {
+                Ok(api) if bound.contains(api.id.as_str()) => api,
+                _ => {
+                    errors.push(not_bound(None, &mut bound.iter().copied()));
+                    continue;
+                }
+            };
+            let mut missing = false;
+            for (env_id, ids) in per_env.iter().filter(|(_, ids)| !ids.contains(&api.id)) {
+                let env = resolver
+                    .env(env_id)
+                    .map_or(env_id.clone(), |e| e.name.clone());
+                errors.push(not_bound(Some(env), &mut ids.iter().map(String::as_str)));
+                missing = true;
+            }
+            if !missing && written.as_str() != Some(api.id.as_str()) {
+                let d = out.get_or_insert_with(|| desired.clone());
+                d.plugins[i].content[field] = Value::from(api.id.clone());
             }
         }
     }
