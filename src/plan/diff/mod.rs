@@ -30,7 +30,7 @@ use super::order::order;
 use super::secrets;
 use super::stale::{bindings_fingerprint, plugin_fingerprint};
 use builder::Builder;
-use rules::{Resolved, Wanted, resolve_bindings};
+use rules::{Resolved, Wanted, known_type, resolve_bindings};
 
 /// How the differ treats ownership and deletion.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -168,15 +168,6 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
         .sort_by(|a, b| (a.kind, &a.plugin, &a.message).cmp(&(b.kind, &b.plugin, &b.message)));
     plan.operations = order(b.ops);
     Ok(plan)
-}
-
-/// Whether apigsync knows the live plug-in's type; one it does not (e.g. `jwt_auth` on newer
-/// gateways) is never changed, pruned or adopted.
-fn known_type(plugin: &LivePlugin) -> bool {
-    plugin
-        .plugin_type
-        .parse::<crate::model::PluginType>()
-        .is_ok()
 }
 
 fn managed(plugin: &LivePlugin) -> bool {

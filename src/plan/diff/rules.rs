@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use crate::content;
-use crate::model::{Api, ApiRef, Desired, DesiredPlugin, Live, Location, PluginType};
+use crate::model::{Api, ApiRef, Desired, DesiredPlugin, Live, LivePlugin, Location, PluginType};
 
 use super::super::model::{Notice, NoticeKind, OpKind, Operation};
 
@@ -49,6 +49,12 @@ fn method_rule(plugin: &DesiredPlugin, api: &Api, location: &Location) -> Option
         }
         _ => None,
     }
+}
+
+/// Whether apigsync knows the live plug-in's type; one it does not (e.g. `jwt_auth` on newer
+/// gateways, SPEC §4.2) is never changed, pruned or adopted.
+pub(super) fn known_type(plugin: &LivePlugin) -> bool {
+    plugin.plugin_type.parse::<PluginType>().is_ok()
 }
 
 /// Where a desired binding of (plug-in, env id, API id) comes from.
