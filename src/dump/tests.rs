@@ -311,3 +311,10 @@ fn names_collide_neither_as_files_nor_as_variables() {
         "APIGSYNC____CLIENT_SECRET"
     );
 }
+
+#[test]
+fn oidc_redirect_api_ids_are_written_as_api_names() {
+    let d = dump(&world(), &opts());
+    let sso = &d.files["plugins/sso.yaml"];
+    assert!(sso.contains("redirect_api_id: orders_list"), "{sso}");
+}
