@@ -6,6 +6,12 @@
 //! each environment (to fill [`Api::published_in`]); the bindings of each plug-in
 //! (one `attached-apis` call without environment filter), or of those a filter
 //! accepts with [`fetch_live_with`].
+//!
+//! A plug-in deleted by someone else between the list and the read of its bindings (404
+//! APIG.3068 on `attached-apis`, SPEC §3.1) is simply absent from the result, as the
+//! Terraform provider treats it (`resourcePluginBatchApisAssociateRead` reads
+//! `attached-apis` and hands any error to `common.CheckDeletedDiag`, which drops the
+//! resource on a 404).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -24,6 +30,8 @@ enum Detail {
     Published(String, Vec<ApiInfo>),
     /// The bindings of the plug-in at this index.
     Bindings(usize, Vec<AttachedApi>),
+    /// The plug-in at this index was deleted after the list.
+    Vanished(usize),
 }
 
 /// Fetches plug-ins (with their bindings), environments and APIs (with where they are published).
@@ -62,13 +70,20 @@ pub async fn fetch_live_with(
         }
         let (client, permits, id) = (client.clone(), permits.clone(), plugin.id.clone());
         tasks.spawn(async move {
-            let bound = limited(&permits, client.list_attached_apis(&id, None)).await?;
-            Ok(Detail::Bindings(index, bound))
+            match limited(&permits, client.list_attached_apis(&id, None)).await {
+                Ok(bound) => Ok(Detail::Bindings(index, bound)),
+                Err(e) if vanished(&e) => {
+                    tracing::info!(plugin_id = %id, error = %e, "plug-in deleted since the list; left out");
+                    Ok(Detail::Vanished(index))
+                }
+                Err(e) => Err(e),
+            }
         });
     }
 
     let mut published: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut bindings: Vec<Option<Vec<AttachedApi>>> = vec![None; plugins.len()];
+    let mut gone = vec![false; plugins.len()];
     while let Some(joined) = tasks.join_next().await {
         // Tasks are never aborted, so a join error is a panic: let it continue.
         let detail = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
@@ -79,9 +94,22 @@ pub async fn fetch_live_with(
                 }
             }
             Detail::Bindings(index, bound) => bindings[index] = Some(bound),
+            Detail::Vanished(index) => gone[index] = true,
         }
     }
+    let (plugins, bindings) = plugins
+        .into_iter()
+        .zip(bindings)
+        .zip(gone)
+        .filter(|(_, gone)| !gone)
+        .map(|(pair, _)| pair)
+        .unzip();
     Ok(assemble(plugins, bindings, &envs, apis, published))
+}
+
+/// A 404 on a plug-in's bindings: the plug-in is gone (APIG.3068), not the instance (APIG.3030).
+fn vanished(e: &ApiError) -> bool {
+    e.is_not_found() && e.code() != Some("APIG.3030")
 }
 
 async fn limited<T>(

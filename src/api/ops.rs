@@ -69,6 +69,14 @@ impl Client {
                         return Ok(created);
                     }
                     Ok(Some(_)) => return Err(failure.error),
+                    // The name is taken yet the list does not show it: the list lags behind
+                    // writes. Look again after a pause (bounded like any retry).
+                    Ok(None) if name_taken && retries < self.options().max_retries => {
+                        retries += 1;
+                        let delay = backoff.next().unwrap_or(self.options().retry_base_delay);
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
                     Ok(None) => {}
                     Err(lookup) => {
                         tracing::warn!(plugin = %name, error = %lookup, "could not check whether the create went through");

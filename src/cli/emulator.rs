@@ -53,6 +53,21 @@ pub struct EmulatorArgs {
     /// A create of plug-in NAME answers 400 APIG.2012 (repeatable).
     #[arg(long = "refuse-create", value_name = "NAME")]
     pub refuse_create: Vec<String>,
+    /// Store plug-in contents with the documented defaults of their type filled in.
+    #[arg(long)]
+    pub fill_defaults: bool,
+    /// Delete this plug-in (by name) right after a plug-in list returned it (repeatable).
+    #[arg(long = "vanish-between-reads", value_name = "NAME")]
+    pub vanish_between_reads: Vec<String>,
+    /// Refuse a Kafka log plug-in beyond N per instance (403 APIG.3100) [default when given: 5].
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "5")]
+    pub kafka_log_quota: Option<usize>,
+    /// Enforce the bind-time rules: CORS methods, cache on GET/HEAD, OIDC redirect/logout APIs bound.
+    #[arg(long)]
+    pub bind_rules: bool,
+    /// Show plug-in writes in the plug-in list only after this lag, e.g. 500ms.
+    #[arg(long, value_name = "DURATION", value_parser = within(Duration::ZERO, MAX_LATENCY))]
+    pub list_lag: Option<Duration>,
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -102,6 +117,13 @@ impl EmulatorArgs {
                 partial_attach: self.partial_attach,
                 binding_conflicts: self.binding_conflicts,
                 refuse_create: self.refuse_create,
+            },
+            service: emulator::quirks_service::ServiceQuirks {
+                fill_defaults: self.fill_defaults,
+                vanish_between_reads: self.vanish_between_reads,
+                kafka_log_quota: self.kafka_log_quota,
+                bind_rules: self.bind_rules,
+                list_lag: self.list_lag,
             },
         })
     }

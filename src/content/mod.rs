@@ -74,9 +74,28 @@ pub struct ContentIssue {
 /// The mask the server returns instead of an OIDC `client_secret` (chosen; SPEC §10.5).
 pub const ANONYMISED: &str = "******";
 
-/// Checks `content` against the model of `kind`: fields, types, enums, ranges, cross-field rules.
+/// Most characters of `plugin_content`, the JSON text sent (SPEC §3.2, §4.3: "≤ 65535 chars").
+pub const MAX_CONTENT_CHARS: usize = 65535;
+
+/// Most Kafka log plug-ins one gateway holds: "A maximum of five Kafka log push policies can
+/// be created for a gateway" (APIG user guide, Kafka Log Push, usage guidelines:
+/// <https://support.huaweicloud.com/intl/en-us/usermanual-apig/apig_03_0061.html>; ROMA
+/// Connect says the same per instance, roma_03_2008; SPEC §4.3).
+pub const KAFKA_LOG_PER_GATEWAY: usize = 5;
+
+/// Checks `content` against the model of `kind`: fields, types, enums, ranges, cross-field
+/// rules, and the length of the JSON text that is sent.
 pub fn validate(kind: PluginType, content: &Value) -> Vec<ContentIssue> {
     let mut c = check::Checker::new(kind);
+    let chars = content.to_string().chars().count();
+    if chars > MAX_CONTENT_CHARS {
+        c.issue(
+            "",
+            format_args!(
+                "is {chars} characters long as the JSON text sent, the service accepts at most {MAX_CONTENT_CHARS}"
+            ),
+        );
+    }
     match kind {
         PluginType::Cors => cors::validate(&mut c, content),
         PluginType::SetRespHeaders => set_resp_headers::validate(&mut c, content),

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::canon::fill;
-use super::check::{Checker, Need};
+use super::check::{Checker, Need, Obj, describe, join};
 
 /// Top-level fields.
 pub(crate) const FIELDS: &[&str] = &[
@@ -39,9 +39,9 @@ pub(crate) fn validate(c: &mut Checker, content: &Value) {
             format_args!("must be an http(s) URL, got {url:?}"),
         );
     }
-    c.str_len(&root, "redirect_api_id", Need::Required, 1, 64);
+    api_reference(c, &root, "redirect_api_id", Need::Required);
     c.str(&root, "scope", Need::Optional);
-    c.str_len(&root, "logout_api_id", Need::Optional, 0, 64);
+    api_reference(c, &root, "logout_api_id", Need::Optional);
     c.int(
         &root,
         "access_token_expires_in",
@@ -57,6 +57,38 @@ pub(crate) fn validate(c: &mut Checker, content: &Value) {
     }
     c.str(&root, "redirect_after_logout_uri", Need::Optional);
     c.bool(&root, "slient_renew_access_token_enabled", Need::Optional);
+}
+
+/// `redirect_api_id` / `logout_api_id`: an API bound to the plug-in (SPEC §6.9), written
+/// like an API of a binding (a name or id, `{id: …}`, `{group: …, name: …}`); the plan
+/// resolves it to the id it sends. An empty `logout_api_id` means none.
+fn api_reference(c: &mut Checker, root: &Obj<'_>, key: &str, need: Need) {
+    let Some(value) = c.field(root, key, need) else {
+        return;
+    };
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let ok = match value {
+        Value::String(s) => need == Need::Optional || !s.is_empty(),
+        Value::Object(m) => {
+            let mut keys: Vec<&str> = m.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            match keys.as_slice() {
+                ["id"] => text(m.get("id")),
+                ["group", "name"] => text(m.get("group")) && text(m.get("name")),
+                _ => false,
+            }
+        }
+        _ => false,
+    };
+    if !ok {
+        c.issue(
+            &join(&root.ptr, key),
+            format_args!(
+                "must be an API bound to the plug-in: its name or id, {{id: …}} or {{group: …, name: …}}, got {}",
+                describe(value)
+            ),
+        );
+    }
 }
 
 /// Canonical form: the documented defaults.

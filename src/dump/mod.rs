@@ -15,9 +15,10 @@
 //!   removes or anonymises them anyway. Each becomes `${APIGSYNC_<PLUGIN>_<FIELD>}` where a
 //!   value is present or required, and [`Dump::secrets`] lists the variables to set.
 //! - APIs are written by name, as `{group, name}` when the name is ambiguous, as `{id}` when
-//!   the API is unknown. A binding to an API not published in its environment cannot be
-//!   planned, so it is left out with a warning (plan then shows its detach).
+//!   the API is unknown. A binding to an API taken offline in its environment is written
+//!   with a warning: the gateway keeps it, and plan keeps it while the manifests do.
 //! - Plug-ins of a type apigsync does not know are skipped with a warning.
+//! - `oidc_auth`'s redirect and logout API ids are written like a binding's APIs.
 //! - `options.adopt` is set when an unmarked plug-in is dumped, `prune` is left off.
 
 mod yaml;
@@ -110,6 +111,9 @@ pub fn dump(live: &Live, opts: &DumpOptions) -> Dump {
         };
         let file = file_name(&l.name, &mut used_files);
         let mut content = clean_content(kind, &l.content);
+        if kind == PluginType::OidcAuth {
+            name_oidc_apis(&mut content, live);
+        }
         let mut vars = Vec::new();
         for pointer in content::secret_pointers(kind) {
             if !wants_placeholder(kind, &content, pointer) {
@@ -206,6 +210,23 @@ fn clean_content(kind: PluginType, live: &Value) -> Value {
         }
     }
     v
+}
+
+/// `oidc_auth`'s redirect and logout APIs written like a binding's API (a name where it is
+/// unambiguous), as the plan accepts them; an id the API list does not hold stays an id.
+fn name_oidc_apis(content: &mut Value, live: &Live) {
+    for field in ["redirect_api_id", "logout_api_id"] {
+        let Some(api) = content
+            .get(field)
+            .and_then(Value::as_str)
+            .and_then(|id| live.apis.iter().find(|a| a.id == id))
+        else {
+            continue;
+        };
+        if let Ok(reference) = serde_json::to_value(api_ref(api, live)) {
+            content[field] = reference;
+        }
+    }
 }
 
 /// Live text that looks like `${VAR}` must stay text: escape it so the loader
@@ -311,15 +332,16 @@ fn bindings(l: &LivePlugin, live: &Live, warnings: &mut Vec<String>) -> Vec<Map<
             .find(|e| e.id == b.env_id)
             .map_or_else(|| b.env_id.clone(), |e| e.name.clone());
         let reference = match live.apis.iter().find(|a| a.id == b.api_id) {
-            Some(api) if !api.published_in.contains(&b.env_id) => {
-                warnings.push(format!(
-                    "binding of plug-in {:?} to API {:?} in {env} left out: the API is not published there, so apigsync cannot bind it (plan will show it detached)",
-                    l.name,
-                    if api.name.is_empty() { &api.id } else { &api.name }
-                ));
-                continue;
+            Some(api) => {
+                if !api.published_in.contains(&b.env_id) {
+                    warnings.push(format!(
+                        "binding of plug-in {:?} to API {:?} in {env} is kept although the API is offline there (the gateway keeps the binding; removing it from the files detaches it)",
+                        l.name,
+                        if api.name.is_empty() { &api.id } else { &api.name }
+                    ));
+                }
+                api_ref(api, live)
             }
-            Some(api) => api_ref(api, live),
             None => {
                 warnings.push(format!(
                     "plug-in {:?} is bound to API {} in {env}, which the API list does not hold; it is written as {{id: {}}}",

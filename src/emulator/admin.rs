@@ -22,6 +22,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/faults", get(faults).put(set_faults))
         .route("/_emulator/state", get(state))
+        .merge(super::quirks_service::router())
 }
 
 async fn stats(State(s): State<Arc<Shared>>) -> Response {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::quirks_binding::BindingQuirks;
+use super::quirks_service::ServiceQuirks;
 use super::seed::Seed;
 
 /// The demo access key, accepted when no credential or token is configured.
@@ -76,6 +77,9 @@ pub struct Faults {
     /// Binding and create behaviours of the real service (`partial_attach`, `binding_conflicts`, `refuse_create`).
     #[serde(flatten)]
     pub binding: BindingQuirks,
+    /// Service behaviours the default emulator hides (flattened into the same JSON object).
+    #[serde(flatten)]
+    pub service: ServiceQuirks,
 }
 
 mod millis {
@@ -115,6 +119,8 @@ pub struct EmulatorConfig {
     pub rate_limit: Option<f64>,
     /// Binding and create behaviours of the real service, off by default.
     pub binding_quirks: BindingQuirks,
+    /// Service behaviours the default emulator hides.
+    pub service: ServiceQuirks,
 }
 
 impl EmulatorConfig {
@@ -131,6 +137,7 @@ impl EmulatorConfig {
             fault_seed: 0,
             rate_limit: None,
             binding_quirks: BindingQuirks::default(),
+            service: ServiceQuirks::default(),
         }
     }
 
@@ -141,6 +148,7 @@ impl EmulatorConfig {
             fault_rate: self.fault_rate,
             rate_limit: self.rate_limit,
             binding: self.binding_quirks.clone(),
+            service: self.service.clone(),
         }
     }
 }

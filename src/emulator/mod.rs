@@ -22,9 +22,11 @@
 //! `GET /_emulator/log` ([`RequestLog`]: every APIG request in the order it finished,
 //! operation name, write flag, status and path; the last 10 000),
 //! `POST /_emulator/reset` (back to the seed, stats and log emptied, fault dice rewound),
-//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit,
-//! partial_attach, binding_conflicts, refuse_create}`; PUT replaces them all, an omitted
-//! field means none; the last three are [`quirks_binding`]), `GET /_emulator/state` (the store as JSON).
+//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit, …}`;
+//! PUT replaces them all, an omitted field means none or off; the same object carries the
+//! switches of [`quirks_binding`] and of [`quirks_service::ServiceQuirks`]),
+//! `GET /_emulator/state` (the store as JSON), `POST /_emulator/plugins` and
+//! `POST /_emulator/offline` ([`quirks_service`]).
 //!
 //! With `state_file`, the whole store is written atomically after every change
 //! and loaded at start; without it, the seed is the starting state.
@@ -85,6 +87,7 @@ mod gate;
 pub mod persist;
 pub mod plugins;
 pub mod quirks_binding;
+pub mod quirks_service;
 mod routes;
 pub mod seed;
 mod server;

@@ -5,12 +5,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::store::{Instance, PluginRec};
+use super::store::{Instance, PluginRec, StoredType};
 use crate::content;
 use crate::model::{PluginType, Scope};
 
-/// Most characters of `plugin_content` (SPEC §4.3).
-pub const MAX_CONTENT_CHARS: usize = 65535;
+pub use crate::content::MAX_CONTENT_CHARS;
 /// Most characters of `remark`.
 pub const MAX_REMARK_CHARS: usize = 255;
 
@@ -167,7 +166,7 @@ pub fn create(inst: &mut Instance, body: PluginBody, now: &str) -> Result<Plugin
     let rec = PluginRec {
         id: inst.next_id("plugin"),
         name: checked.name,
-        plugin_type: checked.plugin_type,
+        plugin_type: checked.plugin_type.into(),
         scope: checked.scope,
         roma_app_id: checked.roma_app_id,
         remark: checked.remark,
@@ -188,7 +187,7 @@ pub fn update(
 ) -> Result<PluginRec, ApiError> {
     let current = inst.plugin(id)?.clone();
     let checked = check(inst, body)?;
-    if checked.plugin_type != current.plugin_type {
+    if StoredType::from(checked.plugin_type) != current.plugin_type {
         return Err(ApiError::invalid(
             "plugin_type",
             "The plug-in type cannot be modified",

@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use super::bindings::{self, BindBody};
 use super::error::ApiError;
 use super::gate::PREFIX;
-use super::plugins::{self, PluginBody};
+use super::plugins::PluginBody;
+use super::quirks_service;
 use super::shared::{Shared, Target, lock};
 use super::store::{ApiRec, Instance, PluginRec};
 use super::wire::{self, Query};
@@ -111,7 +112,8 @@ async fn create_plugin(State(s): S, Path((p, f, i)): P3, body: Bytes) -> Res {
         .binding
         .check_create(body.plugin_name.as_deref())?;
     let v = s.write(&target(p, f, i), |inst, now| {
-        plugins::create(inst, body, now).map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
+        quirks_service::create_plugin(&s, inst, body, now)
+            .map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
     })?;
     ok(StatusCode::CREATED, v)
 }
@@ -126,21 +128,24 @@ async fn show_plugin(State(s): S, Path((p, f, i, id)): P4) -> Res {
 async fn update_plugin(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res {
     let body: PluginBody = parse(&body)?;
     let v = s.write(&target(p, f, i), |inst, now| {
-        plugins::update(inst, &id, body, now).map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
+        quirks_service::update_plugin(&s, inst, &id, body, now)
+            .map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
     })?;
     ok(StatusCode::OK, v)
 }
 
 async fn delete_plugin(State(s): S, Path((p, f, i, id)): P4) -> Res {
-    s.write(&target(p, f, i), |inst, _| plugins::delete(inst, &id))?;
+    s.write(&target(p, f, i), |inst, _| {
+        quirks_service::delete_plugin(&s, inst, &id)
+    })?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn list_plugins(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -> Res {
     let q = Query::parse(q.as_deref());
-    let v = s.read(&target(p, f, i), |inst| {
-        let items = inst
-            .plugins
+    let t = target(p, f, i);
+    let v = s.read(&t, |inst| {
+        let items = quirks_service::listed_plugins(&s, inst)
             .iter()
             .filter(|r| {
                 q.exact("plugin_type", r.plugin_type.as_str())
@@ -153,6 +158,7 @@ async fn list_plugins(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -
             .collect();
         wire::page(&q, "plugins", items)
     })?;
+    quirks_service::after_list(&s, &t, &v)?;
     ok(StatusCode::OK, v)
 }
 
@@ -192,6 +198,7 @@ async fn attach_apis(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res {
     let t = target(p, f, i);
     let ids = (std::slice::from_ref(&id), apis.as_slice());
     let v = binding_change(&s, &t, ids, &env, |inst, now| {
+        quirks_service::check_bind(&s, inst, std::slice::from_ref(&id), &apis, &env)?;
         let recs = bindings::attach_apis(inst, &id, &body, now)?;
         Ok(attached_response(inst, &recs))
     })
@@ -219,6 +226,7 @@ async fn attach_plugins(State(s): S, Path((p, f, i, api_id)): P4, body: Bytes) -
     let t = target(p, f, i);
     let ids = (plugin_ids.as_slice(), std::slice::from_ref(&api_id));
     let v = binding_change(&s, &t, ids, &env, |inst, now| {
+        quirks_service::check_bind(&s, inst, &plugin_ids, std::slice::from_ref(&api_id), &env)?;
         let recs = bindings::attach_plugins(inst, &api_id, &body, now)?;
         Ok(attached_response(inst, &recs))
     })

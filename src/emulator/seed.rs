@@ -9,6 +9,8 @@
 //!     groups: [shop]           # an entry may be {name, id}
 //!     apis:
 //!       - {name: orders_list, group: shop, method: GET, path: /orders, published: [RELEASE, TEST]}
+//!     plugins:                 # optional: plug-ins present from the start, of any type
+//!       - {name: console_jwt, type: jwt_auth, content: {}}
 //! ```
 //! Ids not given are derived from the instance id and the name (see [`derived_id`]).
 
@@ -48,6 +50,26 @@ pub struct SeedInstance {
     /// APIs.
     #[serde(default)]
     pub apis: Vec<SeedApi>,
+    /// Plug-ins present from the start, e.g. a `jwt_auth` one apigsync does not manage.
+    #[serde(default)]
+    pub plugins: Vec<SeedPlugin>,
+}
+
+/// A plug-in of the seed, stored as is (no checks beyond a known type and a unique name).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedPlugin {
+    /// `plugin_name`.
+    pub name: String,
+    /// `plugin_type`: one of the nine, or `jwt_auth`.
+    #[serde(rename = "type")]
+    pub plugin_type: String,
+    /// `plugin_content` as YAML.
+    #[serde(default)]
+    pub content: serde_json::Value,
+    /// `remark`.
+    #[serde(default)]
+    pub remark: Option<String>,
 }
 
 /// A name, optionally with a fixed id.
@@ -146,6 +168,25 @@ mod tests {
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(a, derived_id("inst", "env", "TEST"));
         assert_ne!(a, derived_id("inst2", "env", "TEST"));
+    }
+
+    #[test]
+    fn a_seeded_jwt_auth_plugin_is_stored_with_its_type() {
+        let seed = Seed::from_yaml(
+            "project_id: p\ninstances:\n  - id: i\n    flavour: apig\n    plugins:\n      - {name: console_jwt, type: jwt_auth, content: {issuer: idp}}\n",
+            "test",
+        )
+        .expect("parses");
+        let state = crate::emulator::store::State::from_seed(&seed, "test", "t").expect("valid");
+        let jwt = &state.instances[0].plugins[0];
+        assert_eq!(
+            (
+                jwt.name.as_str(),
+                jwt.plugin_type.as_str(),
+                jwt.content.as_str()
+            ),
+            ("console_jwt", "jwt_auth", "{\"issuer\":\"idp\"}")
+        );
     }
 
     #[test]

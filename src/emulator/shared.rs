@@ -12,6 +12,7 @@ use super::config::{Credential, EmulatorConfig, Faults};
 use super::error::{ApiError, EmulatorError};
 use super::faults::{FaultDice, RateLimiter, RequestLog, Stats};
 use super::persist;
+use super::quirks_service;
 use super::seed::Seed;
 use super::store::{Instance, State};
 
@@ -50,6 +51,8 @@ pub struct Shared {
     pub stats: Mutex<Stats>,
     /// The APIG requests in order (`GET /_emulator/log`).
     pub log: Mutex<RequestLog>,
+    /// What the service-behaviour switches remember between requests.
+    pub quirks: Mutex<quirks_service::Runtime>,
     /// `(instance, plug-in, env)` keys of binding changes in progress.
     pub in_flight: Mutex<HashSet<(String, String, String)>>,
     requests: AtomicU64,
@@ -95,6 +98,7 @@ impl Shared {
             limiter: Mutex::new(RateLimiter::default()),
             stats: Mutex::new(Stats::default()),
             log: Mutex::new(RequestLog::default()),
+            quirks: Mutex::new(quirks_service::Runtime::default()),
             in_flight: Mutex::new(HashSet::new()),
             requests: AtomicU64::new(0),
         })
@@ -153,6 +157,7 @@ impl Shared {
         *lock(&self.log) = RequestLog::default();
         *lock(&self.dice) = FaultDice::new(self.fault_seed);
         lock(&self.limiter).clear();
+        lock(&self.quirks).clear();
         Ok(())
     }
 

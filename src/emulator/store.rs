@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, EmulatorError};
+use super::quirks_service::{ForeignPlugin, insert_plugin};
 use super::seed::{Seed, derived_id};
 use crate::model::{Flavour, PluginType, RELEASE_ENV_ID, RELEASE_ENV_NAME, Scope};
 
@@ -107,7 +108,7 @@ pub struct PluginRec {
     /// Name, unique per instance.
     pub name: String,
     /// Type.
-    pub plugin_type: PluginType,
+    pub plugin_type: StoredType,
     /// Scope.
     pub scope: Scope,
     /// ROMA integration application of an `app` plug-in.
@@ -120,6 +121,59 @@ pub struct PluginRec {
     pub create_time: String,
     /// Last update time.
     pub update_time: String,
+}
+
+/// A plug-in type as the emulated service stores it: one of the nine apigsync manages, or
+/// `jwt_auth`, which newer APIG gateways offer (SPEC §4.2: in the APIG SDK 3.1.219 model,
+/// `JWTAuthContent`) and which the emulator only holds when the seed or
+/// `POST /_emulator/plugins` puts one there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum StoredType {
+    /// A type apigsync manages.
+    Known(PluginType),
+    /// `jwt_auth`.
+    JwtAuth,
+}
+
+impl StoredType {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoredType::Known(t) => t.as_str(),
+            StoredType::JwtAuth => "jwt_auth",
+        }
+    }
+
+    /// The type apigsync manages, if it is one.
+    pub fn known(self) -> Option<PluginType> {
+        match self {
+            StoredType::Known(t) => Some(t),
+            StoredType::JwtAuth => None,
+        }
+    }
+}
+
+impl From<PluginType> for StoredType {
+    fn from(t: PluginType) -> Self {
+        StoredType::Known(t)
+    }
+}
+
+impl From<StoredType> for String {
+    fn from(t: StoredType) -> Self {
+        t.as_str().to_owned()
+    }
+}
+
+impl TryFrom<String> for StoredType {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        if s == "jwt_auth" {
+            return Ok(StoredType::JwtAuth);
+        }
+        s.parse().map(StoredType::Known)
+    }
 }
 
 /// A plug-in bound to an API in an environment.
@@ -228,6 +282,16 @@ impl State {
                             })?;
                         inst.publish(&id, &env_id, "", now);
                     }
+                }
+                for p in &si.plugins {
+                    let foreign = ForeignPlugin {
+                        instance_id: None,
+                        plugin_name: p.name.clone(),
+                        plugin_type: p.plugin_type.clone(),
+                        plugin_content: p.content.clone(),
+                        remark: p.remark.clone(),
+                    };
+                    insert_plugin(&mut inst, &foreign, now).map_err(&invalid)?;
                 }
                 Ok(inst)
             })

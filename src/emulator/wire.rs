@@ -86,7 +86,10 @@ pub fn page(query: &Query, key: &str, items: Vec<Value>) -> Result<Value, ApiErr
 pub fn read_content(rec: &PluginRec) -> String {
     match serde_json::from_str::<Value>(&rec.content) {
         Ok(parsed) => {
-            let redacted = content::redact(rec.plugin_type, parsed.clone());
+            let redacted = match rec.plugin_type.known() {
+                Some(kind) => content::redact(kind, parsed.clone()),
+                None => parsed.clone(),
+            };
             if redacted == parsed {
                 rec.content.clone()
             } else {

@@ -32,7 +32,7 @@ pub(crate) const PLUGIN_FIELDS: &[&str] = &[
     "content",
 ];
 /// Fields of a `kind: Binding` document.
-pub(crate) const BINDING_FIELDS: &[&str] = &["kind", "plugin", "env", "apis"];
+pub(crate) const BINDING_FIELDS: &[&str] = &["kind", "plugin", "env", "apis", "displace"];
 
 /// A plug-in document with the positions the cross-document checks point at.
 #[derive(Debug)]
@@ -424,17 +424,38 @@ impl Reader<'_> {
         let plugin = self.string(doc, "plugin", true, "Binding");
         let env = self.string(doc, "env", true, "Binding");
         let apis = self.apis(doc);
+        let displace = self.flag(doc, "displace");
         let ((plugin, plugin_pos), (env, _), (apis, api_at)) = (plugin?, env?, apis?);
         Some(BindingDoc {
             binding: DesiredBinding {
                 plugin,
                 env,
                 apis,
+                displace,
                 location: self.at(doc.pos),
             },
             plugin_at: self.at(plugin_pos),
             api_at,
         })
+    }
+
+    /// An optional boolean field (false when absent).
+    fn flag(&mut self, doc: &Node, key: &str) -> bool {
+        match doc.entry(key).map(|e| &e.value) {
+            None => false,
+            Some(Node {
+                value: Yaml::Bool(b),
+                ..
+            }) => *b,
+            Some(node) => {
+                let got = shown(node);
+                self.error(
+                    node.pos,
+                    format!("{key:?} must be true or false, got {got}"),
+                );
+                false
+            }
+        }
     }
 
     fn apis(&mut self, doc: &Node) -> Option<(Vec<ApiRef>, Vec<Location>)> {

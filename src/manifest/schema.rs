@@ -96,7 +96,8 @@ fn binding() -> Value {
         "kind": {"const": "Binding"},
         "plugin": {"type": "string", "description": "the plug-in name"},
         "env": {"type": "string", "description": "environment name (or id)"},
-        "apis": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/ApiRef"}}
+        "apis": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/ApiRef"}},
+        "displace": {"type": "boolean", "default": false, "description": "allow these bindings to replace a plug-in of the same type that apigsync does not manage (the gateway keeps one per type, API and environment); the plan shows it as destructive"}
     });
     json!({
         "type": "object",

@@ -77,6 +77,10 @@ pub struct DesiredBinding {
     pub env: String,
     /// The APIs, by name or id.
     pub apis: Vec<ApiRef>,
+    /// `displace: true`: the user accepts that these bindings replace a plug-in of the same
+    /// type that apigsync does not manage (the gateway keeps one per type, API and env).
+    #[serde(default)]
+    pub displace: bool,
     /// Where the document starts.
     pub location: Location,
 }

@@ -118,6 +118,82 @@ pub enum PlanError {
         /// The environment name.
         env: String,
     },
+    /// A desired binding would silently replace a plug-in apigsync does not manage.
+    #[error(
+        "{location}: binding of plug-in {plugin:?} to API {api:?} in environment {env} would displace plug-in {other:?} ({plugin_type}), which apigsync does not manage: the gateway keeps one plug-in of a type per API and environment; remove the binding, or set displace: true in this Binding to replace it"
+    )]
+    WouldDisplace {
+        /// The binding document.
+        location: Location,
+        /// The desired plug-in.
+        plugin: String,
+        /// The live plug-in that would lose the binding.
+        other: String,
+        /// The shared type.
+        plugin_type: String,
+        /// The API name (or id).
+        api: String,
+        /// The environment name.
+        env: String,
+    },
+    /// An `oidc_auth` redirect or logout API that is not bound to the plug-in.
+    #[error(
+        "{location}: plug-in {plugin:?} (oidc_auth) names {api} as {field}, which is not an API bound to it{}{}; the gateway requires the {field} API to be bound to the plug-in",
+        .env.as_ref().map(|e| format!(" in {e}")).unwrap_or_default(),
+        bound_hint(.bound)
+    )]
+    OidcApiNotBound {
+        /// The plug-in document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+        /// `redirect_api_id` or `logout_api_id`.
+        field: String,
+        /// The reference as written.
+        api: String,
+        /// The environment it is missing from, when the plug-in has it elsewhere.
+        env: Option<String>,
+        /// Names of the APIs the manifests bind the plug-in to (there).
+        bound: Vec<String>,
+    },
+    /// More Kafka log plug-ins than a gateway holds.
+    #[error(
+        "{location}: plug-in {plugin:?} would be Kafka log plug-in number {count} on the gateway, which holds at most {limit} ({}){}",
+        .others.join(", "),
+        if *.before_deletes {
+            "; this plan deletes some, but only after its creates: apply the deletion first"
+        } else {
+            "; delete one, or prune one the manifests no longer declare"
+        }
+    )]
+    KafkaLogQuota {
+        /// The plug-in document of the first plug-in over the quota.
+        location: Location,
+        /// Its name.
+        plugin: String,
+        /// How many the gateway would hold.
+        count: usize,
+        /// The quota.
+        limit: usize,
+        /// The names of the Kafka log plug-ins the gateway would hold.
+        others: Vec<String>,
+        /// True when the plan ends within the quota but its creates run before its deletes.
+        before_deletes: bool,
+    },
+    /// A desired name exists live as a plug-in of a type apigsync does not know.
+    #[error(
+        "{location}: plug-in {plugin:?} already exists on the gateway (id {id}) with type {live_type:?}, which apigsync does not manage; choose another name"
+    )]
+    ForeignType {
+        /// The plug-in document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+        /// The live plug-in id.
+        id: String,
+        /// The live type, e.g. `jwt_auth`.
+        live_type: String,
+    },
     /// A desired name exists live without the ownership marker.
     #[error(
         "{location}: plug-in {plugin:?} already exists on the gateway (id {id}) and is not managed by apigsync (its remark has no ownership marker); set options.adopt to take it over, or choose another name"
@@ -154,6 +230,20 @@ fn hint(did_you_mean: &Option<String>) -> String {
         .as_ref()
         .map(|s| format!(" (did you mean {s:?}?)"))
         .unwrap_or_default()
+}
+
+fn bound_hint(bound: &[String]) -> String {
+    /// Names shown before "and N more": an error line stays readable at any scale.
+    const SHOWN: usize = 5;
+    match bound.len() {
+        0 => " (the manifests bind it to no API)".to_owned(),
+        n if n <= SHOWN => format!(" (it is bound to {})", bound.join(", ")),
+        n => format!(
+            " (it is bound to {} and {} more)",
+            bound[..SHOWN].join(", "),
+            n - SHOWN
+        ),
+    }
 }
 
 /// Every reason a plan could not be made, in manifest order.

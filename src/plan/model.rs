@@ -263,6 +263,8 @@ pub enum NoticeKind {
     Deferred,
     /// An operation left out by `--select` or `--no-delete`.
     Withheld,
+    /// A binding the gateway keeps to an API taken offline in that environment.
+    Offline,
 }
 
 /// A live object the plan was computed from, and its fingerprint then.

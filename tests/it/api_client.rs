@@ -476,8 +476,8 @@ async fn a_create_that_failed_without_committing_is_sent_again() {
 
 #[tokio::test]
 async fn name_exists_after_an_ambiguous_create_resolves_to_the_committed_plugin() {
-    // The first create commits but answers 500, and the list lags behind: the
-    // first look-up misses it, the retry gets "name exists", the second look-up finds it.
+    // The first create commits but answers 500, and the list lags behind: the first
+    // three look-ups miss it, each retry gets "name exists", the fourth look-up finds it.
     let store = Arc::new(Store::default());
     let lists = AtomicUsize::new(0);
     let s = store.clone();
@@ -491,7 +491,7 @@ async fn name_exists_after_an_ambiguous_create_resolves_to_the_committed_plugin(
             json!({"error_code": "APIG.3326", "error_msg": "The plugin name already exists"}),
         ),
         _ => {
-            let visible = if lists.fetch_add(1, Ordering::SeqCst) == 0 {
+            let visible = if lists.fetch_add(1, Ordering::SeqCst) < 3 {
                 vec![]
             } else {
                 vec![plugin_json("late1", "cors_public")]
@@ -508,7 +508,10 @@ async fn name_exists_after_an_ambiguous_create_resolves_to_the_committed_plugin(
         .unwrap();
     assert_eq!(created.id, "late1");
     let methods: Vec<String> = h.requests().iter().map(|r| r.method.clone()).collect();
-    assert_eq!(methods, ["POST", "GET", "POST", "GET"]);
+    assert_eq!(
+        methods,
+        ["POST", "GET", "POST", "GET", "POST", "GET", "POST", "GET"]
+    );
 }
 
 /// Serves `n` plug-ins honouring `offset` and `limit`, with `limit` clamped to `max_limit`.

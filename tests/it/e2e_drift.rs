@@ -434,46 +434,40 @@ async fn a_saved_plan_is_refused_when_a_secret_changed_since() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_binding_that_displaces_an_unmanaged_plugin_is_called_out_in_the_plan() {
+async fn a_binding_that_would_displace_an_unmanaged_plugin_is_a_plan_error() {
     let w = applied().await;
-    let body = PluginBody {
-        plugin_name: "console_cors".into(),
-        plugin_type: PluginType::Cors,
-        plugin_scope: Scope::Global,
-        plugin_content: json!({"allow_origin": "*", "allow_methods": "GET"}),
-        remark: None,
-        roma_app_id: None,
-    };
-    let client = w.client();
-    let console = client.create_plugin(&body).await.expect("create");
-    let release = w.env_id("RELEASE").await;
-    client
-        .attach_apis(&console.id, &release, &[w.api_id("health").await])
-        .await
-        .expect("attach");
+    let console = w.console_cors("health").await;
     w.write(
         "cors-health.yaml",
         "kind: Binding\nplugin: cors_public\nenv: RELEASE\napis: [health]\n",
     );
-    let plan = json_plan(&w, &[]).await;
-    assert_eq!(
-        summary(&plan),
-        vec![op("attach", "cors_public", "RELEASE", &["health"])],
-        "{plan:#}"
+    let plan = w.run("plan", &[]).await;
+    plan.expect_code(1);
+    assert!(
+        [
+            "cors-health.yaml:1:1",
+            "cors_public",
+            "console_cors",
+            "health",
+            "RELEASE"
+        ]
+        .iter()
+        .all(|s| plan.stderr.contains(s)),
+        "{}",
+        plan.stderr
     );
-    let notices = serde_json::to_string(&plan["notices"]).expect("JSON");
-    assert!(notices.contains("console_cors"), "{plan:#}");
-    let text = w.run("plan", &[]).await;
-    assert!(text.stdout.contains("console_cors"), "{}", text.stdout);
     let start = w.log().len();
     w.run("apply", &["--auto-approve", "--prune"])
         .await
-        .expect_code(0);
+        .expect_code(1);
     assert!(
-        w.log()[start..]
-            .iter()
-            .all(|e| !(e.write && e.path.contains(&console.id))),
+        !wrote_to(&w.log()[start..], &console.id),
         "a write call named the unmanaged plug-in"
     );
     assert_eq!(w.plugin("console_cors").await.content, console.content);
+    assert_eq!(
+        w.bindings("console_cors").await,
+        vec![("RELEASE".to_owned(), "health".to_owned())],
+        "the unmanaged plug-in lost its binding"
+    );
 }

@@ -98,10 +98,12 @@ fn generate(seed: u64) -> Generated {
         if rng.random_bool(0.5) {
             writeln!(doc, "remark: generated plug-in {i} of case {seed}").expect("write");
         }
-        writeln!(doc, "content: {content}").expect("write");
         let mut docs = vec![doc];
+        let mut first_bound: Option<&str> = None;
         for (env_name, apis) in &published {
-            if !rng.random_bool(0.6) {
+            // oidc_auth's redirect API must be bound wherever the plug-in is: one env only.
+            let one_env_only = kind == PluginType::OidcAuth && *env_name != "RELEASE";
+            if !rng.random_bool(0.6) || one_env_only {
                 continue;
             }
             let mut candidates: Vec<&str> = apis
@@ -120,12 +122,41 @@ fn generate(seed: u64) -> Generated {
             for api in chosen {
                 used.insert((kind, env_name, api));
             }
+            first_bound = first_bound.or(chosen.first().copied());
             bindings += chosen.len();
             docs.push(format!(
                 "kind: Binding\nplugin: {name}\nenv: {env_name}\napis: [{}]\n",
                 chosen.join(", ")
             ));
         }
+        // oidc_auth names its redirect and logout APIs among the APIs bound to it.
+        if kind == PluginType::OidcAuth {
+            let api = match first_bound {
+                Some(api) => api,
+                None => {
+                    let api = published["RELEASE"]
+                        .iter()
+                        .map(|(api, _)| *api)
+                        .find(|api| !used.contains(&(kind, "RELEASE", *api)))
+                        .expect("an API left for oidc_auth");
+                    used.insert((kind, "RELEASE", api));
+                    bindings += 1;
+                    docs.push(format!(
+                        "kind: Binding\nplugin: {name}\nenv: RELEASE\napis: [{api}]\n"
+                    ));
+                    api
+                }
+            };
+            for field in ["redirect_api_id", "logout_api_id"] {
+                if content.get(field).is_some() {
+                    content[field] = Value::from(api);
+                    if let Some((_, request)) = sent.get_mut(&name) {
+                        request[field] = Value::from(api);
+                    }
+                }
+            }
+        }
+        writeln!(docs[0], "content: {content}").expect("write");
         // Sometimes one file per plug-in with its bindings, sometimes bindings apart.
         if rng.random_bool(0.5) {
             files.insert(format!("plugins/{name}.yaml"), docs.join("---\n"));
@@ -149,7 +180,14 @@ async fn assert_reads_as_recorded(w: &World, seed: u64, generated: &Generated) {
     assert_eq!(w.plugins().await.len(), generated.sent.len(), "case {seed}");
     for (name, (kind, request)) in &generated.sent {
         let what = format!("case {seed}: {name}");
-        recorded::assert_read_back(*kind, &what, request, &w.plugin(name).await.content);
+        // The manifests name oidc_auth's redirect and logout APIs; the gateway keeps ids.
+        let mut request = request.clone();
+        for field in ["redirect_api_id", "logout_api_id"] {
+            if let Some(api) = request.get(field).and_then(Value::as_str).map(str::to_owned) {
+                request[field] = Value::from(w.api_id(&api).await);
+            }
+        }
+        recorded::assert_read_back(*kind, &what, &request, &w.plugin(name).await.content);
     }
 }
 
@@ -267,14 +305,26 @@ async fn one_generated_folder_replaced_by_another_converges_with_prune() {
 async fn every_recorded_content_applies_reads_back_as_recorded_and_plans_no_changes() {
     let mut w = World::empty(apigsync::emulator::EmulatorConfig::demo()).await;
     let mut sent = Vec::new();
+    let redirect = w.api_id("orders_list").await;
     for (i, trip) in recorded::round_trips().iter().enumerate() {
         let mut content = trip.request.clone();
-        let resolved = secrets_as_references(trip.kind, &mut content, &i.to_string(), &mut w.env);
         let name = format!("recorded{i}_{}", trip.kind);
+        let mut binding = String::new();
+        if trip.kind == PluginType::OidcAuth {
+            // Its redirect and logout APIs must be APIs bound to it (SPEC §6.9).
+            for field in ["redirect_api_id", "logout_api_id"] {
+                if content.get(field).is_some() {
+                    content[field] = Value::from(redirect.clone());
+                }
+            }
+            binding =
+                format!("---\nkind: Binding\nplugin: {name}\nenv: RELEASE\napis: [orders_list]\n");
+        }
+        let resolved = secrets_as_references(trip.kind, &mut content, &i.to_string(), &mut w.env);
         w.write(
             &format!("{name}.yaml"),
             &format!(
-                "kind: Plugin\nname: {name}\ntype: {}\ncontent: {content}\n",
+                "kind: Plugin\nname: {name}\ntype: {}\ncontent: {content}\n{binding}",
                 trip.kind
             ),
         );

@@ -459,7 +459,7 @@ fn ambiguous_api_name_lists_candidates_and_group_resolves_it() {
 }
 
 #[test]
-fn binding_that_displaces_an_unmanaged_plugin_is_called_out() {
+fn binding_that_displaces_an_unmanaged_plugin_is_an_error_unless_opted_in() {
     let mut live = world();
     live.plugins.push(unmanaged(
         "console_cors",
@@ -471,16 +471,23 @@ fn binding_that_displaces_an_unmanaged_plugin_is_called_out() {
         "set_resp_headers",
         vec![bound(RELEASE_ENV_ID, "api-orders-list")],
     ));
-    let d = desired(
+    let mut d = desired(
         vec![cors("cors_public")],
         vec![binding("cors_public", "RELEASE", &["orders_list"])],
     );
+    let err = diff(&d, &live, &opts()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bindings/cors_public.yaml:3:1: binding of plug-in \"cors_public\" to API \"orders_list\" in environment RELEASE would displace plug-in \"console_cors\" (cors), which apigsync does not manage: the gateway keeps one plug-in of a type per API and environment; remove the binding, or set displace: true in this Binding to replace it",
+        "only the same type is displaced"
+    );
+    d.bindings[0].displace = true;
     let plan = diff(&d, &live, &opts()).unwrap();
-    assert_eq!(plan.notices.len(), 1, "only the same type is displaced");
+    assert_eq!(plan.notices.len(), 1);
     assert_eq!(plan.notices[0].kind, NoticeKind::Displaces);
     assert_eq!(
         plan.notices[0].message,
-        "binding \"cors_public\" displaces unmanaged plug-in \"console_cors\" of type cors on API orders_list in RELEASE"
+        "DESTRUCTIVE: binding \"cors_public\" displaces plug-in \"console_cors\" of type cors, which apigsync does not manage, from API orders_list in RELEASE (displace: true); \"console_cors\" loses this binding"
     );
     assert_eq!(
         plan.notices[0]
@@ -623,14 +630,14 @@ fn plan_json_round_trips() {
 }
 
 #[test]
-fn unknown_live_type_with_desired_name_is_replaced_when_managed() {
+fn a_desired_name_held_by_a_plugin_of_an_unknown_type_is_an_error_even_when_marked() {
     let d = desired(vec![cors("auth")], vec![]);
     let mut live = applied(&d, &world());
     live.plugins[0].plugin_type = "jwt_auth".to_owned();
-    let plan = diff(&d, &live, &opts()).unwrap();
-    assert_eq!(
-        ids(&plan),
-        ["create/auth__apigsync_tmp", "delete/auth", "rename/auth"]
+    let err = diff(&d, &live, &opts()).unwrap_err().to_string();
+    assert!(
+        err.contains("\"auth\" already exists") && err.contains("\"jwt_auth\""),
+        "{err}"
     );
 }
 

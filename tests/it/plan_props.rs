@@ -129,7 +129,12 @@ fn arb_case() -> impl Strategy<Value = Case> {
         let mut verdicts = Vec::new();
         // (type, env, API) → the first plug-in bound there.
         let mut taken = BTreeMap::new();
+        let mut oidc_seen = false;
         for (p, bound) in items {
+            // One oidc_auth plug-in at most: its redirect API is fixed below.
+            if p.plugin_type == PluginType::OidcAuth && std::mem::replace(&mut oidc_seen, true) {
+                continue;
+            }
             for (env, api) in bound {
                 let env = env.get(&world.envs);
                 let api = api.get(&world.apis);
@@ -155,17 +160,67 @@ fn arb_case() -> impl Strategy<Value = Case> {
                     plugin: p.name.clone(),
                     env: env.name.clone(),
                     apis: vec![ApiRef::Name(api.name.clone())],
+                    displace: false,
                     location: loc("bindings.yaml", bindings.len() + 1),
                 });
             }
             plugins.push(p);
         }
+        oidc_redirect_bound(&world, &mut plugins, &mut bindings, &mut verdicts);
         Case {
             desired: desired(plugins, bindings),
             world,
             verdicts,
         }
     })
+}
+
+/// The service requires an oidc_auth plug-in's redirect and logout APIs to be APIs bound
+/// to it in every environment it is bound in (SPEC §6.9): keep the oidc_auth plug-in's
+/// requests in the environment of its first accepted binding, and name that API; with
+/// no accepted binding, leave the plug-in out.
+fn oidc_redirect_bound(
+    world: &Live,
+    plugins: &mut Vec<DesiredPlugin>,
+    bindings: &mut Vec<DesiredBinding>,
+    verdicts: &mut Vec<(Verdict, String, String)>,
+) {
+    let Some(i) = plugins
+        .iter()
+        .position(|p| p.plugin_type == PluginType::OidcAuth)
+    else {
+        return;
+    };
+    let name = plugins[i].name.clone();
+    let first = verdicts
+        .iter()
+        .zip(bindings.iter())
+        .find(|(v, b)| v.0 == Verdict::Bound && b.plugin == name)
+        .map(|(v, b)| (b.env.clone(), v.2.clone()));
+    let keep = |b: &DesiredBinding| {
+        b.plugin != name || first.as_ref().is_some_and(|(env, _)| *env == b.env)
+    };
+    let kept: Vec<bool> = bindings.iter().map(keep).collect();
+    let mut flags = kept.iter();
+    verdicts.retain(|_| flags.next().copied().unwrap_or(false));
+    let mut flags = kept.iter();
+    bindings.retain(|_| flags.next().copied().unwrap_or(false));
+    let Some((_, api)) = first else {
+        plugins.remove(i);
+        return;
+    };
+    let id = world
+        .apis
+        .iter()
+        .find(|a| a.name == api)
+        .map(|a| a.id.clone());
+    if let (Some(id), Some(content)) = (id, plugins[i].content.as_object_mut()) {
+        for field in ["redirect_api_id", "logout_api_id"] {
+            if content.get(field).is_some_and(|v| !v.is_null() && v != "") {
+                content.insert(field.to_owned(), Value::from(id.clone()));
+            }
+        }
+    }
 }
 
 /// The (verdict, plug-in, API) a plan error names.

@@ -2,7 +2,7 @@
 //! no rendering contains a secret value.
 
 use crate::support::plan::*;
-use apigsync::model::{Flavour, Live, PluginType, RELEASE_ENV_ID};
+use apigsync::model::{DesiredBinding, Flavour, Live, PluginType, RELEASE_ENV_ID};
 use apigsync::plan::{DiffOptions, Plan, Target, diff, render};
 use serde_json::json;
 
@@ -83,11 +83,14 @@ fn every_kind() -> (Live, Plan) {
             oidc("oidc_shop"),
         ],
         vec![
-            binding(
-                "cors_public",
-                "RELEASE",
-                &["orders_list", "orders_get", "users_list"],
-            ),
+            DesiredBinding {
+                displace: true,
+                ..binding(
+                    "cors_public",
+                    "RELEASE",
+                    &["orders_list", "orders_get", "users_list"],
+                )
+            },
             binding("edge", "RELEASE", &["orders_list", "health"]),
             binding("rate_default", "RELEASE", &["orders_list"]),
         ],

@@ -1,18 +1,29 @@
 //! Displacement: an attach replaces any other plug-in of its type on that API and
-//! environment (the gateway keeps one per type).
+//! environment (the gateway keeps one per type: SPEC §3.8, "binding another plug-in of the
+//! same type overwrites (replaces) the previous binding").
+//!
+//! apigsync changes only plug-ins it manages, so displacing one it does not manage is a plan
+//! error unless the Binding says `displace: true`; then the plan shows it as a destructive
+//! change. Displacing a managed plug-in that this plan does not detach is a notice.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::{Desired, LivePlugin};
+use crate::model::LivePlugin;
 
+use super::super::error::PlanError;
 use super::super::model::{Notice, NoticeKind, OpKind};
 use super::builder::Builder;
 use super::managed;
+use super::rules::Origin;
+
+/// The first desired binding document of each (plug-in, env id, API id).
+pub(super) type Origins<'a> = HashMap<(&'a str, String, String), Origin>;
 
 impl Builder<'_> {
-    /// A notice for each attach that displaces another plug-in of the same type that this
-    /// plan does not detach from that API.
-    pub(super) fn displacement_notices(&mut self, desired: &Desired) {
+    /// Checks every attach against the live plug-ins of its type bound to the same API and
+    /// environment that this plan does not detach there: an error for each unmanaged one
+    /// (unless its Binding opts in with `displace: true`), a notice otherwise.
+    pub(super) fn displacement(&mut self, origins: &Origins<'_>) -> Vec<PlanError> {
         let mut detached: HashSet<(&str, &str, &str)> = HashSet::new();
         for op in &self.ops {
             if let OpKind::Detach(d) = &op.kind {
@@ -34,12 +45,14 @@ impl Builder<'_> {
             }
         }
         let mut notices = Vec::new();
+        let mut errors = Vec::new();
         for op in &self.ops {
             let OpKind::Attach(a) = &op.kind else {
                 continue;
             };
             for api in &a.apis {
                 let key = (a.env_id.as_str(), a.plugin_type.as_str(), api.id.as_str());
+                let origin = origins.get(&(a.plugin.as_str(), a.env_id.clone(), api.id.clone()));
                 for other in bound.get(&key).into_iter().flatten() {
                     if other.name == a.plugin
                         || detached.contains(&(
@@ -50,31 +63,52 @@ impl Builder<'_> {
                     {
                         continue;
                     }
-                    let whose = if managed(other) {
-                        "managed"
-                    } else {
-                        "unmanaged"
-                    };
-                    notices.push(Notice {
-                        kind: NoticeKind::Displaces,
-                        plugin: a.plugin.clone(),
-                        message: format!(
-                            "binding {:?} displaces {whose} plug-in {:?} of type {} on API {} in {}",
+                    let is_managed = managed(other);
+                    let opted_in = origin.is_some_and(|o| o.displace);
+                    if !is_managed
+                        && !opted_in
+                        && let Some(o) = origin
+                    {
+                        errors.push(PlanError::WouldDisplace {
+                            location: o.location.clone(),
+                            plugin: a.plugin.clone(),
+                            other: other.name.clone(),
+                            plugin_type: a.plugin_type.clone(),
+                            api: api.label().to_owned(),
+                            env: a.env_name.clone(),
+                        });
+                        continue;
+                    }
+                    let message = if is_managed {
+                        format!(
+                            "binding {:?} displaces managed plug-in {:?} of type {} on API {} in {}",
                             a.plugin,
                             other.name,
                             a.plugin_type,
                             api.label(),
                             a.env_name
-                        ),
-                        location: desired
-                            .bindings
-                            .iter()
-                            .find(|b| b.plugin == a.plugin)
-                            .map(|b| b.location.clone()),
+                        )
+                    } else {
+                        format!(
+                            "DESTRUCTIVE: binding {:?} displaces plug-in {:?} of type {}, which apigsync does not manage, from API {} in {} (displace: true); {:?} loses this binding",
+                            a.plugin,
+                            other.name,
+                            a.plugin_type,
+                            api.label(),
+                            a.env_name,
+                            other.name
+                        )
+                    };
+                    notices.push(Notice {
+                        kind: NoticeKind::Displaces,
+                        plugin: a.plugin.clone(),
+                        message,
+                        location: origin.map(|o| o.location.clone()),
                     });
                 }
             }
         }
         self.notices.extend(notices);
+        errors
     }
 }

@@ -33,7 +33,7 @@ use super::secrets;
 use super::stale::{bindings_fingerprint, plugin_fingerprint};
 use builder::Builder;
 pub use replace::temp_name;
-use rules::{Wanted, resolve_bindings};
+use rules::{Resolved, Wanted, known_type, resolve_bindings};
 
 /// How the differ treats ownership and deletion.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,7 +64,13 @@ impl DiffOptions {
 /// every reason no plan can be made.
 pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, PlanErrors> {
     let mut errors = Vec::new();
-    let wanted = resolve_bindings(desired, live, &mut errors);
+    let Resolved {
+        wanted,
+        origins,
+        notices,
+    } = resolve_bindings(desired, live, &mut errors);
+    let with_api_ids = rules::oidc_apis(desired, live, &wanted, &mut errors);
+    let desired = with_api_ids.as_ref().unwrap_or(desired);
     let live_by_name: BTreeMap<&str, &LivePlugin> =
         live.plugins.iter().map(|p| (p.name.as_str(), p)).collect();
     let mut b = Builder {
@@ -75,7 +81,7 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
             .map(|a| (a.id.as_str(), a.name.as_str()))
             .collect(),
         ops: Vec::new(),
-        notices: Vec::new(),
+        notices,
         replacements: Vec::new(),
     };
     let no_bindings = BTreeMap::new();
@@ -104,6 +110,12 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
                 Some(t) => b.finish(p, t, want),
                 None => b.fresh(p, want, false, None),
             },
+            Some(l) if !known_type(l) => errors.push(PlanError::ForeignType {
+                location: p.location.clone(),
+                plugin: p.name.clone(),
+                id: l.id.clone(),
+                live_type: l.plugin_type.clone(),
+            }),
             Some(l) => {
                 let managed = managed(l);
                 if !managed && !opts.adopt {
@@ -134,7 +146,7 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     let orphans: Vec<&LivePlugin> = live
         .plugins
         .iter()
-        .filter(|l| managed(l) && !desired_names.contains(l.name.as_str()))
+        .filter(|l| managed(l) && known_type(l) && !desired_names.contains(l.name.as_str()))
         .collect();
     if opts.prune && desired.plugins.is_empty() && !orphans.is_empty() && !opts.allow_empty {
         errors.push(PlanError::EmptyPrune {
@@ -160,10 +172,11 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
             });
         }
     }
+    errors.extend(b.displacement(&origins));
+    errors.extend(rules::kafka_log_quota(desired, live, &b.ops));
     if !errors.is_empty() {
         return Err(PlanErrors(errors));
     }
-    b.displacement_notices(desired);
 
     let mut plan = Plan::new(opts.target.clone());
     let temps: Vec<&LivePlugin> = temps.into_values().collect();

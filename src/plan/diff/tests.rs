@@ -79,6 +79,7 @@ fn adopting_an_equal_plugin_without_secrets_is_a_no_op_with_a_notice() {
         plugin: "edge".into(),
         env: "RELEASE".into(),
         apis: vec![ApiRef::Name("orders_list".into())],
+        displace: false,
         location: Location::new("plugins/edge.yaml", 9, 1),
     };
     let d = Desired {

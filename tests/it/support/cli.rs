@@ -241,6 +241,27 @@ impl World {
             .id
     }
 
+    /// A cors plug-in `console_cors` made behind apigsync's back (no ownership marker),
+    /// bound to API `api` in RELEASE.
+    pub async fn console_cors(&self, api: &str) -> Plugin {
+        let client = self.client();
+        let body = PluginBody {
+            plugin_name: "console_cors".into(),
+            plugin_type: apigsync::model::PluginType::Cors,
+            plugin_scope: apigsync::model::Scope::Global,
+            plugin_content: serde_json::json!({"allow_origin": "*", "allow_methods": "GET"}),
+            remark: None,
+            roma_app_id: None,
+        };
+        let created = client.create_plugin(&body).await.expect("create");
+        let release = self.env_id("RELEASE").await;
+        client
+            .attach_apis(&created.id, &release, &[self.api_id(api).await])
+            .await
+            .expect("attach");
+        created
+    }
+
     /// Replaces the content of live plug-in `name` (keeping its remark, so it stays managed).
     pub async fn change_content(&self, name: &str, change: impl FnOnce(&mut serde_json::Value)) {
         let live = self.plugin(name).await;
@@ -270,6 +291,18 @@ pub async fn admin_get(emu: &EmulatorHandle, path: &str) -> serde_json::Value {
         .json()
         .await
         .expect("admin JSON")
+}
+
+/// `POST` of JSON to an admin endpoint of `emu`; panics unless it succeeds.
+pub async fn admin_post(emu: &EmulatorHandle, path: &str, body: &serde_json::Value) {
+    apigsync::api::install_tls_provider();
+    let resp = reqwest::Client::new()
+        .post(format!("{}{path}", emu.base_url()))
+        .json(body)
+        .send()
+        .await
+        .expect("admin call");
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
 }
 
 /// Runs the binary off the async runtime, with a clean environment: the demo
@@ -305,4 +338,9 @@ pub fn writes(log: &[LogEntry]) -> Vec<&str> {
         .filter(|e| e.write)
         .map(|e| e.operation.as_str())
         .collect()
+}
+
+/// Whether a write call in `log` named `id` in its path.
+pub fn wrote_to(log: &[LogEntry], id: &str) -> bool {
+    log.iter().any(|e| e.write && e.path.contains(id))
 }

@@ -133,6 +133,7 @@ pub fn binding(plugin: &str, env: &str, apis: &[&str]) -> DesiredBinding {
         plugin: plugin.to_owned(),
         env: env.to_owned(),
         apis: apis.iter().map(|a| ApiRef::Name((*a).to_owned())).collect(),
+        displace: false,
         location: loc(&format!("bindings/{plugin}.yaml"), 3),
     }
 }

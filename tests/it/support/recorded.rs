@@ -164,13 +164,38 @@ pub fn comparable(kind: PluginType, value: &Value) -> Value {
     out
 }
 
-/// The recorded round trip of `request` (secret values aside), if there is one.
+/// Content fields that name an API of the gateway it is written for (SPEC §6.9): the
+/// service keeps the id sent, and a test's gateway has other API ids than the recording's.
+const API_REFERENCES: [&str; 2] = ["redirect_api_id", "logout_api_id"];
+
+fn without_api_references(kind: PluginType, value: &Value) -> Value {
+    let mut out = comparable(kind, value);
+    if let Some(fields) = out.as_object_mut() {
+        for field in API_REFERENCES {
+            fields.remove(field);
+        }
+    }
+    out
+}
+
+/// The recorded round trip of `request` (secret values and API references aside), if there
+/// is one; its responses carry the API references of `request`, as the service keeps them.
 pub fn find(kind: PluginType, request: &Value) -> Option<RoundTrip> {
-    let wanted = comparable(kind, request);
-    round_trips()
+    let wanted = without_api_references(kind, request);
+    let mut trip = round_trips()
         .iter()
-        .find(|t| t.kind == kind && comparable(kind, &t.request) == wanted)
-        .cloned()
+        .find(|t| t.kind == kind && without_api_references(kind, &t.request) == wanted)
+        .cloned()?;
+    for field in API_REFERENCES {
+        if let Some(sent) = request.get(field) {
+            for response in &mut trip.responses {
+                if let Some(fields) = response.as_object_mut() {
+                    fields.insert(field.to_owned(), sent.clone());
+                }
+            }
+        }
+    }
+    Some(trip)
 }
 
 /// The forms a read may return after `request` was stored: the recorded responses, or
