@@ -244,6 +244,7 @@ pub fn diff(
         flavour: Some(target.flavour),
         instance_id: Some(target.instance_id.clone()),
     };
-    let opts = DiffOptions::new(&options, target);
+    let opts = DiffOptions::new(&options, target)
+        .with_marker_key(plan::MarkerKey::from_env(&process_env()));
     plan::diff(desired, live, &opts).context("cannot make a plan")
 }

@@ -15,8 +15,9 @@ use crate::model::{
     ApiRef, DesiredBinding, DesiredPlugin, Location, Options, PluginType, Scope, SecretSource,
 };
 
-/// Longest remark a user may write: 255 minus the ownership marker ` [apigsync:xxxxxx]`.
-pub const MAX_USER_REMARK: usize = 255 - 18;
+/// Longest remark a user may write: 255 minus the longest ownership marker
+/// ` [apigsync@OWNER k:xxxxxxxx,xxxxxxxx]` (`plan::marker::MAX_LEN`, 48).
+pub const MAX_USER_REMARK: usize = 255 - 48;
 
 /// The document kinds.
 pub(crate) const KINDS: &[&str] = &["Plugin", "Binding"];
@@ -317,10 +318,10 @@ impl Reader<'_> {
                     ),
                 );
             }
-            if r.contains("[apigsync:") {
+            if r.contains("[apigsync") {
                 self.error(
                     *pos,
-                    "remark must not contain \"[apigsync:\" (apigsync's ownership marker)",
+                    "remark must not contain \"[apigsync\" (apigsync's ownership marker)",
                 );
             }
         }

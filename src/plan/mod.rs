@@ -9,7 +9,7 @@
 mod changes;
 mod diff;
 mod error;
-mod hash;
+mod fingerprint;
 pub mod marker;
 mod model;
 mod order;
@@ -21,7 +21,7 @@ mod stale;
 
 pub use diff::{DiffOptions, diff};
 pub use error::{PlanError, PlanErrors};
-pub use hash::{canonical_json, fingerprint};
+pub use fingerprint::{MARKER_KEY_VAR, MarkerKey};
 pub use model::{
     ApiItem, BindingOp, FieldChange, LITERAL_SECRET, MAX_APIS_PER_CALL, Notice, NoticeKind, OpId,
     OpKind, Operation, Plan, PluginSpec, Read, ReadObject, SCHEMA_VERSION, SecretSlot, Stage,

@@ -18,12 +18,19 @@ pub struct Plan {
     pub schema_version: u32,
     /// The gateway the plan was made for.
     pub target: Target,
+    /// The folder's owner (`options.owner`) the plan manages plug-ins for.
+    #[serde(default = "default_owner")]
+    pub owner: String,
     /// The operations, in an order that respects every `depends_on`.
     pub operations: Vec<Operation>,
     /// Warnings a reviewer should read (displaced bindings, adoptions, kept orphans).
     pub notices: Vec<Notice>,
     /// Fingerprints of the live objects the plan was computed from, for staleness checks.
     pub reads: Vec<Read>,
+}
+
+fn default_owner() -> String {
+    crate::model::DEFAULT_OWNER.to_owned()
 }
 
 /// The gateway a plan targets.
@@ -275,6 +282,7 @@ impl Plan {
         Self {
             schema_version: SCHEMA_VERSION,
             target,
+            owner: default_owner(),
             operations: Vec::new(),
             notices: Vec::new(),
             reads: Vec::new(),

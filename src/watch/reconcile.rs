@@ -258,7 +258,9 @@ impl Reconciler {
             flavour: Some(self.client.target().flavour),
             instance_id: Some(self.client.target().instance_id.clone()),
         };
-        let plan = plan::diff(&desired, &live, &DiffOptions::new(&options, target))
+        let opts = DiffOptions::new(&options, target)
+            .with_marker_key(plan::MarkerKey::from_env(&self.env));
+        let plan = plan::diff(&desired, &live, &opts)
             .map_err(|e| PassError::Other(e.to_string().replace('\n', "; ")))?;
         if plan.is_empty() {
             return Ok(Pass::default());

@@ -12,6 +12,7 @@ mod dump_roundtrip;
 mod e2e_drift;
 mod e2e_examples;
 mod e2e_faults;
+mod e2e_owner;
 mod e2e_random;
 mod emulator_api;
 mod emulator_auth_faults;

@@ -8,7 +8,7 @@ use super::super::model::{
     ApiItem, BindingOp, MAX_APIS_PER_CALL, Notice, NoticeKind, OpKind, Operation, PluginSpec,
 };
 use super::fields::{adoptable_as_is, field_changes};
-use super::{live_bindings, spec};
+use super::{Ownership, live_bindings, spec};
 
 /// Accumulates operations and notices.
 pub(super) struct Builder<'a> {
@@ -16,6 +16,7 @@ pub(super) struct Builder<'a> {
     pub(super) api_names: HashMap<&'a str, &'a str>,
     pub(super) ops: Vec<Operation>,
     pub(super) notices: Vec<Notice>,
+    pub(super) ownership: &'a Ownership<'a>,
 }
 
 impl Builder<'_> {
@@ -91,7 +92,7 @@ impl Builder<'_> {
         }
         if let Some(reason) = reason {
             self.remove(l, true, Some(reason.clone()));
-            self.create(spec(p), true, Some(reason));
+            self.create(spec(p, self.ownership), true, Some(reason));
             self.bindings(
                 &p.name,
                 p.plugin_type.as_str(),
@@ -102,7 +103,7 @@ impl Builder<'_> {
             );
             return;
         }
-        let spec = spec(p);
+        let spec = spec(p, self.ownership);
         let changes = if as_is {
             Vec::new()
         } else {

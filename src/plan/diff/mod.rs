@@ -2,10 +2,13 @@
 //!
 //! Semantics (DESIGN.md "Semantics that the differ and executor must respect"):
 //! - Identity is the plug-in name. A live plug-in is managed when its remark ends with the
-//!   ownership marker ([`super::marker`]); only managed plug-ins are ever changed. A desired
-//!   name that exists live without a marker is an error unless `adopt` is set.
+//!   ownership marker ([`super::marker`]) of this folder's owner; only managed plug-ins are
+//!   ever changed. Plug-ins of other owners are invisible, except that a desired name held by
+//!   another owner is an error (never a takeover). A desired name that exists live without a
+//!   marker is an error unless `adopt` is set.
 //! - Content is compared as [`content::canonical`] on both sides, with secret fields and
-//!   `null` members removed; secrets are compared through the marker's fingerprint.
+//!   `null` members removed; secrets are compared one by one through the marker's
+//!   fingerprints.
 //! - A change of type or scope is a replace: detach all, delete, create, re-attach.
 //! - All bindings of a managed plug-in are managed: desired minus live is attached, live
 //!   minus desired is detached.
@@ -21,19 +24,19 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::model::{Desired, DesiredPlugin, Live, LivePlugin, Options};
+use crate::model::{DEFAULT_OWNER, Desired, DesiredPlugin, Live, LivePlugin, Options};
 
 use super::error::{PlanError, PlanErrors};
-use super::marker;
+use super::fingerprint::{self, MIN_MARKER_KEY_LEN, MarkerKey};
+use super::marker::{self, Marker};
 use super::model::{Notice, NoticeKind, Plan, PluginSpec, Read, ReadObject, Target};
 use super::order::order;
 use super::secrets;
-use super::stale::{bindings_fingerprint, plugin_fingerprint};
 use builder::Builder;
 use rules::{Wanted, resolve_bindings};
 
 /// How the differ treats ownership and deletion.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffOptions {
     /// Delete managed plug-ins that are absent from the manifests.
     pub prune: bool,
@@ -43,6 +46,23 @@ pub struct DiffOptions {
     pub allow_empty: bool,
     /// The gateway, recorded in the plan.
     pub target: Target,
+    /// The folder's owner (`options.owner`): only plug-ins with its marker are managed.
+    pub owner: String,
+    /// How the marker fingerprints secrets (see [`super::fingerprint::secret`]).
+    pub marker_key: MarkerKey,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        Self {
+            prune: false,
+            adopt: false,
+            allow_empty: false,
+            target: Target::default(),
+            owner: DEFAULT_OWNER.to_owned(),
+            marker_key: MarkerKey::default(),
+        }
+    }
 }
 
 impl DiffOptions {
@@ -53,7 +73,30 @@ impl DiffOptions {
             adopt: options.adopt,
             allow_empty: options.allow_empty,
             target,
+            owner: options.owner.clone(),
+            marker_key: MarkerKey::default(),
         }
+    }
+
+    /// These options with the marker key `key` (from [`MarkerKey::from_env`]).
+    pub fn with_marker_key(self, key: MarkerKey) -> Self {
+        Self {
+            marker_key: key,
+            ..self
+        }
+    }
+}
+
+/// What every marker the plan writes needs: the owner and the secrets' key.
+pub(super) struct Ownership<'a> {
+    owner: &'a str,
+    key: &'a MarkerKey,
+}
+
+impl Ownership<'_> {
+    /// True when `plugin`'s marker names this owner.
+    fn manages(&self, plugin: &LivePlugin) -> bool {
+        marker::owner_of(plugin.remark.as_deref()).as_deref() == Some(self.owner)
     }
 }
 
@@ -61,6 +104,15 @@ impl DiffOptions {
 /// every reason no plan can be made.
 pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, PlanErrors> {
     let mut errors = Vec::new();
+    if let MarkerKey::Keyed(key) = &opts.marker_key
+        && key.len() < MIN_MARKER_KEY_LEN
+    {
+        errors.push(PlanError::WeakMarkerKey { len: key.len() });
+    }
+    let ownership = Ownership {
+        owner: &opts.owner,
+        key: &opts.marker_key,
+    };
     let wanted = resolve_bindings(desired, live, &mut errors);
     let live_by_name: BTreeMap<&str, &LivePlugin> =
         live.plugins.iter().map(|p| (p.name.as_str(), p)).collect();
@@ -73,6 +125,7 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
             .collect(),
         ops: Vec::new(),
         notices: Vec::new(),
+        ownership: &ownership,
     };
     let no_bindings = BTreeMap::new();
 
@@ -82,7 +135,7 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
         let want = wanted.get(p.name.as_str()).unwrap_or(&no_bindings);
         match live_by_name.get(p.name.as_str()) {
             None => {
-                b.create(spec(p), false, None);
+                b.create(spec(p, &ownership), false, None);
                 b.bindings(
                     &p.name,
                     p.plugin_type.as_str(),
@@ -93,7 +146,17 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
                 );
             }
             Some(l) => {
-                let managed = managed(l);
+                let owner = marker::owner_of(l.remark.as_deref());
+                if let Some(owner) = owner.as_ref().filter(|o| **o != opts.owner) {
+                    errors.push(PlanError::OwnedByAnother {
+                        location: p.location.clone(),
+                        plugin: p.name.clone(),
+                        owner: owner.clone(),
+                        ours: opts.owner.clone(),
+                    });
+                    continue;
+                }
+                let managed = owner.is_some();
                 if !managed && !opts.adopt {
                     errors.push(PlanError::Unmanaged {
                         location: p.location.clone(),
@@ -117,7 +180,7 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     let orphans: Vec<&LivePlugin> = live
         .plugins
         .iter()
-        .filter(|l| managed(l) && !desired_names.contains(l.name.as_str()))
+        .filter(|l| ownership.manages(l) && !desired_names.contains(l.name.as_str()))
         .collect();
     if opts.prune && desired.plugins.is_empty() && !orphans.is_empty() && !opts.allow_empty {
         errors.push(PlanError::EmptyPrune {
@@ -149,6 +212,7 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     b.displacement_notices(desired);
 
     let mut plan = Plan::new(opts.target.clone());
+    plan.owner = opts.owner.clone();
     plan.reads = reads(&desired_plugins, &orphans, &live_by_name, &wanted);
     plan.notices = b.notices;
     plan.notices
@@ -157,22 +221,22 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     Ok(plan)
 }
 
+/// True when `plugin` carries an apigsync marker, of any owner.
 fn managed(plugin: &LivePlugin) -> bool {
-    marker::split_marker(plugin.remark.as_deref().unwrap_or(""))
-        .1
-        .is_some()
+    marker::owner_of(plugin.remark.as_deref()).is_some()
 }
 
-/// The body to send for a desired plug-in (secrets as templates).
-fn spec(p: &DesiredPlugin) -> PluginSpec {
-    let fp = marker::plugin_fingerprint(p);
+/// The body to send for a desired plug-in (secrets as templates), its remark ending with
+/// the marker of `ownership`.
+fn spec(p: &DesiredPlugin, ownership: &Ownership<'_>) -> PluginSpec {
+    let marker = Marker::of_desired(ownership.key, ownership.owner, p);
     let (content, secrets) = secrets::plan_content(p);
     PluginSpec {
         name: p.name.clone(),
         plugin_type: p.plugin_type,
         scope: p.scope,
         roma_app_id: p.roma_app_id.clone(),
-        remark: marker::with_marker(p.remark.as_deref().unwrap_or(""), &fp),
+        remark: marker::with_marker(p.remark.as_deref().unwrap_or(""), &marker),
         content,
         secrets,
     }
@@ -208,7 +272,7 @@ fn reads(
             object: ReadObject::Plugin {
                 name: name.to_owned(),
             },
-            fingerprint: live.map(|l| plugin_fingerprint(l)),
+            fingerprint: live.map(|l| fingerprint::live_plugin(l)),
         });
         let Some(l) = live else { continue };
         let mut envs: BTreeSet<&str> = l
@@ -224,7 +288,7 @@ fn reads(
                 .flat_map(|w| w.keys().map(String::as_str)),
         );
         for env_id in envs {
-            if let Some(fingerprint) = bindings_fingerprint(l, env_id) {
+            if let Some(fingerprint) = fingerprint::live_bindings(l, env_id) {
                 reads.push(Read {
                     object: ReadObject::Bindings {
                         plugin: name.to_owned(),

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use apigsync::content;
 use apigsync::model::{
-    Api, ApiRef, Desired, DesiredBinding, DesiredPlugin, Env, Live, LiveBinding, LivePlugin,
-    Location, PluginType, RELEASE_ENV_ID, RELEASE_ENV_NAME, Scope, SecretSource,
+    Api, ApiRef, DEFAULT_OWNER, Desired, DesiredBinding, DesiredPlugin, Env, Live, LiveBinding,
+    LivePlugin, Location, PluginType, RELEASE_ENV_ID, RELEASE_ENV_NAME, Scope, SecretSource,
 };
-use apigsync::plan::marker;
+use apigsync::plan::{MarkerKey, marker};
 use serde_json::{Value, json};
 
 pub const TEST_ENV_ID: &str = "e7a1c0d9e8f7a6b5c4d3e2f1a0b9c8d1";
@@ -174,7 +174,7 @@ pub fn applied(desired: &Desired, world: &Live) -> Live {
             roma_app_id: p.roma_app_id.clone(),
             remark: Some(marker::with_marker(
                 p.remark.as_deref().unwrap_or(""),
-                &marker::plugin_fingerprint(p),
+                &marker::Marker::of_desired(&MarkerKey::Unkeyed, DEFAULT_OWNER, p),
             )),
             content: content::redact(p.plugin_type, stored),
             update_time: Some("2026-01-01T00:00:00Z".to_owned()),
