@@ -16,8 +16,8 @@ use crate::model::{
 };
 
 /// Longest remark a user may write: 255 minus the longest ownership marker
-/// ` [apigsync@OWNER k:xxxxxxxx,xxxxxxxx]` (`plan::marker::MAX_LEN`, 48).
-pub const MAX_USER_REMARK: usize = 255 - 48;
+/// ` [apigsync@OWNER k:xxxxxxxx,xxxxxxxx c:xxxxxxxx b:xxxxxxxx]` (`plan::marker::MAX_LEN`, 70).
+pub const MAX_USER_REMARK: usize = 255 - 70;
 
 /// The document kinds.
 pub(crate) const KINDS: &[&str] = &["Plugin", "Binding"];

@@ -2,6 +2,9 @@
 //!
 //! - [`live_plugin`] and [`live_bindings`]: what a plan read, so `apply --plan` can refuse a
 //!   plan made against an older state (see [`super::stale`]). Plain SHA-256 of visible data.
+//! - [`applied_content`] and [`applied_bindings`]: what apigsync last applied to a plug-in,
+//!   recorded in its marker so the differ can tell a file change from a console change
+//!   (drift). Plain SHA-256 of data anyone reading the gateway sees anyway.
 //! - [`secret`]: one secret value, as the ownership marker records it (see [`super::marker`]).
 //!   Whoever can read the gateway can read the marker, so this one must not let a reader test
 //!   guesses of the secret offline: with an operator key ([`MARKER_KEY_VAR`]) it is an
@@ -16,7 +19,8 @@ use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::model::LivePlugin;
+use crate::content;
+use crate::model::{LivePlugin, PluginType};
 
 /// The environment variable that holds the key of the marker's secret fingerprints.
 pub const MARKER_KEY_VAR: &str = "APIGSYNC_MARKER_KEY";
@@ -27,6 +31,9 @@ pub const MIN_MARKER_KEY_LEN: usize = 16;
 /// Hex digits of one secret fingerprint in the marker (32 bits: a changed secret goes unseen
 /// with a chance of one in four billion; the bits say nothing without the key or the KDF).
 pub const SECRET_FP_LEN: usize = 8;
+
+/// Hex digits of the marker's record of what was applied (content, bindings).
+pub const RECORD_FP_LEN: usize = 8;
 
 /// How the marker's secret fingerprints are computed.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -117,6 +124,31 @@ fn stretched(label: &[u8], value: &[u8]) -> Vec<u8> {
         // fingerprint that matches nothing, so the secret is written again).
         _ => vec![0xff; SECRET_FP_LEN / 2],
     }
+}
+
+/// The record of a plug-in's user-written fields as applied: its content as
+/// [`content::canonical`] compares it (secrets left out), its remark without the marker and
+/// its app (empty ≡ absent). Equal for a desired plug-in and its live copy when the differ
+/// sees no change.
+pub fn applied_content(
+    kind: PluginType,
+    body: &Value,
+    user_remark: Option<&str>,
+    app: Option<&str>,
+) -> String {
+    let non_empty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_owned);
+    let record = json!({
+        "content": content::canonical(kind, body),
+        "remark": non_empty(user_remark),
+        "app": non_empty(app),
+    });
+    of_json(&record)[..RECORD_FP_LEN].to_owned()
+}
+
+/// The record of a plug-in's bindings as applied: the set of `(environment id, API id)`.
+pub fn applied_bindings<'a>(bindings: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let pairs: BTreeSet<(&str, &str)> = bindings.into_iter().collect();
+    of_json(&json!(pairs))[..RECORD_FP_LEN].to_owned()
 }
 
 /// The staleness fingerprint of a live plug-in: id, name, type, scope, app, remark and
@@ -249,6 +281,18 @@ mod tests {
         assert!(!plain.starts_with(&fp));
         let plain_raw = hex::encode(Sha256::digest(b"s3cret"));
         assert!(!plain_raw.starts_with(&fp));
+    }
+
+    #[test]
+    fn applied_records_ignore_order_and_empty_strings() {
+        let a = applied_bindings([("e1", "a1"), ("e2", "a2")]);
+        assert_eq!(a, applied_bindings([("e2", "a2"), ("e1", "a1")]));
+        assert_ne!(a, applied_bindings([("e1", "a1")]));
+        assert_eq!(a.len(), RECORD_FP_LEN);
+        let body = json!({"allow_origin": "*"});
+        let c = applied_content(PluginType::Cors, &body, Some(""), None);
+        assert_eq!(c, applied_content(PluginType::Cors, &body, None, Some("")));
+        assert_ne!(c, applied_content(PluginType::Cors, &body, Some("r"), None));
     }
 
     #[test]

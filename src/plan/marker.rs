@@ -1,5 +1,6 @@
 //! The ownership marker that apigsync appends to the remark of every plug-in it manages:
-//! ` [apigsync@OWNER]`, or ` [apigsync@OWNER k:1a2b3c4d,-]` for a type with secret fields.
+//! ` [apigsync@OWNER c:0a1b2c3d b:4e5f6a7b]`, or
+//! ` [apigsync@OWNER k:1a2b3c4d,- c:0a1b2c3d b:4e5f6a7b]` for a type with secret fields.
 //!
 //! - `OWNER` is the folder's `options.owner` ([`crate::model::DEFAULT_OWNER`] when unset): a
 //!   folder manages only plug-ins whose marker names its owner.
@@ -8,6 +9,11 @@
 //!   computed (`k`: HMAC-SHA256 under the operator's key, `a`: Argon2id; see
 //!   [`super::fingerprint::secret`]). The server never returns a secret, so these tell which
 //!   secret changed, one by one, without letting a reader of the gateway test guesses.
+//! - `c:` and `b:` record what apigsync last applied: the plug-in's content (with its remark
+//!   and app) and its bindings ([`super::fingerprint::applied_content`],
+//!   [`super::fingerprint::applied_bindings`]). Against them the differ tells whether a
+//!   change comes from the files, from the gateway (drift), or both. A marker without them
+//!   (older, or adopted as is) records nothing, and every change counts as from the files.
 //! - A marker of the first format, `[apigsync:xxxxxx]` (one unsalted hash over all secrets),
 //!   is read as owned by the default owner with [`Secrets::Legacy`]: every secret of such a
 //!   plug-in counts as changed once, and that update writes the new format.
@@ -19,16 +25,19 @@ use serde_json::Value;
 use crate::content;
 use crate::model::{DEFAULT_OWNER, DesiredPlugin, MAX_OWNER_LEN, PluginType, owner_problem};
 
-use super::fingerprint::{self, MarkerKey, SECRET_FP_LEN};
+use super::fingerprint::{self, MarkerKey, RECORD_FP_LEN, SECRET_FP_LEN};
 
 const OPEN: &str = "[apigsync@";
 const LEGACY_OPEN: &str = "[apigsync:";
 const LEGACY_HEX_LEN: usize = 6;
 /// Most secret fields of any plug-in type (kafka_log's two).
 const MAX_SECRET_SLOTS: usize = 2;
-/// The longest marker, with its separating space: owner, scheme and every secret slot.
+/// The longest marker, with its separating space: owner, scheme and every secret slot, and
+/// the record of what was applied.
 pub const MAX_LEN: usize =
-    1 + OPEN.len() + MAX_OWNER_LEN + 3 + MAX_SECRET_SLOTS * (SECRET_FP_LEN + 1) - 1 + 1;
+    1 + OPEN.len() + MAX_OWNER_LEN + 3 + MAX_SECRET_SLOTS * (SECRET_FP_LEN + 1) - 1
+        + 2 * (3 + RECORD_FP_LEN)
+        + 1;
 
 // The longest user remark and the longest marker fit the service's 255 characters
 // (SPEC §3.3, create body: `remark` max 255).
@@ -41,6 +50,17 @@ pub struct Marker {
     pub owner: String,
     /// What it records of the plug-in's secrets.
     pub secrets: Secrets,
+    /// What apigsync last applied, when recorded.
+    pub applied: Option<Applied>,
+}
+
+/// The record of what apigsync last applied to a plug-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// [`fingerprint::applied_content`] of what was written.
+    pub content: String,
+    /// [`fingerprint::applied_bindings`] of the bindings the plan set.
+    pub bindings: String,
 }
 
 /// What a marker records of a plug-in's secrets.
@@ -74,6 +94,7 @@ impl Marker {
             return Self {
                 owner: owner.to_owned(),
                 secrets: Secrets::None,
+                applied: None,
             };
         }
         let values: Vec<(&str, &Value)> = values.into_iter().collect();
@@ -92,6 +113,15 @@ impl Marker {
                 scheme: key.scheme(),
                 slots,
             },
+            applied: None,
+        }
+    }
+
+    /// This marker recording `applied`.
+    pub fn with_applied(self, applied: Applied) -> Self {
+        Self {
+            applied: Some(applied),
+            ..self
         }
     }
 
@@ -103,13 +133,16 @@ impl Marker {
 
     /// The marker's text, without the separating space.
     pub fn render(&self) -> String {
-        match &self.secrets {
-            Secrets::Fingerprints { scheme, slots } => {
-                let slots: Vec<&str> = slots.iter().map(|s| s.as_deref().unwrap_or("-")).collect();
-                format!("{OPEN}{} {scheme}:{}]", self.owner, slots.join(","))
-            }
-            Secrets::None | Secrets::Legacy => format!("{OPEN}{}]", self.owner),
+        let mut out = format!("{OPEN}{}", self.owner);
+        if let Secrets::Fingerprints { scheme, slots } = &self.secrets {
+            let slots: Vec<&str> = slots.iter().map(|s| s.as_deref().unwrap_or("-")).collect();
+            out.push_str(&format!(" {scheme}:{}", slots.join(",")));
         }
+        if let Some(applied) = &self.applied {
+            out.push_str(&format!(" c:{} b:{}", applied.content, applied.bindings));
+        }
+        out.push(']');
+        out
     }
 
     /// The indexes (into [`content::secret_pointers`]) of the secret fields whose fingerprint
@@ -176,20 +209,36 @@ fn parse(text: &str) -> Option<Marker> {
         return ok.then(|| Marker {
             owner: DEFAULT_OWNER.to_owned(),
             secrets: Secrets::Legacy,
+            applied: None,
         });
     }
-    let rest = text.strip_prefix(OPEN)?;
-    let (owner, secrets) = match rest.split_once(' ') {
-        None => (rest, Secrets::None),
-        Some((owner, record)) => (owner, parse_secrets(record)?),
+    let mut fields = text.strip_prefix(OPEN)?.split(' ').peekable();
+    let owner = fields.next().filter(|o| owner_problem(o).is_none())?;
+    let secrets = match fields.next_if(|f| f.starts_with("k:") || f.starts_with("a:")) {
+        Some(record) => parse_secrets(record)?,
+        None => Secrets::None,
     };
-    if owner_problem(owner).is_some() {
+    let applied = match (fields.next(), fields.next()) {
+        (None, None) => None,
+        (Some(c), Some(b)) => Some(Applied {
+            content: record_fp(c.strip_prefix("c:")?)?,
+            bindings: record_fp(b.strip_prefix("b:")?)?,
+        }),
+        _ => return None,
+    };
+    if fields.next().is_some() {
         return None;
     }
     Some(Marker {
         owner: owner.to_owned(),
         secrets,
+        applied,
     })
+}
+
+/// A well-formed record fingerprint.
+fn record_fp(fp: &str) -> Option<String> {
+    (fp.len() == RECORD_FP_LEN && fp.bytes().all(is_lower_hex)).then(|| fp.to_owned())
 }
 
 /// `k:1a2b3c4d,-` → the scheme and the slots.
@@ -266,7 +315,8 @@ mod tests {
             m,
             Some(Marker {
                 owner: DEFAULT_OWNER.to_owned(),
-                secrets: Secrets::Legacy
+                secrets: Secrets::Legacy,
+                applied: None,
             })
         );
         assert_eq!(
@@ -290,6 +340,10 @@ mod tests {
             "[apigsync@team-a k:1a2b3c4d,-,-]",
             "[apigsync@team a]",
             "[apigsync@team-a k:]",
+            "[apigsync@team-a c:0a1b2c3d]",
+            "[apigsync@team-a c:0a1b2c3d b:0a1b2c3]",
+            "[apigsync@team-a b:0a1b2c3d c:0a1b2c3d]",
+            "[apigsync@team-a c:0a1b2c3d b:0a1b2c3d x]",
         ] {
             assert_eq!(
                 split_marker(remark),
@@ -333,6 +387,25 @@ mod tests {
         assert_eq!(now.changed_secrets(&unkeyed), [0]);
     }
 
+    fn applied() -> Applied {
+        Applied {
+            content: "0a1b2c3d".to_owned(),
+            bindings: "4e5f6a7b".to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_record_of_what_was_applied_round_trips() {
+        for m in [
+            kafka("s", Some("ca")).with_applied(applied()),
+            Marker::new(&key(), "team-a", "cors", PluginType::Cors, []).with_applied(applied()),
+        ] {
+            let remark = with_marker("r", &m);
+            assert!(remark.ends_with(" c:0a1b2c3d b:4e5f6a7b]"), "{remark}");
+            assert_eq!(split_marker(&remark), ("r".to_owned(), Some(m)));
+        }
+    }
+
     #[test]
     fn the_longest_marker_fits_with_the_longest_user_remark() {
         let p = json!("p");
@@ -343,7 +416,8 @@ mod tests {
             "kafka",
             PluginType::KafkaLog,
             [(PASSWORD, &p), (CA, &c)],
-        );
+        )
+        .with_applied(applied());
         assert_eq!(longest.render().len() + 1, MAX_LEN);
     }
 

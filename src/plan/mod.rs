@@ -23,8 +23,8 @@ pub use diff::{DiffOptions, diff};
 pub use error::{PlanError, PlanErrors};
 pub use fingerprint::{MARKER_KEY_VAR, MarkerKey};
 pub use model::{
-    ApiItem, BindingOp, FieldChange, LITERAL_SECRET, MAX_APIS_PER_CALL, Notice, NoticeKind, OpId,
-    OpKind, Operation, Plan, PluginSpec, Read, ReadObject, SCHEMA_VERSION, SecretSlot, Stage,
+    ApiItem, BindingOp, Cause, FieldChange, LITERAL_SECRET, MAX_APIS_PER_CALL, Notice, NoticeKind,
+    OpId, OpKind, Operation, Plan, PluginSpec, Read, ReadObject, SCHEMA_VERSION, SecretSlot, Stage,
     Summary, Target,
 };
 pub use parse::{PlanParseError, parse_plan};

@@ -63,6 +63,39 @@ pub struct Operation {
     /// Why the operation exists when it is not obvious (replace, adoption).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Whether the operation comes from the files, from a change on the gateway since the
+    /// last apply (drift), or both.
+    #[serde(default)]
+    pub cause: Cause,
+}
+
+/// Why an operation is needed, against the record of the last apply in the marker.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// The files changed since the last apply (also: nothing was recorded, e.g. a new plug-in).
+    #[default]
+    Files,
+    /// The gateway changed since the last apply and the files did not: applying undoes it.
+    Drift,
+    /// Both changed.
+    Both,
+}
+
+impl Cause {
+    /// The cause, given whether the files and the gateway differ from the record.
+    pub fn of(files_changed: bool, gateway_changed: bool) -> Self {
+        match (files_changed, gateway_changed) {
+            (true, true) => Cause::Both,
+            (false, true) => Cause::Drift,
+            _ => Cause::Files,
+        }
+    }
+
+    /// True when the gateway changed (drift or both).
+    pub fn is_drift(self) -> bool {
+        self != Cause::Files
+    }
 }
 
 /// Most API ids the service accepts in one attach or detach call.

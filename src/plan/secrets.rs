@@ -162,7 +162,7 @@ pub fn resolve_secrets(
             spec.plugin_type,
             values.iter().map(|(p, v)| (*p, v)),
         );
-        actual == expected
+        actual.secrets == expected.secrets
     });
     if !matches {
         return Err(ResolveError::SecretChanged {

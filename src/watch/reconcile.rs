@@ -265,7 +265,9 @@ impl Reconciler {
         if plan.is_empty() {
             return Ok(Pass::default());
         }
-        self.metrics.drift_detected.inc();
+        if plan.operations.iter().any(|op| op.cause.is_drift()) {
+            self.metrics.drift_detected.inc();
+        }
         log_plan(&plan);
         if self.drift == DriftPolicy::Report {
             return Ok(Pass {
@@ -359,7 +361,11 @@ fn kind_label(kind: &OpKind) -> &'static str {
 
 fn log_plan(plan: &Plan) {
     for op in &plan.operations {
-        tracing::info!(operation = %apply::describe(op), "drift");
+        if op.cause.is_drift() {
+            tracing::info!(operation = %apply::describe(op), cause = ?op.cause, "drift");
+        } else {
+            tracing::info!(operation = %apply::describe(op), "change from the files");
+        }
     }
 }
 

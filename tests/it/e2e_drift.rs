@@ -341,6 +341,8 @@ async fn an_unchanged_saved_plan_is_applied_exactly() {
     assert_eq!(
         planned,
         vec![
+            // The marker records the new bindings (README, "Drift versus intent").
+            op("update_plugin", "users_authorizer", "", &[]),
             op(
                 "detach",
                 "orders_cache",
@@ -364,7 +366,8 @@ async fn an_unchanged_saved_plan_is_applied_exactly() {
         vec![
             "attach_api_to_plugin",
             "delete_plugin",
-            "detach_api_from_plugin"
+            "detach_api_from_plugin",
+            "update_plugin"
         ]
     );
     w.run("plan", &["--detailed-exitcode"]).await.expect_code(0);
@@ -450,7 +453,10 @@ async fn a_binding_that_displaces_an_unmanaged_plugin_is_called_out_in_the_plan(
     let plan = json_plan(&w, &[]).await;
     assert_eq!(
         summary(&plan),
-        vec![op("attach", "cors_public", "RELEASE", &["health"])],
+        vec![
+            op("update_plugin", "cors_public", "", &[]),
+            op("attach", "cors_public", "RELEASE", &["health"])
+        ],
         "{plan:#}"
     );
     let notices = serde_json::to_string(&plan["notices"]).expect("JSON");

@@ -9,6 +9,7 @@ mod cli_behaviour;
 mod content_examples;
 mod content_rules;
 mod dump_roundtrip;
+mod e2e_cause;
 mod e2e_drift;
 mod e2e_examples;
 mod e2e_faults;

@@ -38,14 +38,17 @@ fn absent_plugin_is_created_then_attached_by_name() {
     };
     let (user, fp) = apigsync::plan::marker::split_marker(&spec.remark);
     assert_eq!(user, "");
-    assert_eq!(
-        fp,
-        Some(apigsync::plan::marker::Marker::of_desired(
-            &apigsync::plan::MarkerKey::Unkeyed,
-            apigsync::model::DEFAULT_OWNER,
-            &d.plugins[0]
-        ))
+    let expected = apigsync::plan::marker::Marker::of_desired(
+        &apigsync::plan::MarkerKey::Unkeyed,
+        apigsync::model::DEFAULT_OWNER,
+        &d.plugins[0],
     );
+    let fp = fp.expect("marker");
+    assert_eq!(
+        (&fp.owner, &fp.secrets),
+        (&expected.owner, &expected.secrets)
+    );
+    assert!(fp.applied.is_some(), "the create records what it applies");
     let OpKind::Attach(a) = &plan.operations[1].kind else {
         panic!()
     };
@@ -93,7 +96,7 @@ fn update_lists_only_changed_fields() {
     assert_eq!(plugin_id, &id_of("cors_public"));
     assert!(
         spec.remark
-            .starts_with("CORS for the public APIs [apigsync@default]")
+            .starts_with("CORS for the public APIs [apigsync@default c:")
     );
     assert_eq!(
         changes,
@@ -125,7 +128,7 @@ fn marker_is_stripped_before_comparing_remarks() {
             .remark
             .as_deref()
             .unwrap()
-            .starts_with("kept [apigsync@default]")
+            .starts_with("kept [apigsync@default")
     );
     assert!(diff(&d, &live, &opts()).unwrap().is_empty());
 }

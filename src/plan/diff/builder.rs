@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::model::{DesiredPlugin, Live, LivePlugin};
 
 use super::super::model::{
-    ApiItem, BindingOp, MAX_APIS_PER_CALL, Notice, NoticeKind, OpKind, Operation, PluginSpec,
+    ApiItem, BindingOp, Cause, MAX_APIS_PER_CALL, Notice, NoticeKind, OpKind, Operation, PluginSpec,
 };
 use super::fields::{adoptable_as_is, field_changes};
 use super::{Ownership, live_bindings, spec};
@@ -28,6 +28,7 @@ impl Builder<'_> {
             depends_on: Vec::new(),
             replace,
             reason,
+            cause: Cause::Files,
         });
     }
 

@@ -16,6 +16,7 @@
 //!   manifest set with `prune` is refused unless `allow_empty` is set.
 
 mod builder;
+mod cause;
 mod displace;
 mod fields;
 mod rules;
@@ -87,10 +88,12 @@ impl DiffOptions {
     }
 }
 
-/// What every marker the plan writes needs: the owner and the secrets' key.
+/// What every marker the plan writes needs: the owner, the secrets' key, and the bindings
+/// to record.
 pub(super) struct Ownership<'a> {
     owner: &'a str,
     key: &'a MarkerKey,
+    wanted: &'a Wanted<'a>,
 }
 
 impl Ownership<'_> {
@@ -109,11 +112,12 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     {
         errors.push(PlanError::WeakMarkerKey { len: key.len() });
     }
+    let wanted = resolve_bindings(desired, live, &mut errors);
     let ownership = Ownership {
         owner: &opts.owner,
         key: &opts.marker_key,
+        wanted: &wanted,
     };
-    let wanted = resolve_bindings(desired, live, &mut errors);
     let live_by_name: BTreeMap<&str, &LivePlugin> =
         live.plugins.iter().map(|p| (p.name.as_str(), p)).collect();
     let mut b = Builder {
@@ -209,7 +213,9 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     if !errors.is_empty() {
         return Err(PlanErrors(errors));
     }
+    b.refresh_records(&desired_plugins, &live_by_name, &wanted, &ownership);
     b.displacement_notices(desired);
+    cause::assign(&mut b.ops, &desired_plugins, &live_by_name, &wanted);
 
     let mut plan = Plan::new(opts.target.clone());
     plan.owner = opts.owner.clone();
@@ -227,9 +233,11 @@ fn managed(plugin: &LivePlugin) -> bool {
 }
 
 /// The body to send for a desired plug-in (secrets as templates), its remark ending with
-/// the marker of `ownership`.
+/// the marker of `ownership`, which records this content and the bindings the plan sets.
 fn spec(p: &DesiredPlugin, ownership: &Ownership<'_>) -> PluginSpec {
-    let marker = Marker::of_desired(ownership.key, ownership.owner, p);
+    let marker = Marker::of_desired(ownership.key, ownership.owner, p).with_applied(
+        cause::desired_record(p, ownership.wanted.get(p.name.as_str())),
+    );
     let (content, secrets) = secrets::plan_content(p);
     PluginSpec {
         name: p.name.clone(),

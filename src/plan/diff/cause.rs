@@ -1,0 +1,163 @@
+//! Drift versus intent: each operation's [`Cause`], from the record of the last apply that
+//! the marker keeps ([`super::super::marker::Applied`]).
+//!
+//! For a plug-in's update, the record's content fingerprint is compared with the files' and
+//! with the gateway's; for its binding changes, the record's bindings fingerprint likewise.
+//! The files differ from the record: they changed since the last apply; the gateway differs:
+//! someone changed it since (drift); both. A plug-in without a record (new, older marker,
+//! adopted) counts as changed by the files. Creates, deletes and replaces always are.
+//!
+//! The record must follow the files, so a plan whose files change a plug-in's bindings
+//! without changing the plug-in itself updates the plug-in too, to rewrite the record
+//! ([`Builder::refresh_records`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{DesiredPlugin, LivePlugin};
+
+use super::super::fingerprint::{applied_bindings, applied_content};
+use super::super::marker::{self, Applied};
+use super::super::model::{Cause, OpKind, Operation};
+use super::builder::Builder;
+use super::{Ownership, spec};
+
+/// Bindings: environment id → API ids.
+type Bindings = BTreeMap<String, BTreeSet<String>>;
+
+/// The record of applying `p` with bindings `want`.
+pub(super) fn desired_record(p: &DesiredPlugin, want: Option<&Bindings>) -> Applied {
+    Applied {
+        content: applied_content(
+            p.plugin_type,
+            &p.content,
+            p.remark.as_deref(),
+            p.roma_app_id.as_deref(),
+        ),
+        bindings: bindings_record(want.into_iter().flatten()),
+    }
+}
+
+/// The gateway's state of `l` as a record, and the record its marker holds (if any). `None`
+/// when `l`'s type is unknown (it is then replaced, never compared).
+fn live_records(l: &LivePlugin) -> Option<(Applied, Option<Applied>)> {
+    let kind = l.plugin_type.parse().ok()?;
+    let (user_remark, marker) = marker::split_marker(l.remark.as_deref().unwrap_or(""));
+    let mut by_env: Bindings = BTreeMap::new();
+    for b in l.bindings.iter().flatten() {
+        by_env
+            .entry(b.env_id.clone())
+            .or_default()
+            .insert(b.api_id.clone());
+    }
+    let now = Applied {
+        content: applied_content(
+            kind,
+            &l.content,
+            Some(&user_remark),
+            l.roma_app_id.as_deref(),
+        ),
+        bindings: bindings_record(&by_env),
+    };
+    Some((now, marker.and_then(|m| m.applied)))
+}
+
+fn bindings_record<'a>(
+    by_env: impl IntoIterator<Item = (&'a String, &'a BTreeSet<String>)>,
+) -> String {
+    applied_bindings(
+        by_env
+            .into_iter()
+            .flat_map(|(env, apis)| apis.iter().map(move |api| (env.as_str(), api.as_str()))),
+    )
+}
+
+/// What changed for one plug-in, content and bindings apart.
+#[derive(Clone, Copy)]
+struct Causes {
+    content: Cause,
+    bindings: Cause,
+}
+
+impl Builder<'_> {
+    /// Updates each managed plug-in whose files changed its bindings since the recorded
+    /// apply but that no operation updates or replaces, so its marker records the new ones.
+    pub(super) fn refresh_records(
+        &mut self,
+        desired: &[&DesiredPlugin],
+        live: &BTreeMap<&str, &LivePlugin>,
+        wanted: &BTreeMap<&str, Bindings>,
+        ownership: &Ownership<'_>,
+    ) {
+        for p in desired {
+            let Some(l) = live.get(p.name.as_str()) else {
+                continue;
+            };
+            let Some((_, Some(recorded))) = live_records(l) else {
+                continue;
+            };
+            let touched = self.ops.iter().any(|op| {
+                op.kind.plugin_name() == p.name
+                    && matches!(
+                        op.kind,
+                        OpKind::UpdatePlugin { .. } | OpKind::CreatePlugin { .. }
+                    )
+            });
+            let now = desired_record(p, wanted.get(p.name.as_str()));
+            if touched || now.bindings == recorded.bindings || !ownership.manages(l) {
+                continue;
+            }
+            let kind = OpKind::UpdatePlugin {
+                plugin_id: l.id.clone(),
+                spec: spec(p, ownership),
+                changes: Vec::new(),
+            };
+            let reason = Some("record the new bindings in the ownership marker".to_owned());
+            self.push(format!("update/{}", p.name), kind, false, reason);
+        }
+    }
+}
+
+/// Sets the cause of every operation in `ops`.
+pub(super) fn assign(
+    ops: &mut [Operation],
+    desired: &[&DesiredPlugin],
+    live: &BTreeMap<&str, &LivePlugin>,
+    wanted: &BTreeMap<&str, Bindings>,
+) {
+    let mut causes: BTreeMap<&str, Causes> = BTreeMap::new();
+    for p in desired {
+        let Some(l) = live.get(p.name.as_str()) else {
+            continue;
+        };
+        let Some((now, Some(recorded))) = live_records(l) else {
+            continue;
+        };
+        let files = desired_record(p, wanted.get(p.name.as_str()));
+        causes.insert(
+            &p.name,
+            Causes {
+                content: Cause::of(
+                    files.content != recorded.content,
+                    now.content != recorded.content,
+                ),
+                bindings: Cause::of(
+                    files.bindings != recorded.bindings,
+                    now.bindings != recorded.bindings,
+                ),
+            },
+        );
+    }
+    for op in ops {
+        if op.replace {
+            continue;
+        }
+        let Some(c) = causes.get(op.kind.plugin_name()) else {
+            continue;
+        };
+        op.cause = match &op.kind {
+            OpKind::UpdatePlugin { .. } => c.content,
+            OpKind::Attach(_) | OpKind::Detach(_) => c.bindings,
+            OpKind::CreatePlugin { .. } | OpKind::DeletePlugin { .. } => Cause::Files,
+        };
+    }
+}
