@@ -95,7 +95,7 @@ pub enum ResolveError {
     },
     /// The resolved secrets do not match the fingerprint recorded at plan time.
     #[error(
-        "plug-in {plugin:?}: a secret changed since the plan was made (its fingerprint no longer matches); make a new plan"
+        "plug-in {plugin:?}: a secret changed since the plan was made (its fingerprint no longer matches; or apply runs with another APIGSYNC_MARKER_KEY than plan); make a new plan"
     )]
     SecretChanged {
         /// Plug-in name.

@@ -248,9 +248,8 @@ impl Reconciler {
             .plugins
             .iter()
             .filter(|p| {
-                p.remark
-                    .as_deref()
-                    .is_some_and(|r| plan::marker::split_marker(r).1.is_some())
+                plan::marker::owner_of(p.remark.as_deref()).as_deref()
+                    == Some(options.owner.as_str())
             })
             .count();
         self.metrics.managed_plugins.set(managed as i64);

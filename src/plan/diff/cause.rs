@@ -11,7 +11,7 @@
 //! without changing the plug-in itself updates the plug-in too, to rewrite the record
 //! ([`Builder::refresh_records`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::model::{DesiredPlugin, LivePlugin};
 
@@ -71,11 +71,53 @@ fn bindings_record<'a>(
     )
 }
 
-/// What changed for one plug-in, content and bindings apart.
-#[derive(Clone, Copy)]
-struct Causes {
-    content: Cause,
-    bindings: Cause,
+/// For each desired plug-in that exists live with a record: the record the files would
+/// write, the gateway's state as a record, and the record its marker holds.
+pub(super) struct Records<'a>(BTreeMap<&'a str, [Applied; 3]>);
+
+impl<'a> Records<'a> {
+    /// The records of `desired` against `live`.
+    pub(super) fn new(
+        desired: &[&'a DesiredPlugin],
+        live: &BTreeMap<&str, &LivePlugin>,
+        wanted: &BTreeMap<&str, Bindings>,
+    ) -> Self {
+        let mut out = BTreeMap::new();
+        for p in desired {
+            let Some(l) = live.get(p.name.as_str()) else {
+                continue;
+            };
+            let Some((now, Some(recorded))) = live_records(l) else {
+                continue;
+            };
+            let files = desired_record(p, wanted.get(p.name.as_str()));
+            out.insert(p.name.as_str(), [files, now, recorded]);
+        }
+        Self(out)
+    }
+
+    /// The cause of `op`.
+    fn cause(&self, op: &Operation) -> Cause {
+        let Some([files, now, recorded]) = self.0.get(op.kind.plugin_name()) else {
+            return Cause::Files;
+        };
+        let of = |pick: fn(&Applied) -> &String| {
+            Cause::of(pick(files) != pick(recorded), pick(now) != pick(recorded))
+        };
+        match &op.kind {
+            _ if op.replace => Cause::Files,
+            OpKind::UpdatePlugin { .. } => of(|r| &r.content),
+            OpKind::Attach(_) | OpKind::Detach(_) => of(|r| &r.bindings),
+            OpKind::CreatePlugin { .. } | OpKind::DeletePlugin { .. } => Cause::Files,
+        }
+    }
+
+    /// Sets the cause of every operation in `ops`.
+    pub(super) fn assign(&self, ops: &mut [Operation]) {
+        for op in ops {
+            op.cause = self.cause(op);
+        }
+    }
 }
 
 impl Builder<'_> {
@@ -85,25 +127,30 @@ impl Builder<'_> {
         &mut self,
         desired: &[&DesiredPlugin],
         live: &BTreeMap<&str, &LivePlugin>,
-        wanted: &BTreeMap<&str, Bindings>,
+        records: &Records<'_>,
         ownership: &Ownership<'_>,
     ) {
+        let touched: HashSet<String> = self
+            .ops
+            .iter()
+            .filter(|op| {
+                matches!(
+                    op.kind,
+                    OpKind::UpdatePlugin { .. } | OpKind::CreatePlugin { .. }
+                )
+            })
+            .map(|op| op.kind.plugin_name().to_owned())
+            .collect();
         for p in desired {
-            let Some(l) = live.get(p.name.as_str()) else {
+            let (Some(l), Some([files, _, recorded])) =
+                (live.get(p.name.as_str()), records.0.get(p.name.as_str()))
+            else {
                 continue;
             };
-            let Some((_, Some(recorded))) = live_records(l) else {
-                continue;
-            };
-            let touched = self.ops.iter().any(|op| {
-                op.kind.plugin_name() == p.name
-                    && matches!(
-                        op.kind,
-                        OpKind::UpdatePlugin { .. } | OpKind::CreatePlugin { .. }
-                    )
-            });
-            let now = desired_record(p, wanted.get(p.name.as_str()));
-            if touched || now.bindings == recorded.bindings || !ownership.manages(l) {
+            if touched.contains(&p.name)
+                || files.bindings == recorded.bindings
+                || !ownership.manages(l)
+            {
                 continue;
             }
             let kind = OpKind::UpdatePlugin {
@@ -114,50 +161,5 @@ impl Builder<'_> {
             let reason = Some("record the new bindings in the ownership marker".to_owned());
             self.push(format!("update/{}", p.name), kind, false, reason);
         }
-    }
-}
-
-/// Sets the cause of every operation in `ops`.
-pub(super) fn assign(
-    ops: &mut [Operation],
-    desired: &[&DesiredPlugin],
-    live: &BTreeMap<&str, &LivePlugin>,
-    wanted: &BTreeMap<&str, Bindings>,
-) {
-    let mut causes: BTreeMap<&str, Causes> = BTreeMap::new();
-    for p in desired {
-        let Some(l) = live.get(p.name.as_str()) else {
-            continue;
-        };
-        let Some((now, Some(recorded))) = live_records(l) else {
-            continue;
-        };
-        let files = desired_record(p, wanted.get(p.name.as_str()));
-        causes.insert(
-            &p.name,
-            Causes {
-                content: Cause::of(
-                    files.content != recorded.content,
-                    now.content != recorded.content,
-                ),
-                bindings: Cause::of(
-                    files.bindings != recorded.bindings,
-                    now.bindings != recorded.bindings,
-                ),
-            },
-        );
-    }
-    for op in ops {
-        if op.replace {
-            continue;
-        }
-        let Some(c) = causes.get(op.kind.plugin_name()) else {
-            continue;
-        };
-        op.cause = match &op.kind {
-            OpKind::UpdatePlugin { .. } => c.content,
-            OpKind::Attach(_) | OpKind::Detach(_) => c.bindings,
-            OpKind::CreatePlugin { .. } | OpKind::DeletePlugin { .. } => Cause::Files,
-        };
     }
 }

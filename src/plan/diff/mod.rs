@@ -213,9 +213,10 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     if !errors.is_empty() {
         return Err(PlanErrors(errors));
     }
-    b.refresh_records(&desired_plugins, &live_by_name, &wanted, &ownership);
+    let records = cause::Records::new(&desired_plugins, &live_by_name, &wanted);
+    b.refresh_records(&desired_plugins, &live_by_name, &records, &ownership);
     b.displacement_notices(desired);
-    cause::assign(&mut b.ops, &desired_plugins, &live_by_name, &wanted);
+    records.assign(&mut b.ops);
 
     let mut plan = Plan::new(opts.target.clone());
     plan.owner = opts.owner.clone();
