@@ -19,7 +19,7 @@ use super::super::fingerprint::{applied_bindings, applied_content};
 use super::super::marker::{self, Applied};
 use super::super::model::{Cause, OpKind, Operation};
 use super::builder::Builder;
-use super::{Ownership, spec};
+use super::{Ownership, live_bindings, spec};
 
 /// Bindings: environment id → API ids.
 type Bindings = BTreeMap<String, BTreeSet<String>>;
@@ -42,13 +42,6 @@ pub(super) fn desired_record(p: &DesiredPlugin, want: Option<&Bindings>) -> Appl
 fn live_records(l: &LivePlugin) -> Option<(Applied, Option<Applied>)> {
     let kind = l.plugin_type.parse().ok()?;
     let (user_remark, marker) = marker::split_marker(l.remark.as_deref().unwrap_or(""));
-    let mut by_env: Bindings = BTreeMap::new();
-    for b in l.bindings.iter().flatten() {
-        by_env
-            .entry(b.env_id.clone())
-            .or_default()
-            .insert(b.api_id.clone());
-    }
     let now = Applied {
         content: applied_content(
             kind,
@@ -56,7 +49,7 @@ fn live_records(l: &LivePlugin) -> Option<(Applied, Option<Applied>)> {
             Some(&user_remark),
             l.roma_app_id.as_deref(),
         ),
-        bindings: bindings_record(&by_env),
+        bindings: bindings_record(&live_bindings(l)),
     };
     Some((now, marker.and_then(|m| m.applied)))
 }
