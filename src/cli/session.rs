@@ -273,7 +273,8 @@ pub fn diff(
         flavour: Some(target.flavour),
         instance_id: Some(target.instance_id.clone()),
     };
-    let opts = DiffOptions::new(&options, target);
+    let opts = DiffOptions::new(&options, target)
+        .with_marker_key(plan::MarkerKey::from_env(&process_env()));
     let plan = plan::diff(desired, live, &opts).context("cannot make a plan")?;
     Ok(plan::restrict(plan, &select.restriction()))
 }

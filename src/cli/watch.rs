@@ -172,6 +172,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         allow_empty: args.reconcile.allow_empty,
         allow_literal_secrets: false,
         parallelism: session::parallelism(&args.reconcile, &project.options),
+        owner: project.options.owner.clone(),
     };
     let mut reconciler = Reconciler::new(
         args.dir.clone(),

@@ -53,7 +53,7 @@ mod third_auth;
 
 use serde_json::Value;
 
-pub(crate) use canon::{remove_pointer, strip_nulls};
+pub(crate) use canon::strip_nulls;
 
 pub(crate) use check::did_you_mean;
 
@@ -147,6 +147,16 @@ pub fn secret_pointers(kind: PluginType) -> &'static [&'static str] {
         PluginType::OidcAuth => &["/client_secret"],
         _ => &[],
     }
+}
+
+/// The secret values present in `content` of a plug-in of `kind`, in the order of
+/// [`secret_pointers`]. An empty string or `null` hides nothing and is not a secret value.
+pub fn secret_values(kind: PluginType, content: &Value) -> Vec<(&'static str, &Value)> {
+    secret_pointers(kind)
+        .iter()
+        .filter_map(|p| content.pointer(p).map(|v| (*p, v)))
+        .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
+        .collect()
 }
 
 /// Fields the user wrote that the server accepts but drops on store, so they

@@ -16,8 +16,9 @@ use crate::model::{
     ApiRef, DesiredBinding, DesiredPlugin, Location, Options, PluginType, Scope, SecretSource,
 };
 
-/// Longest remark a user may write: 255 minus the ownership marker ` [apigsync:xxxxxx]`.
-pub const MAX_USER_REMARK: usize = 255 - 18;
+/// Longest remark a user may write: 255 minus the longest ownership marker
+/// ` [apigsync@OWNER k:xxxxxxxx,xxxxxxxx c:xxxxxxxx b:xxxxxxxx]` (`plan::marker::MAX_LEN`, 70).
+pub const MAX_USER_REMARK: usize = 255 - 70;
 
 /// The document kinds.
 pub(crate) const KINDS: &[&str] = &["Plugin", "Binding"];
@@ -340,10 +341,10 @@ impl Reader<'_> {
                     ),
                 );
             }
-            if r.contains("[apigsync:") {
+            if r.contains("[apigsync") {
                 self.error(
                     *pos,
-                    "remark must not contain \"[apigsync:\" (apigsync's ownership marker)",
+                    "remark must not contain \"[apigsync\" (apigsync's ownership marker)",
                 );
             }
         }

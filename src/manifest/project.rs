@@ -7,7 +7,7 @@ use super::document::Reader;
 use super::error::Diags;
 use super::yaml::{Node, Yaml};
 use crate::content::did_you_mean;
-use crate::model::{Location, ProjectFile};
+use crate::model::{Location, ProjectFile, owner_problem};
 
 /// Reads the project file's single document (an empty file is the default project).
 pub(crate) fn read(reader: &mut Reader<'_>, docs: Vec<Node>) -> Option<ProjectFile> {
@@ -37,7 +37,7 @@ pub(crate) fn read(reader: &mut Reader<'_>, docs: Vec<Node>) -> Option<ProjectFi
         return None;
     }
     match serde_json::from_value::<ProjectFile>(doc.to_json()) {
-        Ok(project) => bounds(reader, &doc, project),
+        Ok(project) => bounds(reader, &doc, project).and_then(|p| check_owner(reader, &doc, p)),
         Err(e) => {
             let at = Location::new(reader.file, doc.pos.line, doc.pos.column);
             // serde's message names the field and what was expected.
@@ -150,6 +150,20 @@ fn article(kind: &str) -> &'static str {
         "integer" => "an integer",
         _ => "a number",
     }
+}
+
+/// The project, unless `options.owner` is not a valid owner name (reported at its value).
+fn check_owner(reader: &mut Reader<'_>, doc: &Node, project: ProjectFile) -> Option<ProjectFile> {
+    let Some(problem) = owner_problem(&project.options.owner) else {
+        return Some(project);
+    };
+    let pos = doc
+        .entry("options")
+        .and_then(|o| o.value.entry("owner"))
+        .map_or(doc.pos, |e| e.value.pos);
+    let at = Location::new(reader.file, pos.line, pos.column);
+    reader.diags.push(at, format!("options.owner: {problem}"));
+    None
 }
 
 /// Reports mapping keys the schema does not declare, recursing into declared objects.

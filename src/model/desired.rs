@@ -159,6 +159,13 @@ pub struct Options {
     pub allow_literal_secrets: bool,
     /// Most API calls in flight at once.
     pub parallelism: usize,
+    /// The namespace of this folder's plug-ins on the gateway (`team-a`): written into their
+    /// ownership marker; the folder sees, changes and prunes only plug-ins of its owner.
+    #[schemars(
+        length(min = 1, max = 16),
+        regex(pattern = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+    )]
+    pub owner: String,
 }
 
 impl Default for Options {
@@ -169,6 +176,7 @@ impl Default for Options {
             adopt: false,
             allow_literal_secrets: false,
             parallelism: 8,
+            owner: super::DEFAULT_OWNER.to_owned(),
         }
     }
 }

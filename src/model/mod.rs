@@ -6,6 +6,7 @@
 mod desired;
 mod live;
 mod location;
+mod owner;
 mod plugin_type;
 
 pub use desired::{
@@ -14,4 +15,5 @@ pub use desired::{
 };
 pub use live::{Api, Env, Live, LiveBinding, LivePlugin, RELEASE_ENV_ID, RELEASE_ENV_NAME};
 pub use location::Location;
+pub use owner::{DEFAULT_OWNER, MAX_OWNER_LEN, owner_problem};
 pub use plugin_type::{Flavour, PluginType, Scope};

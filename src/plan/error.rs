@@ -120,7 +120,7 @@ pub enum PlanError {
     },
     /// A desired binding would silently replace a plug-in apigsync does not manage.
     #[error(
-        "{location}: binding of plug-in {plugin:?} to API {api:?} in environment {env} would displace plug-in {other:?} ({plugin_type}), which apigsync does not manage: the gateway keeps one plug-in of a type per API and environment; remove the binding, or set displace: true in this Binding to replace it"
+        "{location}: binding of plug-in {plugin:?} to API {api:?} in environment {env} would displace plug-in {other:?} ({plugin_type}), which this folder does not manage (unmanaged, or another owner's): the gateway keeps one plug-in of a type per API and environment; remove the binding, or set displace: true in this Binding to replace it"
     )]
     WouldDisplace {
         /// The binding document.
@@ -205,6 +205,28 @@ pub enum PlanError {
         plugin: String,
         /// The live plug-in id.
         id: String,
+    },
+    /// A desired name exists live with the marker of another owner.
+    #[error(
+        "{location}: plug-in {plugin:?} already exists on the gateway and belongs to owner {owner:?}, not to this folder's owner {ours:?}; choose another name, or move the plug-in to the folder of owner {owner:?}"
+    )]
+    OwnedByAnother {
+        /// The plug-in document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+        /// The owner its marker names.
+        owner: String,
+        /// This folder's owner (`options.owner`).
+        ours: String,
+    },
+    /// The marker key is set but too short to keep secrets from being guessed.
+    #[error(
+        "the marker key APIGSYNC_MARKER_KEY is {len} bytes long; use at least 16 random bytes (e.g. `openssl rand -hex 32`)"
+    )]
+    WeakMarkerKey {
+        /// Its length in bytes.
+        len: usize,
     },
     /// The live state lacks the bindings of a plug-in the plan must manage (a bug of the
     /// caller: the live fetch reads bindings of every desired and managed plug-in).

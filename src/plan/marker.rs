@@ -1,82 +1,269 @@
-//! The ownership marker ` [apigsync:xxxxxx]` that apigsync appends to the remark of every
-//! plug-in it manages.
+//! The ownership marker that apigsync appends to the remark of every plug-in it manages:
+//! ` [apigsync@OWNER c:0a1b2c3d b:4e5f6a7b]`, or
+//! ` [apigsync@OWNER k:1a2b3c4d,- c:0a1b2c3d b:4e5f6a7b]` for a type with secret fields.
 //!
-//! The six hex digits are the first 3 bytes of a SHA-256 over the plug-in name and its secret
-//! values (in pointer order), so a changed secret changes the marker even though the server
-//! never returns the secret itself. A plug-in without secrets still gets a marker: its
-//! presence is what makes the plug-in managed.
-
-use std::collections::BTreeMap;
+//! - `OWNER` is the folder's `options.owner` ([`crate::model::DEFAULT_OWNER`] when unset): a
+//!   folder manages only plug-ins whose marker names its owner.
+//! - After the owner, one fingerprint per secret field of the plug-in's type, in the order of
+//!   [`content::secret_pointers`] (`-` for a field left empty), tagged with how they were
+//!   computed (`k`: HMAC-SHA256 under the operator's key, `a`: Argon2id; see
+//!   [`super::fingerprint::secret`]). The server never returns a secret, so these tell which
+//!   secret changed, one by one, without letting a reader of the gateway test guesses.
+//! - `c:` and `b:` record what apigsync last applied: the plug-in's content (with its remark
+//!   and app) and its bindings ([`super::fingerprint::applied_content`],
+//!   [`super::fingerprint::applied_bindings`]). Against them the differ tells whether a
+//!   change comes from the files, from the gateway (drift), or both. A marker without them
+//!   (older, or adopted as is) records nothing, and every change counts as from the files.
+//! - A marker of the first format, `[apigsync:xxxxxx]` (one unsalted hash over all secrets),
+//!   is read as owned by the default owner with [`Secrets::Legacy`]: every secret of such a
+//!   plug-in counts as changed once, and that update writes the new format.
+//!
+//! A plug-in without secrets still gets a marker: its presence is what makes it managed.
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use crate::model::DesiredPlugin;
+use crate::content;
+use crate::model::{DEFAULT_OWNER, DesiredPlugin, MAX_OWNER_LEN, PluginType, owner_problem};
 
-use super::secrets;
+use super::fingerprint::{self, MarkerKey, RECORD_FP_LEN, SECRET_FP_LEN};
 
-const OPEN: &str = "[apigsync:";
-const HEX_LEN: usize = 6;
-/// Length of the marker itself, without the separating space.
-pub const MARKER_LEN: usize = OPEN.len() + HEX_LEN + 1;
+const OPEN: &str = "[apigsync@";
+const LEGACY_OPEN: &str = "[apigsync:";
+const LEGACY_HEX_LEN: usize = 6;
+/// Most secret fields of any plug-in type (kafka_log's two).
+const MAX_SECRET_SLOTS: usize = 2;
+/// The longest marker, with its separating space: owner, scheme and every secret slot, and
+/// the record of what was applied.
+pub const MAX_LEN: usize =
+    1 + OPEN.len() + MAX_OWNER_LEN + 3 + MAX_SECRET_SLOTS * (SECRET_FP_LEN + 1) - 1
+        + 2 * (3 + RECORD_FP_LEN)
+        + 1;
 
-/// The secret fingerprint of a plug-in: 6 lowercase hex digits over `name` and the secret
-/// values keyed by JSON pointer. Values are hashed as their JSON text, in pointer order.
-pub fn fingerprint<'a>(
-    name: &str,
-    secrets: impl IntoIterator<Item = (&'a str, &'a Value)>,
-) -> String {
-    let sorted: BTreeMap<&str, &Value> = secrets.into_iter().collect();
-    let mut hasher = Sha256::new();
-    hasher.update(name.as_bytes());
-    hasher.update([0]);
-    for (pointer, value) in sorted {
-        hasher.update(pointer.as_bytes());
-        hasher.update([0]);
-        hasher.update(value.to_string().as_bytes());
-        hasher.update([0]);
-    }
-    hex::encode(&hasher.finalize()[..HEX_LEN / 2])
+// The longest user remark and the longest marker fit the service's 255 characters
+// (SPEC §3.3, create body: `remark` max 255).
+const _: () = assert!(crate::manifest::MAX_USER_REMARK + MAX_LEN <= 255);
+
+/// A parsed ownership marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    /// The owner whose folder manages the plug-in.
+    pub owner: String,
+    /// What it records of the plug-in's secrets.
+    pub secrets: Secrets,
+    /// What apigsync last applied, when recorded.
+    pub applied: Option<Applied>,
 }
 
-/// The fingerprint a desired plug-in's marker must carry.
-pub fn plugin_fingerprint(plugin: &DesiredPlugin) -> String {
-    let values = secrets::secret_values(plugin);
-    fingerprint(&plugin.name, values.iter().map(|(p, v)| (p.as_str(), *v)))
+/// The record of what apigsync last applied to a plug-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// [`fingerprint::applied_content`] of what was written.
+    pub content: String,
+    /// [`fingerprint::applied_bindings`] of the bindings the plan set.
+    pub bindings: String,
+}
+
+/// What a marker records of a plug-in's secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secrets {
+    /// The type has no secret field.
+    None,
+    /// A first-format marker: nothing comparable per secret.
+    Legacy,
+    /// One fingerprint per secret field of the type (`None`: the field is empty).
+    Fingerprints {
+        /// How they were computed ([`MarkerKey::scheme`]).
+        scheme: char,
+        /// In the order of [`content::secret_pointers`].
+        slots: Vec<Option<String>>,
+    },
+}
+
+impl Marker {
+    /// The marker of a plug-in of `owner` named `name` of type `kind`, whose secret values are
+    /// `values` (JSON pointer → value; empty fields left out).
+    pub fn new<'a>(
+        key: &MarkerKey,
+        owner: &str,
+        name: &str,
+        kind: PluginType,
+        values: impl IntoIterator<Item = (&'a str, &'a Value)>,
+    ) -> Self {
+        let pointers = content::secret_pointers(kind);
+        if pointers.is_empty() {
+            return Self {
+                owner: owner.to_owned(),
+                secrets: Secrets::None,
+                applied: None,
+            };
+        }
+        let values: Vec<(&str, &Value)> = values.into_iter().collect();
+        let slots = pointers
+            .iter()
+            .map(|pointer| {
+                values
+                    .iter()
+                    .find(|(p, _)| p == pointer)
+                    .map(|(p, v)| fingerprint::secret(key, owner, name, p, v))
+            })
+            .collect();
+        Self {
+            owner: owner.to_owned(),
+            secrets: Secrets::Fingerprints {
+                scheme: key.scheme(),
+                slots,
+            },
+            applied: None,
+        }
+    }
+
+    /// This marker recording `applied`.
+    pub fn with_applied(self, applied: Applied) -> Self {
+        Self {
+            applied: Some(applied),
+            ..self
+        }
+    }
+
+    /// The marker of desired plug-in `plugin` of `owner`.
+    pub fn of_desired(key: &MarkerKey, owner: &str, plugin: &DesiredPlugin) -> Self {
+        let values = content::secret_values(plugin.plugin_type, &plugin.content);
+        Self::new(key, owner, &plugin.name, plugin.plugin_type, values)
+    }
+
+    /// The marker's text, without the separating space.
+    pub fn render(&self) -> String {
+        let mut out = format!("{OPEN}{}", self.owner);
+        if let Secrets::Fingerprints { scheme, slots } = &self.secrets {
+            let slots: Vec<&str> = slots.iter().map(|s| s.as_deref().unwrap_or("-")).collect();
+            out.push_str(&format!(" {scheme}:{}", slots.join(",")));
+        }
+        if let Some(applied) = &self.applied {
+            out.push_str(&format!(" c:{} b:{}", applied.content, applied.bindings));
+        }
+        out.push(']');
+        out
+    }
+
+    /// The indexes (into [`content::secret_pointers`]) of the secret fields whose fingerprint
+    /// differs between `self` (desired) and `live`. Every field counts as changed against a
+    /// legacy marker or a fingerprint computed another way (another key, or none).
+    pub fn changed_secrets(&self, live: &Marker) -> Vec<usize> {
+        let Secrets::Fingerprints { scheme, slots } = &self.secrets else {
+            return Vec::new();
+        };
+        let comparable = match &live.secrets {
+            Secrets::Fingerprints {
+                scheme: s,
+                slots: l,
+            } if s == scheme && l.len() == slots.len() => Some(l),
+            _ => None,
+        };
+        slots
+            .iter()
+            .enumerate()
+            .filter(|(i, slot)| match comparable {
+                Some(live) => live[*i] != **slot,
+                // Nothing to compare with: an empty field stays empty.
+                None => slot.is_some(),
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
 }
 
 /// The remark to send: the user's remark followed by the marker (just the marker when the
 /// user's remark is empty).
-pub fn with_marker(user_remark: &str, fp: &str) -> String {
+pub fn with_marker(user_remark: &str, marker: &Marker) -> String {
     if user_remark.is_empty() {
-        format!("{OPEN}{fp}]")
+        marker.render()
     } else {
-        format!("{user_remark} {OPEN}{fp}]")
+        format!("{user_remark} {}", marker.render())
     }
 }
 
-/// Splits a live remark into the user's remark and the marker's fingerprint, if it ends with
-/// a well-formed marker. A remark without a marker is returned whole.
-pub fn split_marker(remark: &str) -> (String, Option<String>) {
-    let Some(start) = remark.len().checked_sub(MARKER_LEN) else {
-        return (remark.to_owned(), None);
-    };
-    let Some(tail) = remark.get(start..) else {
-        return (remark.to_owned(), None);
-    };
-    let hex = tail
-        .strip_prefix(OPEN)
-        .and_then(|rest| rest.strip_suffix(']'));
-    let Some(hex) = hex.filter(|h| {
-        h.len() == HEX_LEN
-            && h.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    }) else {
+/// Splits a live remark into the user's remark and the marker, if it ends with a well-formed
+/// one (either format). A remark without a marker is returned whole.
+pub fn split_marker(remark: &str) -> (String, Option<Marker>) {
+    let parsed = remark.strip_suffix(']').and_then(|body| {
+        let start = body.rfind("[apigsync")?;
+        parse(&body[start..]).map(|m| (start, m))
+    });
+    let Some((start, marker)) = parsed else {
         return (remark.to_owned(), None);
     };
     let user = &remark[..start];
     let user = user.strip_suffix(' ').unwrap_or(user);
-    (user.to_owned(), Some(hex.to_owned()))
+    (user.to_owned(), Some(marker))
+}
+
+/// The owner named by the marker at the end of `remark`, if any.
+pub fn owner_of(remark: Option<&str>) -> Option<String> {
+    split_marker(remark.unwrap_or("")).1.map(|m| m.owner)
+}
+
+/// Parses `[apigsync@…` or `[apigsync:…` without the closing bracket.
+fn parse(text: &str) -> Option<Marker> {
+    if let Some(hex) = text.strip_prefix(LEGACY_OPEN) {
+        let ok = hex.len() == LEGACY_HEX_LEN && hex.bytes().all(is_lower_hex);
+        return ok.then(|| Marker {
+            owner: DEFAULT_OWNER.to_owned(),
+            secrets: Secrets::Legacy,
+            applied: None,
+        });
+    }
+    let mut fields = text.strip_prefix(OPEN)?.split(' ').peekable();
+    let owner = fields.next().filter(|o| owner_problem(o).is_none())?;
+    let secrets = match fields.next_if(|f| f.starts_with("k:") || f.starts_with("a:")) {
+        Some(record) => parse_secrets(record)?,
+        None => Secrets::None,
+    };
+    let applied = match (fields.next(), fields.next()) {
+        (None, None) => None,
+        (Some(c), Some(b)) => Some(Applied {
+            content: record_fp(c.strip_prefix("c:")?)?,
+            bindings: record_fp(b.strip_prefix("b:")?)?,
+        }),
+        _ => return None,
+    };
+    if fields.next().is_some() {
+        return None;
+    }
+    Some(Marker {
+        owner: owner.to_owned(),
+        secrets,
+        applied,
+    })
+}
+
+/// A well-formed record fingerprint.
+fn record_fp(fp: &str) -> Option<String> {
+    (fp.len() == RECORD_FP_LEN && fp.bytes().all(is_lower_hex)).then(|| fp.to_owned())
+}
+
+/// `k:1a2b3c4d,-` → the scheme and the slots.
+fn parse_secrets(record: &str) -> Option<Secrets> {
+    let (scheme, slots) = record.split_once(':')?;
+    let scheme = match scheme {
+        "k" => 'k',
+        "a" => 'a',
+        _ => return None,
+    };
+    let slots = slots
+        .split(',')
+        .map(|s| match s {
+            "-" => Some(None),
+            fp if fp.len() == SECRET_FP_LEN && fp.bytes().all(is_lower_hex) => {
+                Some(Some(fp.to_owned()))
+            }
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    (slots.len() <= MAX_SECRET_SLOTS).then_some(Secrets::Fingerprints { scheme, slots })
+}
+
+fn is_lower_hex(b: u8) -> bool {
+    b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
 }
 
 #[cfg(test)]
@@ -85,37 +272,78 @@ mod tests {
 
     use super::*;
 
+    const PASSWORD: &str = "/sasl_config/sasl_password";
+    const CA: &str = "/sasl_config/ssl_ca_content";
+
+    fn key() -> MarkerKey {
+        MarkerKey::Keyed(b"0123456789abcdef0123456789abcdef".to_vec())
+    }
+
+    fn kafka(password: &str, ca: Option<&str>) -> Marker {
+        let p = json!(password);
+        let c = ca.map(|c| json!(c));
+        let values = [(PASSWORD, &p)]
+            .into_iter()
+            .chain(c.as_ref().map(|c| (CA, c)));
+        Marker::new(&key(), "team-a", "kafka", PluginType::KafkaLog, values)
+    }
+
     #[test]
     fn marker_round_trips_with_a_user_remark() {
-        let remark = with_marker("CORS for the public APIs", "3f9a1c");
-        assert_eq!(remark, "CORS for the public APIs [apigsync:3f9a1c]");
+        let m = kafka("s3cret", None);
+        let remark = with_marker("Kafka access log", &m);
+        assert!(remark.starts_with("Kafka access log [apigsync@team-a k:"));
+        assert!(remark.ends_with(",-]"), "{remark}");
         assert_eq!(
             split_marker(&remark),
-            (
-                "CORS for the public APIs".to_owned(),
-                Some("3f9a1c".to_owned())
-            )
+            ("Kafka access log".to_owned(), Some(m))
         );
     }
 
     #[test]
-    fn marker_alone_has_no_leading_space() {
-        let remark = with_marker("", "00ff00");
-        assert_eq!(remark, "[apigsync:00ff00]");
+    fn marker_of_a_type_without_secrets_names_only_the_owner() {
+        let m = Marker::new(&key(), "default", "cors", PluginType::Cors, []);
+        assert_eq!(with_marker("", &m), "[apigsync@default]");
+        assert_eq!(split_marker("[apigsync@default]"), (String::new(), Some(m)));
+    }
+
+    #[test]
+    fn markers_without_an_owner_are_read_as_the_default_owner() {
+        let (user, m) = split_marker("CORS for the shop [apigsync:3f9a1c]");
+        assert_eq!(user, "CORS for the shop");
         assert_eq!(
-            split_marker(&remark),
-            (String::new(), Some("00ff00".to_owned()))
+            m,
+            Some(Marker {
+                owner: DEFAULT_OWNER.to_owned(),
+                secrets: Secrets::Legacy,
+                applied: None,
+            })
+        );
+        assert_eq!(
+            owner_of(Some("[apigsync:00ff00]")).as_deref(),
+            Some("default")
         );
     }
 
     #[test]
-    fn remark_without_marker_is_unmanaged() {
+    fn remark_without_a_well_formed_marker_is_unmanaged() {
         for remark in [
             "",
             "hello",
             "x [apigsync:XYZXYZ]",
             "[apigsync:12345]",
             "a [apigsync:123456",
+            "[apigsync@]",
+            "[apigsync@Team-A]",
+            "[apigsync@team-a x:1a2b3c4d]",
+            "[apigsync@team-a k:1a2b3c4]",
+            "[apigsync@team-a k:1a2b3c4d,-,-]",
+            "[apigsync@team a]",
+            "[apigsync@team-a k:]",
+            "[apigsync@team-a c:0a1b2c3d]",
+            "[apigsync@team-a c:0a1b2c3d b:0a1b2c3]",
+            "[apigsync@team-a b:0a1b2c3d c:0a1b2c3d]",
+            "[apigsync@team-a c:0a1b2c3d b:0a1b2c3d x]",
         ] {
             assert_eq!(
                 split_marker(remark),
@@ -129,30 +357,78 @@ mod tests {
     fn non_ascii_remark_does_not_panic() {
         let remark = "跨域插件配置说明文字";
         assert_eq!(split_marker(remark), (remark.to_owned(), None));
-        let marked = with_marker(remark, "abcdef");
-        assert_eq!(split_marker(&marked).1.as_deref(), Some("abcdef"));
+        let m = kafka("s", Some("ca"));
+        let marked = with_marker(remark, &m);
+        assert_eq!(split_marker(&marked), (remark.to_owned(), Some(m)));
     }
 
     #[test]
-    fn changed_secret_changes_the_fingerprint() {
-        let a = json!("s3cret");
-        let b = json!("s3cret2");
-        let p = "/sasl_config/sasl_password";
-        assert_ne!(
-            fingerprint("kafka", [(p, &a)]),
-            fingerprint("kafka", [(p, &b)])
-        );
-        assert_ne!(
-            fingerprint("kafka", [(p, &a)]),
-            fingerprint("kafka2", [(p, &a)])
-        );
-        assert_eq!(fingerprint("kafka", [(p, &a)]).len(), 6);
+    fn changing_one_secret_changes_exactly_its_slot() {
+        let before = kafka("s3cret", Some("ca-pem"));
+        assert!(before.changed_secrets(&before).is_empty());
+        assert_eq!(kafka("other", Some("ca-pem")).changed_secrets(&before), [0]);
+        assert_eq!(kafka("s3cret", Some("ca-2")).changed_secrets(&before), [1]);
+        assert_eq!(kafka("s3cret", None).changed_secrets(&before), [1]);
     }
 
     #[test]
-    fn plugin_without_secrets_still_has_a_fingerprint() {
-        let fp = fingerprint("cors_public", []);
-        assert_eq!(fp.len(), 6);
-        assert_eq!(fp, fingerprint("cors_public", []));
+    fn a_legacy_or_differently_keyed_marker_changes_every_present_secret_once() {
+        let now = kafka("s3cret", None);
+        let legacy = split_marker("[apigsync:3f9a1c]").1.unwrap();
+        assert_eq!(now.changed_secrets(&legacy), [0]);
+        let p = json!("s3cret");
+        let unkeyed = Marker::new(
+            &MarkerKey::Unkeyed,
+            "team-a",
+            "kafka",
+            PluginType::KafkaLog,
+            [(PASSWORD, &p)],
+        );
+        assert_eq!(now.changed_secrets(&unkeyed), [0]);
+    }
+
+    fn applied() -> Applied {
+        Applied {
+            content: "0a1b2c3d".to_owned(),
+            bindings: "4e5f6a7b".to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_record_of_what_was_applied_round_trips() {
+        for m in [
+            kafka("s", Some("ca")).with_applied(applied()),
+            Marker::new(&key(), "team-a", "cors", PluginType::Cors, []).with_applied(applied()),
+        ] {
+            let remark = with_marker("r", &m);
+            assert!(remark.ends_with(" c:0a1b2c3d b:4e5f6a7b]"), "{remark}");
+            assert_eq!(split_marker(&remark), ("r".to_owned(), Some(m)));
+        }
+    }
+
+    #[test]
+    fn the_longest_marker_fits_with_the_longest_user_remark() {
+        let p = json!("p");
+        let c = json!("c");
+        let longest = Marker::new(
+            &key(),
+            "abcdefghijklmnop",
+            "kafka",
+            PluginType::KafkaLog,
+            [(PASSWORD, &p), (CA, &c)],
+        )
+        .with_applied(applied());
+        assert_eq!(longest.render().len() + 1, MAX_LEN);
+    }
+
+    #[test]
+    fn the_marker_does_not_hold_a_plain_hash_of_the_secret() {
+        use sha2::{Digest, Sha256};
+        let remark = with_marker("", &kafka("s3cret", None));
+        for guess in [&b"s3cret"[..], &b"\"s3cret\""[..]] {
+            let plain = hex::encode(Sha256::digest(guess));
+            assert!(!remark.contains(&plain[..SECRET_FP_LEN]), "{remark}");
+            assert!(!remark.contains(&plain[..LEGACY_HEX_LEN]), "{remark}");
+        }
     }
 }

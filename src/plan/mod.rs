@@ -10,7 +10,7 @@
 mod changes;
 mod diff;
 mod error;
-mod hash;
+mod fingerprint;
 pub mod marker;
 mod model;
 mod order;
@@ -23,11 +23,11 @@ mod stale;
 
 pub use diff::{DiffOptions, diff, temp_name};
 pub use error::{PlanError, PlanErrors};
-pub use hash::{canonical_json, fingerprint};
+pub use fingerprint::{MARKER_KEY_VAR, MarkerKey};
 pub use model::{
-    ApiItem, BindingOp, FieldChange, LITERAL_SECRET, MAX_APIS_PER_CALL, Notice, NoticeKind, OpId,
-    OpKind, Operation, Plan, PluginSpec, Read, ReadObject, Replacement, SCHEMA_VERSION, SecretSlot,
-    Stage, Summary, Target,
+    ApiItem, BindingOp, Cause, FieldChange, LITERAL_SECRET, MAX_APIS_PER_CALL, Notice, NoticeKind,
+    OpId, OpKind, Operation, Plan, PluginSpec, Read, ReadObject, Replacement, SCHEMA_VERSION,
+    SecretSlot, Stage, Summary, Target,
 };
 pub use parse::{PlanParseError, parse_plan};
 pub use restrict::{Restriction, restrict};

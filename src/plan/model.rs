@@ -18,6 +18,9 @@ pub struct Plan {
     pub schema_version: u32,
     /// The gateway the plan was made for.
     pub target: Target,
+    /// The folder's owner (`options.owner`) the plan manages plug-ins for.
+    #[serde(default = "default_owner")]
+    pub owner: String,
     /// The operations, in an order that respects every `depends_on`.
     pub operations: Vec<Operation>,
     /// Warnings a reviewer should read (displaced bindings, adoptions, kept orphans).
@@ -45,6 +48,10 @@ pub struct Replacement {
     pub old: Vec<String>,
     /// The operations of the replacement, in plan order.
     pub steps: Vec<OpId>,
+}
+
+fn default_owner() -> String {
+    crate::model::DEFAULT_OWNER.to_owned()
 }
 
 /// The gateway a plan targets.
@@ -77,6 +84,39 @@ pub struct Operation {
     /// Why the operation exists when it is not obvious (replace, adoption).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Whether the operation comes from the files, from a change on the gateway since the
+    /// last apply (drift), or both.
+    #[serde(default)]
+    pub cause: Cause,
+}
+
+/// Why an operation is needed, against the record of the last apply in the marker.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// The files changed since the last apply (also: nothing was recorded, e.g. a new plug-in).
+    #[default]
+    Files,
+    /// The gateway changed since the last apply and the files did not: applying undoes it.
+    Drift,
+    /// Both changed.
+    Both,
+}
+
+impl Cause {
+    /// The cause, given whether the files and the gateway differ from the record.
+    pub fn of(files_changed: bool, gateway_changed: bool) -> Self {
+        match (files_changed, gateway_changed) {
+            (true, true) => Cause::Both,
+            (false, true) => Cause::Drift,
+            _ => Cause::Files,
+        }
+    }
+
+    /// True when the gateway changed (drift or both).
+    pub fn is_drift(self) -> bool {
+        self != Cause::Files
+    }
 }
 
 /// Most API ids the service accepts in one attach or detach call.
@@ -319,6 +359,7 @@ impl Plan {
         Self {
             schema_version: SCHEMA_VERSION,
             target,
+            owner: default_owner(),
             operations: Vec::new(),
             notices: Vec::new(),
             reads: Vec::new(),

@@ -209,6 +209,7 @@ mod tests {
             depends_on: Vec::new(),
             replace,
             reason: None,
+            cause: Default::default(),
         }
     }
 

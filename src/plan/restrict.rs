@@ -99,6 +99,7 @@ mod tests {
             depends_on: deps.iter().map(|d| (*d).to_owned()).collect(),
             replace: false,
             reason: None,
+            cause: Default::default(),
         }
     }
 

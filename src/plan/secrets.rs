@@ -6,10 +6,13 @@
 //! environment at apply time. A secret written as a literal (allowed by
 //! `options.allow_literal_secrets`) is kept as [`LITERAL_SECRET`] and read again from the
 //! manifests: `resolve_secrets` takes an optional [`Desired`] for that. Either way the
-//! resolved values must hash to the fingerprint in the spec's ownership marker, so a secret
+//! resolved values must match the fingerprints in the spec's ownership marker, so a secret
 //! that changed between plan and apply is refused instead of silently applied.
+//!
+//! This module depends on [`super::marker`], never the other way round: the marker takes
+//! secret values, whoever collects them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 use thiserror::Error;
@@ -18,44 +21,16 @@ use crate::content;
 use crate::manifest::subst::{SubstError, substitute};
 use crate::model::{Desired, DesiredPlugin};
 
-use super::marker;
+use super::fingerprint::MarkerKey;
+use super::marker::{self, Marker};
 use super::model::{LITERAL_SECRET, PluginSpec, SecretSlot};
-
-/// The JSON pointers of the secret fields of a desired plug-in: those of its type
-/// ([`content::secret_pointers`]) and those the loader recorded in [`DesiredPlugin::secrets`].
-pub fn secret_pointers(plugin: &DesiredPlugin) -> BTreeSet<String> {
-    content::secret_pointers(plugin.plugin_type)
-        .iter()
-        .map(|p| (*p).to_owned())
-        .chain(plugin.secrets.keys().cloned())
-        .collect()
-}
-
-/// The secret values present in a desired plug-in's content, in pointer order. An empty
-/// string or `null` hides nothing and is not a secret value.
-pub fn secret_values(plugin: &DesiredPlugin) -> Vec<(String, &Value)> {
-    secret_pointers(plugin)
-        .into_iter()
-        .filter_map(|p| plugin.content.pointer(&p).map(|v| (p, v)))
-        .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
-        .collect()
-}
-
-/// `value` without the fields at `pointers` (absent pointers are ignored).
-pub fn strip(value: &Value, pointers: &BTreeSet<String>) -> Value {
-    let mut out = value.clone();
-    for pointer in pointers {
-        content::remove_pointer(&mut out, pointer);
-    }
-    out
-}
 
 /// The content to store in a plan, and the slots telling where each secret comes from.
 pub fn plan_content(plugin: &DesiredPlugin) -> (Value, BTreeMap<String, SecretSlot>) {
     let mut out = plugin.content.clone();
     let mut slots = BTreeMap::new();
-    for (pointer, _) in secret_values(plugin) {
-        let slot = match plugin.secrets.get(&pointer) {
+    for (pointer, _) in content::secret_values(plugin.plugin_type, &plugin.content) {
+        let slot = match plugin.secrets.get(pointer) {
             Some(source) if !source.literal => SecretSlot::Env {
                 template: source.template.clone(),
             },
@@ -65,10 +40,10 @@ pub fn plan_content(plugin: &DesiredPlugin) -> (Value, BTreeMap<String, SecretSl
             SecretSlot::Env { template } => template.clone(),
             SecretSlot::Literal => LITERAL_SECRET.to_owned(),
         };
-        if let Some(target) = out.pointer_mut(&pointer) {
+        if let Some(target) = out.pointer_mut(pointer) {
             *target = Value::String(placeholder);
         }
-        slots.insert(pointer, slot);
+        slots.insert(pointer.to_owned(), slot);
     }
     (out, slots)
 }
@@ -120,7 +95,7 @@ pub enum ResolveError {
     },
     /// The resolved secrets do not match the fingerprint recorded at plan time.
     #[error(
-        "plug-in {plugin:?}: a secret changed since the plan was made (its fingerprint no longer matches); make a new plan"
+        "plug-in {plugin:?}: a secret changed since the plan was made (its fingerprint no longer matches; or apply runs with another APIGSYNC_MARKER_KEY than plan); make a new plan"
     )]
     SecretChanged {
         /// Plug-in name.
@@ -130,7 +105,8 @@ pub enum ResolveError {
 
 /// The content to send for `spec`, with every secret substituted back: `${VAR}` templates
 /// from `env`, literals from the plug-in of the same name in `desired`. Checks that the
-/// values still hash to the fingerprint of the spec's marker.
+/// values still match the fingerprints of the spec's marker, computed with the marker key
+/// in `env` ([`super::fingerprint::MARKER_KEY_VAR`]).
 pub fn resolve_secrets(
     spec: &PluginSpec,
     env: &BTreeMap<String, String>,
@@ -178,27 +154,20 @@ pub fn resolve_secrets(
         values.push((pointer.as_str(), value));
     }
     let (_, expected) = marker::split_marker(&spec.remark);
-    let actual = marker::fingerprint(&spec.name, values.iter().map(|(p, v)| (*p, v)));
-    if expected.as_deref() != Some(actual.as_str()) {
+    let matches = expected.is_some_and(|expected| {
+        let actual = Marker::new(
+            &MarkerKey::from_env(env),
+            &expected.owner,
+            &spec.name,
+            spec.plugin_type,
+            values.iter().map(|(p, v)| (*p, v)),
+        );
+        actual.secrets == expected.secrets
+    });
+    if !matches {
         return Err(ResolveError::SecretChanged {
             plugin: spec.name.clone(),
         });
     }
     Ok(content)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strip_removes_nested_fields_and_ignores_absent_ones() {
-        let v = serde_json::json!({"a": 1, "sasl": {"password": "p", "user": "u"}});
-        let pointers: BTreeSet<String> =
-            ["/sasl/password".to_owned(), "/absent/x".to_owned()].into();
-        assert_eq!(
-            strip(&v, &pointers),
-            serde_json::json!({"a": 1, "sasl": {"user": "u"}})
-        );
-    }
 }

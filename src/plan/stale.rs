@@ -4,43 +4,15 @@
 //! recomputes them from a fresh [`Live`] and names each object that changed, vanished or
 //! appeared, so `apply --plan FILE` can refuse a plan made against an older state.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 
+use crate::model::Live;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use crate::model::{Live, LivePlugin};
-
-use super::hash::fingerprint;
+use super::fingerprint::{live_bindings, live_plugin};
 use super::marker;
 use super::model::{Plan, Read, ReadObject};
-
-/// The fingerprint of a live plug-in: id, name, type, scope, app, remark and content
-/// (`update_time` left out: it changes without any change that matters).
-pub(crate) fn plugin_fingerprint(plugin: &LivePlugin) -> String {
-    fingerprint(&json!({
-        "id": plugin.id,
-        "name": plugin.name,
-        "type": plugin.plugin_type,
-        "scope": plugin.scope,
-        "roma_app_id": plugin.roma_app_id,
-        "remark": plugin.remark,
-        "content": plugin.content,
-    }))
-}
-
-/// The fingerprint of the set of APIs `plugin` is bound to in `env_id`, when its bindings
-/// were fetched.
-pub(crate) fn bindings_fingerprint(plugin: &LivePlugin, env_id: &str) -> Option<String> {
-    let bindings = plugin.bindings.as_ref()?;
-    let apis: BTreeSet<&str> = bindings
-        .iter()
-        .filter(|b| b.env_id == env_id)
-        .map(|b| b.api_id.as_str())
-        .collect();
-    Some(fingerprint(&json!(apis)))
-}
 
 /// One live object that differs from what a plan read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,8 +54,8 @@ impl fmt::Display for Drift {
     }
 }
 
-/// The objects read by `plan` whose live fingerprint differs now, plus managed plug-ins
-/// that the plan did not read at all. Empty when the plan is still current.
+/// The objects read by `plan` whose live fingerprint differs now, plus plug-ins of the plan's
+/// owner that the plan did not read at all. Empty when the plan is still current.
 pub fn check_stale(plan: &Plan, live: &Live) -> Vec<Drift> {
     let mut drifts = Vec::new();
     let by_name = |name: &str| live.plugins.iter().find(|p| p.name == name);
@@ -96,13 +68,13 @@ pub fn check_stale(plan: &Plan, live: &Live) -> Vec<Drift> {
         let now = match object {
             ReadObject::Plugin { name } => {
                 read_names.insert(name.as_str());
-                by_name(name).map(plugin_fingerprint)
+                by_name(name).map(live_plugin)
             }
             ReadObject::Bindings { plugin, env_id } => match by_name(plugin) {
                 // The plug-in's own read reports it gone; unfetched bindings cannot be compared.
                 None => continue,
                 Some(p) if p.bindings.is_none() => continue,
-                Some(p) => bindings_fingerprint(p, env_id),
+                Some(p) => live_bindings(p, env_id),
             },
         };
         let kind = match (fingerprint, &now) {
@@ -118,9 +90,7 @@ pub fn check_stale(plan: &Plan, live: &Live) -> Vec<Drift> {
         });
     }
     for p in &live.plugins {
-        let managed = marker::split_marker(p.remark.as_deref().unwrap_or(""))
-            .1
-            .is_some();
+        let managed = marker::owner_of(p.remark.as_deref()).as_ref() == Some(&plan.owner);
         if managed && !read_names.contains(p.name.as_str()) {
             drifts.push(Drift {
                 object: ReadObject::Plugin {

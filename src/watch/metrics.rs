@@ -43,7 +43,8 @@ pub struct Metrics {
     pub reconcile_duration: Histogram,
     /// Operations applied by kind and result.
     pub operations: Family<OperationLabels, Counter>,
-    /// Reconciles that found live state differing from the files.
+    /// Reconciles that found the gateway changed since the last apply (operations of cause
+    /// drift or both); changes that only come from the files do not count.
     pub drift_detected: Counter,
     /// API calls by operation and status.
     pub api_calls: Family<ApiCallLabels, Counter>,
@@ -100,7 +101,7 @@ impl Metrics {
         );
         r.register(
             "drift_detected",
-            "Reconciles whose plan was not empty",
+            "Reconciles that found the gateway changed since the last apply (drift)",
             self.drift_detected.clone(),
         );
         r.register(

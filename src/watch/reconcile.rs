@@ -274,9 +274,8 @@ impl Reconciler {
             .plugins
             .iter()
             .filter(|p| {
-                p.remark
-                    .as_deref()
-                    .is_some_and(|r| plan::marker::split_marker(r).1.is_some())
+                plan::marker::owner_of(p.remark.as_deref()).as_deref()
+                    == Some(options.owner.as_str())
             })
             .count();
         self.metrics.managed_plugins.set(managed as i64);
@@ -284,12 +283,16 @@ impl Reconciler {
             flavour: Some(self.client.target().flavour),
             instance_id: Some(self.client.target().instance_id.clone()),
         };
-        let plan = plan::diff(&desired, &live, &DiffOptions::new(&options, target))
+        let opts = DiffOptions::new(&options, target)
+            .with_marker_key(plan::MarkerKey::from_env(&self.env));
+        let plan = plan::diff(&desired, &live, &opts)
             .map_err(|e| PassError::Other(e.to_string().replace('\n', "; ")))?;
         if plan.is_empty() {
             return Ok(Pass::default());
         }
-        self.metrics.drift_detected.inc();
+        if plan.operations.iter().any(|op| op.cause.is_drift()) {
+            self.metrics.drift_detected.inc();
+        }
         log_plan(&plan);
         if self.drift == DriftPolicy::Report {
             return Ok(Pass {
@@ -396,7 +399,11 @@ fn kind_label(kind: &OpKind) -> &'static str {
 
 fn log_plan(plan: &Plan) {
     for op in &plan.operations {
-        tracing::info!(operation = %apply::describe(op), "drift");
+        if op.cause.is_drift() {
+            tracing::info!(operation = %apply::describe(op), cause = ?op.cause, "drift");
+        } else {
+            tracing::info!(operation = %apply::describe(op), "change from the files");
+        }
     }
 }
 

@@ -349,6 +349,8 @@ async fn an_unchanged_saved_plan_is_applied_exactly() {
     assert_eq!(
         planned,
         vec![
+            // The marker records the new bindings (README, "Drift versus intent").
+            op("update_plugin", "users_authorizer", "", &[]),
             op("attach", "users_authorizer", "TEST", &["orders_list"]),
             op(
                 "detach",
@@ -372,7 +374,8 @@ async fn an_unchanged_saved_plan_is_applied_exactly() {
         vec![
             "attach_api_to_plugin",
             "delete_plugin",
-            "detach_api_from_plugin"
+            "detach_api_from_plugin",
+            "update_plugin"
         ]
     );
     w.run("plan", &["--detailed-exitcode"]).await.expect_code(0);

@@ -183,7 +183,11 @@ async fn assert_reads_as_recorded(w: &World, seed: u64, generated: &Generated) {
         // The manifests name oidc_auth's redirect and logout APIs; the gateway keeps ids.
         let mut request = request.clone();
         for field in ["redirect_api_id", "logout_api_id"] {
-            if let Some(api) = request.get(field).and_then(Value::as_str).map(str::to_owned) {
+            if let Some(api) = request
+                .get(field)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+            {
                 request[field] = Value::from(w.api_id(&api).await);
             }
         }

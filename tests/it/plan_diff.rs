@@ -38,10 +38,17 @@ fn absent_plugin_is_created_then_attached_by_name() {
     };
     let (user, fp) = apigsync::plan::marker::split_marker(&spec.remark);
     assert_eq!(user, "");
-    assert_eq!(
-        fp,
-        Some(apigsync::plan::marker::plugin_fingerprint(&d.plugins[0]))
+    let expected = apigsync::plan::marker::Marker::of_desired(
+        &apigsync::plan::MarkerKey::Unkeyed,
+        apigsync::model::DEFAULT_OWNER,
+        &d.plugins[0],
     );
+    let fp = fp.expect("marker");
+    assert_eq!(
+        (&fp.owner, &fp.secrets),
+        (&expected.owner, &expected.secrets)
+    );
+    assert!(fp.applied.is_some(), "the create records what it applies");
     let OpKind::Attach(a) = &plan.operations[1].kind else {
         panic!()
     };
@@ -89,7 +96,7 @@ fn update_lists_only_changed_fields() {
     assert_eq!(plugin_id, &id_of("cors_public"));
     assert!(
         spec.remark
-            .starts_with("CORS for the public APIs [apigsync:")
+            .starts_with("CORS for the public APIs [apigsync@default c:")
     );
     assert_eq!(
         changes,
@@ -121,7 +128,7 @@ fn marker_is_stripped_before_comparing_remarks() {
             .remark
             .as_deref()
             .unwrap()
-            .starts_with("kept [apigsync:")
+            .starts_with("kept [apigsync@default")
     );
     assert!(diff(&d, &live, &opts()).unwrap().is_empty());
 }
@@ -478,7 +485,7 @@ fn binding_that_displaces_an_unmanaged_plugin_is_an_error_unless_opted_in() {
     let err = diff(&d, &live, &opts()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "bindings/cors_public.yaml:3:1: binding of plug-in \"cors_public\" to API \"orders_list\" in environment RELEASE would displace plug-in \"console_cors\" (cors), which apigsync does not manage: the gateway keeps one plug-in of a type per API and environment; remove the binding, or set displace: true in this Binding to replace it",
+        "bindings/cors_public.yaml:3:1: binding of plug-in \"cors_public\" to API \"orders_list\" in environment RELEASE would displace plug-in \"console_cors\" (cors), which this folder does not manage (unmanaged, or another owner's): the gateway keeps one plug-in of a type per API and environment; remove the binding, or set displace: true in this Binding to replace it",
         "only the same type is displaced"
     );
     d.bindings[0].displace = true;
@@ -696,23 +703,11 @@ fn empty_remark_and_app_equal_absent_ones() {
 }
 
 #[test]
-fn edited_marker_without_secrets_rewrites_the_remark() {
+fn a_first_format_marker_without_secrets_is_kept_as_is() {
     let d = desired(vec![cors("c")], vec![]);
     let mut live = applied(&d, &world());
     live.plugins[0].remark = Some("[apigsync:000000]".to_owned());
-    let plan = diff(&d, &live, &opts()).unwrap();
-    let OpKind::UpdatePlugin { changes, spec, .. } = &plan.operations[0].kind else {
-        panic!()
-    };
-    assert_eq!(
-        changes,
-        &[FieldChange {
-            path: "/remark".into(),
-            old: Some(json!("[apigsync:000000]")),
-            new: Some(json!(spec.remark)),
-            sensitive: false
-        }]
-    );
+    assert!(diff(&d, &live, &opts()).unwrap().is_empty());
 }
 
 #[test]

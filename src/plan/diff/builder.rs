@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::model::{DesiredPlugin, Live, LivePlugin};
 
 use super::super::model::{
-    ApiItem, BindingOp, FieldChange, MAX_APIS_PER_CALL, Notice, NoticeKind, OpKind, Operation,
-    PluginSpec, Replacement,
+    ApiItem, BindingOp, Cause, FieldChange, MAX_APIS_PER_CALL, Notice, NoticeKind, OpKind,
+    Operation, PluginSpec, Replacement,
 };
 use super::fields::{adoptable_as_is, field_changes};
 use super::replace::kind_change;
-use super::{live_bindings, spec};
+use super::{Ownership, live_bindings, spec};
 
 /// Accumulates operations and notices.
 pub(super) struct Builder<'a> {
@@ -19,6 +19,7 @@ pub(super) struct Builder<'a> {
     pub(super) ops: Vec<Operation>,
     pub(super) notices: Vec<Notice>,
     pub(super) replacements: Vec<Replacement>,
+    pub(super) ownership: &'a Ownership<'a>,
 }
 
 impl Builder<'_> {
@@ -30,6 +31,7 @@ impl Builder<'_> {
             depends_on: Vec::new(),
             replace,
             reason,
+            cause: Cause::Files,
         });
     }
 
@@ -50,7 +52,7 @@ impl Builder<'_> {
         replace: bool,
         reason: Option<String>,
     ) {
-        self.create(spec(p), replace, reason);
+        self.create(spec(p, self.ownership), replace, reason);
         let no_bindings = BTreeMap::new();
         let plugin_type = p.plugin_type.as_str();
         self.bindings(&p.name, plugin_type, None, want, &no_bindings, replace);
@@ -111,7 +113,7 @@ impl Builder<'_> {
         if let Some(t) = temp {
             self.clean_up(p, t);
         }
-        let spec = spec(p);
+        let spec = spec(p, self.ownership);
         let mut changes = if as_is {
             Vec::new()
         } else {

@@ -13,7 +13,6 @@ use crate::model::LivePlugin;
 use super::super::error::PlanError;
 use super::super::model::{Notice, NoticeKind, OpKind};
 use super::builder::Builder;
-use super::managed;
 use super::rules::Origin;
 
 /// The first desired binding document of each (plug-in, env id, API id).
@@ -63,7 +62,8 @@ impl Builder<'_> {
                     {
                         continue;
                     }
-                    let is_managed = managed(other);
+                    // Ours: managed by this folder's owner (another owner's is not ours to move).
+                    let is_managed = self.ownership.manages(other);
                     let opted_in = origin.is_some_and(|o| o.displace);
                     if !is_managed
                         && !opted_in

@@ -6,7 +6,6 @@ use crate::model::{DesiredPlugin, LivePlugin};
 use super::super::changes::diff_values;
 use super::super::marker;
 use super::super::model::{FieldChange, PluginSpec};
-use super::super::secrets;
 
 /// Whether adopting unmanaged `l` for `p` (same type and scope) can be a no-op: `p`'s type
 /// has no secret field (a secret the server does not return cannot be compared, so it must
@@ -14,11 +13,11 @@ use super::super::secrets;
 /// then left for the plug-in's next change; until then the plug-in stays unmarked, so it is
 /// adopted again by each plan (with `adopt`) and never pruned.
 pub(super) fn adoptable_as_is(p: &DesiredPlugin, l: &LivePlugin) -> bool {
-    secrets::secret_pointers(p).is_empty() && user_changes(p, l).is_empty()
+    content::secret_pointers(p.plugin_type).is_empty() && user_changes(p, l).is_empty()
 }
 
 /// The changes of the fields the user writes: app, remark (without the marker), content
-/// (canonical, secrets and nulls removed).
+/// (canonical: secrets and nulls removed).
 fn user_changes(p: &DesiredPlugin, l: &LivePlugin) -> Vec<FieldChange> {
     let mut changes = Vec::new();
     let non_empty = |s: Option<&str>| {
@@ -38,11 +37,7 @@ fn user_changes(p: &DesiredPlugin, l: &LivePlugin) -> Vec<FieldChange> {
         non_empty(p.remark.as_deref()).as_ref(),
         &mut changes,
     );
-    let pointers = secrets::secret_pointers(p);
-    let comparable = |v: &serde_json::Value| {
-        // canonical already drops nulls (null ≡ absent).
-        secrets::strip(&content::canonical(p.plugin_type, v), &pointers)
-    };
+    let comparable = |v: &serde_json::Value| content::canonical(p.plugin_type, v);
     diff_values(
         "/content",
         Some(&comparable(&l.content)),
@@ -52,45 +47,53 @@ fn user_changes(p: &DesiredPlugin, l: &LivePlugin) -> Vec<FieldChange> {
     changes
 }
 
-/// The changes an update makes: [`user_changes`], and the secret fields when the marker's
-/// fingerprint differs (or the marker itself, when there is no secret to blame).
+/// The changes an update makes: [`user_changes`], one sensitive change per secret field
+/// whose marker fingerprint differs from the live marker's, and the marker itself when the
+/// live plug-in has none (adoption) and no secret is written anyway.
 pub(super) fn field_changes(
     p: &DesiredPlugin,
     l: &LivePlugin,
     spec: &PluginSpec,
 ) -> Vec<FieldChange> {
     let mut changes = user_changes(p, l);
-    let (_, live_fp) = marker::split_marker(l.remark.as_deref().unwrap_or(""));
-    let pointers = secrets::secret_pointers(p);
-    let (_, fp) = marker::split_marker(&spec.remark);
-    if live_fp != fp {
-        let present: Vec<String> = secrets::secret_values(p)
+    let (_, live) = marker::split_marker(l.remark.as_deref().unwrap_or(""));
+    let (_, desired) = marker::split_marker(&spec.remark);
+    let pointers = content::secret_pointers(p.plugin_type);
+    let sensitive: Vec<&str> = match (&live, &desired) {
+        (Some(live), Some(desired)) => desired
+            .changed_secrets(live)
             .into_iter()
-            .map(|(ptr, _)| ptr)
-            .collect();
-        let sensitive: Vec<String> = if present.is_empty() {
-            pointers.into_iter().collect()
-        } else {
-            present
-        };
-        let remark_changed = changes.iter().any(|c| c.path == "/remark");
-        if sensitive.is_empty() && !remark_changed {
-            // No secret to blame: the marker is missing or was edited; rewrite it.
-            changes.push(FieldChange {
-                path: "/remark".to_owned(),
-                old: l.remark.clone().map(serde_json::Value::String),
-                new: Some(serde_json::Value::String(spec.remark.clone())),
-                sensitive: false,
-            });
+            .filter_map(|i| pointers.get(i).copied())
+            .collect(),
+        // No marker to compare with: write every secret (each field when none is set).
+        _ => {
+            let present: Vec<&str> = content::secret_values(p.plugin_type, &p.content)
+                .into_iter()
+                .map(|(ptr, _)| ptr)
+                .collect();
+            if present.is_empty() {
+                pointers.to_vec()
+            } else {
+                present
+            }
         }
-        for pointer in sensitive {
-            changes.push(FieldChange {
-                path: format!("/content{pointer}"),
-                old: None,
-                new: None,
-                sensitive: true,
-            });
-        }
+    };
+    let remark_changed = changes.iter().any(|c| c.path == "/remark");
+    if live.is_none() && sensitive.is_empty() && !remark_changed {
+        changes.push(FieldChange {
+            path: "/remark".to_owned(),
+            old: l.remark.clone().map(serde_json::Value::String),
+            new: Some(serde_json::Value::String(spec.remark.clone())),
+            sensitive: false,
+        });
+    }
+    for pointer in sensitive {
+        changes.push(FieldChange {
+            path: format!("/content{pointer}"),
+            old: None,
+            new: None,
+            sensitive: true,
+        });
     }
     changes
 }

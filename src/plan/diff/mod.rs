@@ -2,10 +2,13 @@
 //!
 //! Semantics (docs/DESIGN.md "Semantics that the differ and executor must respect"):
 //! - Identity is the plug-in name. A live plug-in is managed when its remark ends with the
-//!   ownership marker ([`super::marker`]); only managed plug-ins are ever changed. A desired
-//!   name that exists live without a marker is an error unless `adopt` is set.
+//!   ownership marker ([`super::marker`]) of this folder's owner; only managed plug-ins are
+//!   ever changed. Plug-ins of other owners are invisible, except that a desired name held by
+//!   another owner is an error (never a takeover). A desired name that exists live without a
+//!   marker is an error unless `adopt` is set.
 //! - Content is compared as [`content::canonical`] on both sides, with secret fields and
-//!   `null` members removed; secrets are compared through the marker's fingerprint.
+//!   `null` members removed; secrets are compared one by one through the marker's
+//!   fingerprints.
 //! - A change of type or scope is a replacement ([`replace`]): create the new plug-in under
 //!   a temporary name, attach it, detach and delete the old one, rename the new one.
 //! - All bindings of a managed plug-in are managed: desired minus live is attached, live
@@ -14,6 +17,7 @@
 //!   manifest set with `prune` is refused unless `allow_empty` is set.
 
 mod builder;
+mod cause;
 mod displace;
 mod fields;
 mod replace;
@@ -23,20 +27,20 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::model::{Desired, DesiredPlugin, Live, LivePlugin, Options};
+use crate::model::{DEFAULT_OWNER, Desired, DesiredPlugin, Live, LivePlugin, Options};
 
 use super::error::{PlanError, PlanErrors};
-use super::marker;
+use super::fingerprint::{self, MIN_MARKER_KEY_LEN, MarkerKey};
+use super::marker::{self, Marker};
 use super::model::{Notice, NoticeKind, Plan, PluginSpec, Read, ReadObject, Target};
 use super::order::order;
 use super::secrets;
-use super::stale::{bindings_fingerprint, plugin_fingerprint};
 use builder::Builder;
 pub use replace::temp_name;
 use rules::{Resolved, Wanted, known_type, resolve_bindings};
 
 /// How the differ treats ownership and deletion.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffOptions {
     /// Delete managed plug-ins that are absent from the manifests.
     pub prune: bool,
@@ -46,6 +50,23 @@ pub struct DiffOptions {
     pub allow_empty: bool,
     /// The gateway, recorded in the plan.
     pub target: Target,
+    /// The folder's owner (`options.owner`): only plug-ins with its marker are managed.
+    pub owner: String,
+    /// How the marker fingerprints secrets (see [`super::fingerprint::secret`]).
+    pub marker_key: MarkerKey,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        Self {
+            prune: false,
+            adopt: false,
+            allow_empty: false,
+            target: Target::default(),
+            owner: DEFAULT_OWNER.to_owned(),
+            marker_key: MarkerKey::default(),
+        }
+    }
 }
 
 impl DiffOptions {
@@ -56,7 +77,32 @@ impl DiffOptions {
             adopt: options.adopt,
             allow_empty: options.allow_empty,
             target,
+            owner: options.owner.clone(),
+            marker_key: MarkerKey::default(),
         }
+    }
+
+    /// These options with the marker key `key` (from [`MarkerKey::from_env`]).
+    pub fn with_marker_key(self, key: MarkerKey) -> Self {
+        Self {
+            marker_key: key,
+            ..self
+        }
+    }
+}
+
+/// What every marker the plan writes needs: the owner, the secrets' key, and the bindings
+/// to record.
+pub(super) struct Ownership<'a> {
+    owner: &'a str,
+    key: &'a MarkerKey,
+    wanted: &'a Wanted<'a>,
+}
+
+impl Ownership<'_> {
+    /// True when `plugin`'s marker names this owner.
+    fn manages(&self, plugin: &LivePlugin) -> bool {
+        marker::owner_of(plugin.remark.as_deref()).as_deref() == Some(self.owner)
     }
 }
 
@@ -64,6 +110,11 @@ impl DiffOptions {
 /// every reason no plan can be made.
 pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, PlanErrors> {
     let mut errors = Vec::new();
+    if let MarkerKey::Keyed(key) = &opts.marker_key
+        && key.len() < MIN_MARKER_KEY_LEN
+    {
+        errors.push(PlanError::WeakMarkerKey { len: key.len() });
+    }
     let Resolved {
         wanted,
         origins,
@@ -71,6 +122,11 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     } = resolve_bindings(desired, live, &mut errors);
     let with_api_ids = rules::oidc_apis(desired, live, &wanted, &mut errors);
     let desired = with_api_ids.as_ref().unwrap_or(desired);
+    let ownership = Ownership {
+        owner: &opts.owner,
+        key: &opts.marker_key,
+        wanted: &wanted,
+    };
     let live_by_name: BTreeMap<&str, &LivePlugin> =
         live.plugins.iter().map(|p| (p.name.as_str(), p)).collect();
     let mut b = Builder {
@@ -83,6 +139,7 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
         ops: Vec::new(),
         notices,
         replacements: Vec::new(),
+        ownership: &ownership,
     };
     let no_bindings = BTreeMap::new();
 
@@ -93,7 +150,7 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
         .iter()
         .filter_map(|p| {
             let t = live_by_name.get(temp_name(&p.name).as_str())?;
-            managed(t).then_some((p.name.as_str(), *t))
+            ownership.manages(t).then_some((p.name.as_str(), *t))
         })
         .collect();
     for p in &desired_plugins {
@@ -117,7 +174,17 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
                 live_type: l.plugin_type.clone(),
             }),
             Some(l) => {
-                let managed = managed(l);
+                let owner = marker::owner_of(l.remark.as_deref());
+                if let Some(owner) = owner.as_ref().filter(|o| **o != opts.owner) {
+                    errors.push(PlanError::OwnedByAnother {
+                        location: p.location.clone(),
+                        plugin: p.name.clone(),
+                        owner: owner.clone(),
+                        ours: opts.owner.clone(),
+                    });
+                    continue;
+                }
+                let managed = owner.is_some();
                 if !managed && !opts.adopt {
                     errors.push(PlanError::Unmanaged {
                         location: p.location.clone(),
@@ -146,7 +213,9 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     let orphans: Vec<&LivePlugin> = live
         .plugins
         .iter()
-        .filter(|l| managed(l) && known_type(l) && !desired_names.contains(l.name.as_str()))
+        .filter(|l| {
+            ownership.manages(l) && known_type(l) && !desired_names.contains(l.name.as_str())
+        })
         .collect();
     if opts.prune && desired.plugins.is_empty() && !orphans.is_empty() && !opts.allow_empty {
         errors.push(PlanError::EmptyPrune {
@@ -177,8 +246,12 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     if !errors.is_empty() {
         return Err(PlanErrors(errors));
     }
+    let records = cause::Records::new(&desired_plugins, &live_by_name, &wanted);
+    b.refresh_records(&desired_plugins, &live_by_name, &records, &ownership);
+    records.assign(&mut b.ops);
 
     let mut plan = Plan::new(opts.target.clone());
+    plan.owner = opts.owner.clone();
     let temps: Vec<&LivePlugin> = temps.into_values().collect();
     plan.reads = reads(&desired_plugins, &orphans, &temps, &live_by_name, &wanted);
     plan.notices = b.notices;
@@ -199,22 +272,20 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     Ok(plan)
 }
 
-fn managed(plugin: &LivePlugin) -> bool {
-    marker::split_marker(plugin.remark.as_deref().unwrap_or(""))
-        .1
-        .is_some()
-}
-
-/// The body to send for a desired plug-in (secrets as templates).
-fn spec(p: &DesiredPlugin) -> PluginSpec {
-    let fp = marker::plugin_fingerprint(p);
+/// True when `plugin` carries an apigsync marker, of any owner.
+/// The body to send for a desired plug-in (secrets as templates), its remark ending with
+/// the marker of `ownership`, which records this content and the bindings the plan sets.
+fn spec(p: &DesiredPlugin, ownership: &Ownership<'_>) -> PluginSpec {
+    let marker = Marker::of_desired(ownership.key, ownership.owner, p).with_applied(
+        cause::desired_record(p, ownership.wanted.get(p.name.as_str())),
+    );
     let (content, secrets) = secrets::plan_content(p);
     PluginSpec {
         name: p.name.clone(),
         plugin_type: p.plugin_type,
         scope: p.scope,
         roma_app_id: p.roma_app_id.clone(),
-        remark: marker::with_marker(p.remark.as_deref().unwrap_or(""), &fp),
+        remark: marker::with_marker(p.remark.as_deref().unwrap_or(""), &marker),
         content,
         secrets,
     }
@@ -251,7 +322,7 @@ fn reads(
             object: ReadObject::Plugin {
                 name: name.to_owned(),
             },
-            fingerprint: live.map(|l| plugin_fingerprint(l)),
+            fingerprint: live.map(|l| fingerprint::live_plugin(l)),
         });
         let Some(l) = live else { continue };
         let mut envs: BTreeSet<&str> = l
@@ -267,7 +338,7 @@ fn reads(
                 .flat_map(|w| w.keys().map(String::as_str)),
         );
         for env_id in envs {
-            if let Some(fingerprint) = bindings_fingerprint(l, env_id) {
+            if let Some(fingerprint) = fingerprint::live_bindings(l, env_id) {
                 reads.push(Read {
                     object: ReadObject::Bindings {
                         plugin: name.to_owned(),

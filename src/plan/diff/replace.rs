@@ -103,7 +103,7 @@ impl Builder<'_> {
                 let temp = temp_name(&p.name);
                 let id = format!("create/{temp}");
                 let kind = OpKind::CreatePlugin {
-                    spec: spec(p),
+                    spec: spec(p, self.ownership),
                     temp_name: Some(temp.clone()),
                 };
                 self.push(id, kind, true, Some(reason.clone()));
@@ -115,7 +115,7 @@ impl Builder<'_> {
         let kind = OpKind::RenamePlugin {
             plugin_id: temp.map(|t| t.id.clone()),
             from: new.clone(),
-            spec: spec(p),
+            spec: spec(p, self.ownership),
         };
         self.push(format!("rename/{}", p.name), kind, true, None);
         self.replaced(p, reason, new, vec![l.name.clone()], start);

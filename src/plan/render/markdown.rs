@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use crate::plan::{FieldChange, OpKind, Plan};
 
+use super::drift::{HEADING, drift_lines};
 use super::path::dotted;
 use super::steps::{describe, in_replacement, starting_at};
 use super::values::{created_fields, long_diff, show, summary_line};
@@ -17,6 +18,14 @@ pub fn markdown(plan: &Plan) -> String {
         let _ = writeln!(out, "Target: {flavour} instance `{instance}`\n");
     }
     let _ = writeln!(out, "**{}**\n", summary_line(plan));
+    let drift = drift_lines(plan);
+    if !drift.is_empty() {
+        let _ = writeln!(out, "> [!CAUTION]\n> {HEADING}:");
+        for line in drift {
+            let _ = writeln!(out, "> - {}", escape(&line));
+        }
+        out.push('\n');
+    }
     if !plan.notices.is_empty() {
         out.push_str("> [!WARNING]\n");
         for n in &plan.notices {

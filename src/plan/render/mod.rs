@@ -1,6 +1,7 @@
 //! Renderers of a [`super::Plan`]: text for terminals, markdown for pull-request comments,
 //! JSON for machines. None of them can show a secret: a plan holds none.
 
+mod drift;
 mod json;
 mod markdown;
 mod path;

@@ -8,6 +8,7 @@ use owo_colors::OwoColorize;
 
 use crate::plan::{FieldChange, OpKind, Plan};
 
+use super::drift::{HEADING, drift_lines};
 use super::path::dotted;
 use super::steps::{describe, in_replacement, starting_at};
 use super::values::{created_fields, long_diff, show, summary_line};
@@ -122,6 +123,14 @@ pub fn text(plan: &Plan, color: bool) -> String {
     }
     if !bindings.is_empty() {
         let _ = writeln!(out, "Bindings:\n{bindings}");
+    }
+    let drift = drift_lines(plan);
+    if !drift.is_empty() {
+        let _ = writeln!(out, "{HEADING}:");
+        for line in drift {
+            let _ = writeln!(out, "{}", paint(&format!("  ! {line}"), Tone::Note, color));
+        }
+        out.push('\n');
     }
     if !plan.notices.is_empty() {
         out.push_str("Notices:\n");

@@ -312,7 +312,11 @@ pub async fn run_binary(args: Vec<String>, env: BTreeMap<String, String>, cwd: P
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigsync"));
         cmd.args(&args).current_dir(cwd);
         for (name, _) in std::env::vars() {
-            if name.starts_with("HW_") || name == "RUST_LOG" || name == "KAFKA_SASL_PASSWORD" {
+            if name.starts_with("HW_")
+                || name.starts_with("APIGSYNC_")
+                || name == "RUST_LOG"
+                || name == "KAFKA_SASL_PASSWORD"
+            {
                 cmd.env_remove(name);
             }
         }

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use apigsync::model::{
-    Api, ApiRef, Desired, DesiredBinding, DesiredPlugin, Env, Live, LiveBinding, LivePlugin,
-    Location, PluginType, RELEASE_ENV_ID, RELEASE_ENV_NAME, Scope, SecretSource,
+    Api, ApiRef, DEFAULT_OWNER, Desired, DesiredBinding, DesiredPlugin, Env, Live, LiveBinding,
+    LivePlugin, Location, PluginType, RELEASE_ENV_ID, RELEASE_ENV_NAME, Scope, SecretSource,
 };
-use apigsync::plan::marker;
+use apigsync::plan::{MarkerKey, marker};
 use serde_json::{Value, json};
 
 use crate::support::recorded;
@@ -195,7 +195,7 @@ pub fn applied(desired: &Desired, world: &Live) -> Live {
             roma_app_id: p.roma_app_id.clone(),
             remark: Some(marker::with_marker(
                 p.remark.as_deref().unwrap_or(""),
-                &marker::plugin_fingerprint(p),
+                &marker::Marker::of_desired(&MarkerKey::Unkeyed, DEFAULT_OWNER, p),
             )),
             content: recorded::read_back(p.plugin_type, &p.content),
             update_time: Some("2026-01-01T00:00:00Z".to_owned()),
