@@ -142,7 +142,7 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     Ok(if report.is_success() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(super::EXIT_ERROR)
     })
 }
 

@@ -35,7 +35,8 @@ pub use logging::LogFormat;
     name = "apigsync",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = EXIT_STATUS
 )]
 pub struct Cli {
     /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
@@ -98,9 +99,24 @@ pub enum Command {
     Completions(completions::Args),
 }
 
+/// The exit status of every command, as `--help` states it.
+pub const EXIT_STATUS: &str = "\
+Exit status (every command):
+  0  success; for plan, no changes (or changes without --detailed-exitcode)
+  1  an error of any kind: a usage error, invalid manifests, a failed API call or operation
+  2  only with plan --detailed-exitcode: success, and the plan has changes";
+
+/// Exit code of any error, usage errors included.
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code of `plan --detailed-exitcode` when the plan has changes.
+pub const EXIT_CHANGES: u8 = 2;
+
 /// Entry point of the binary: parse, run, print the error chain.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return parse_failure(&err),
+    };
     // Long-running commands log at info by default (one line per reconcile or request batch).
     let verbose = match cli.command {
         Command::Watch(_) | Command::Emulator(_) => cli.verbose.max(1),
@@ -111,8 +127,20 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(1)
+            ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+/// `--help` and `--version` succeed; any other parse failure is an error (exit 1, never clap's
+/// 2, which `plan --detailed-exitcode` uses for "changes").
+fn parse_failure(err: &clap::Error) -> ExitCode {
+    // Printing to a closed pipe is not worth a second error.
+    let _ = err.print();
+    if err.use_stderr() {
+        ExitCode::from(EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -27,7 +27,8 @@ Only reads the gateway (GET calls). Secrets are never shown: a changed secret \
 appears as \"(sensitive value changed)\".
 
 Exit code: 0 no changes (or changes, without --detailed-exitcode), 2 changes \
-with --detailed-exitcode, 1 error.
+with --detailed-exitcode, 1 error (usage errors included). Anything else is not \
+a result: treat it as a failure.
 
 Examples:
   apigsync plan examples/manifests
@@ -85,7 +86,7 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
         eprintln!("Saved the plan to {}.", path.display());
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
-        ExitCode::from(2)
+        ExitCode::from(super::EXIT_CHANGES)
     } else {
         ExitCode::SUCCESS
     })

@@ -44,7 +44,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 args.dir.display(),
                 diagnostics.len()
             );
-            Ok(ExitCode::from(1))
+            Ok(ExitCode::from(super::EXIT_ERROR))
         }
         Err(err) => Err(err.into()),
     }

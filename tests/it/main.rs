@@ -6,6 +6,7 @@ mod support;
 mod api_client;
 mod api_live;
 mod cli_behaviour;
+mod cli_exit_codes;
 mod content_examples;
 mod content_rules;
 mod dump_roundtrip;
