@@ -16,6 +16,9 @@ pub struct Args {
 /// Writes the script for `args.shell` to stdout.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut cmd = super::Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "apigsync", &mut std::io::stdout());
+    // Generated into memory: clap_complete panics on a failed write, a closed pipe included.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "apigsync", &mut script);
+    super::output::stdout(&String::from_utf8_lossy(&script))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -65,7 +65,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let d = dump::dump(&live, &opts);
     write(&args.out, &d)?;
-    print!("{}", summary(&d, &args.out));
+    super::output::stdout(&summary(&d, &args.out))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,7 @@ mod completions;
 mod dump;
 pub mod emulator;
 mod logging;
+mod output;
 mod plan;
 mod schema;
 mod session;
@@ -113,7 +114,9 @@ pub const EXIT_CHANGES: u8 = 2;
 
 /// Entry point of the binary: parse, run, print the error chain.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    output::set_format(output::format_in_args(&args));
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(err) => return parse_failure(&err),
     };
@@ -126,7 +129,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            output::message(output::Level::Error, &format!("{err:#}"));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -135,13 +138,16 @@ pub fn main() -> ExitCode {
 /// `--help` and `--version` succeed; any other parse failure is an error (exit 1, never clap's
 /// 2, which `plan --detailed-exitcode` uses for "changes").
 fn parse_failure(err: &clap::Error) -> ExitCode {
-    // Printing to a closed pipe is not worth a second error.
-    let _ = err.print();
-    if err.use_stderr() {
-        ExitCode::from(EXIT_ERROR)
-    } else {
-        ExitCode::SUCCESS
+    if !err.use_stderr() {
+        let _ = output::stdout(&err.render().to_string());
+        return ExitCode::SUCCESS;
     }
+    let rendered = err.render().to_string();
+    output::message(
+        output::Level::Error,
+        rendered.trim_end().trim_start_matches("error: "),
+    );
+    ExitCode::from(EXIT_ERROR)
 }
 
 /// Runs one parsed command line.

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::ValueEnum;
 
+use super::output;
 use super::session::{self, GatewayArgs, ReconcileArgs};
 use crate::plan::{Plan, render};
 
@@ -79,12 +80,15 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
         operations = plan.operations.len(),
         "plan made"
     );
-    print!("{}", render_plan(&plan, args.output, color));
     if let Some(path) = &args.out {
         std::fs::write(path, render::json(&plan))
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
-        eprintln!("Saved the plan to {}.", path.display());
+        output::message(
+            output::Level::Info,
+            &format!("Saved the plan to {}.", path.display()),
+        );
     }
+    output::stdout(&render_plan(&plan, args.output, color))?;
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         ExitCode::from(super::EXIT_CHANGES)
     } else {

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::output::{self, Level};
 use crate::manifest::{self, LoadError};
 
 /// Arguments of `validate`.
@@ -26,23 +27,26 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     match manifest::load_dir(&args.dir, &env) {
         Ok(desired) => {
             super::session::print_warnings(&desired);
-            println!(
-                "{}: valid ({} plug-in(s), {} binding(s), {} warning(s))",
+            output::stdout(&format!(
+                "{}: valid ({} plug-in(s), {} binding(s), {} warning(s))\n",
                 args.dir.display(),
                 desired.plugins.len(),
                 desired.bindings.len(),
                 desired.warnings.len()
-            );
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Err(LoadError::Invalid { diagnostics }) => {
             for d in &diagnostics {
-                eprintln!("error: {d}");
+                output::message(Level::Error, &d.to_string());
             }
-            eprintln!(
-                "{}: invalid ({} problem(s))",
-                args.dir.display(),
-                diagnostics.len()
+            output::message(
+                Level::Info,
+                &format!(
+                    "{}: invalid ({} problem(s))",
+                    args.dir.display(),
+                    diagnostics.len()
+                ),
             );
             Ok(ExitCode::from(super::EXIT_ERROR))
         }
