@@ -7,7 +7,11 @@ use clap_complete::Shell;
 
 /// Arguments of `completions`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example: apigsync completions bash > /etc/bash_completion.d/apigsync")]
+#[command(after_help = "\
+Install for the current user (start a new shell afterwards):
+  bash: apigsync completions bash > ~/.local/share/bash-completion/completions/apigsync
+  zsh:  apigsync completions zsh > ~/.zfunc/_apigsync   (with fpath+=~/.zfunc before compinit)
+  fish: apigsync completions fish > ~/.config/fish/completions/apigsync.fish")]
 pub struct Args {
     /// The shell to generate for.
     pub shell: Shell,

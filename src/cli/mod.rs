@@ -8,6 +8,7 @@ mod completions;
 mod dump;
 pub mod emulator;
 mod logging;
+mod man;
 mod output;
 mod plan;
 mod schema;
@@ -34,7 +35,7 @@ pub use logging::LogFormat;
 #[derive(Debug, Parser)]
 #[command(
     name = "apigsync",
-    version,
+    version = VERSION,
     propagate_version = true,
     max_term_width = 100,
     after_help = EXIT_STATUS
@@ -98,7 +99,19 @@ pub enum Command {
     Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(completions::Args),
+    /// Print the manual page, or write every page into a folder.
+    Man(man::Args),
 }
+
+/// `--version`: the package version, the git commit and the build date (see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("APIGSYNC_COMMIT"),
+    ", built ",
+    env!("APIGSYNC_BUILD_DATE"),
+    ")"
+);
 
 /// The exit status of every command, as `--help` states it.
 pub const EXIT_STATUS: &str = "\
@@ -168,5 +181,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => schema::run(),
         Command::Emulator(args) => emulator::run(args),
         Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }

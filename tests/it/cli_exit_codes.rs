@@ -1,18 +1,8 @@
 //! Exit codes through the binary: 0 success, 1 any error (usage errors included), 2 only for
 //! `plan --detailed-exitcode` with changes.
 
-use std::collections::BTreeMap;
 
 use crate::support::cli::*;
-
-async fn run_offline(args: &[&str]) -> Out {
-    run_binary(
-        args.iter().map(|s| s.to_string()).collect(),
-        BTreeMap::new(),
-        std::env::temp_dir(),
-    )
-    .await
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_usage_error_exits_1_not_2() {

@@ -7,6 +7,7 @@ mod api_client;
 mod api_live;
 mod cli_behaviour;
 mod cli_exit_codes;
+mod cli_install;
 mod cli_output;
 mod content_examples;
 mod content_rules;

@@ -288,6 +288,17 @@ pub async fn run_binary(args: Vec<String>, env: BTreeMap<String, String>, cwd: P
     .expect("the blocking task finishes")
 }
 
+/// Runs the binary with `args` in the temporary folder, with no emulator and no extra
+/// environment (offline commands: help, validate, schema, ...).
+pub async fn run_offline(args: &[&str]) -> Out {
+    run_binary(
+        args.iter().map(|s| s.to_string()).collect(),
+        BTreeMap::new(),
+        std::env::temp_dir(),
+    )
+    .await
+}
+
 /// Operation names of the write calls in `log`, in order.
 pub fn writes(log: &[LogEntry]) -> Vec<&str> {
     log.iter()
