@@ -113,8 +113,11 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
-/// The exit status of every command, as `--help` states it.
+/// The conventions and exit status of every command, as `--help` states them.
 pub const EXIT_STATUS: &str = "\
+Flags mean the same in every command: -o/--output FORMAT is how results are printed, \
+--out PATH is the file or folder written.
+
 Exit status (every command):
   0  success; for plan, no changes (or changes without --detailed-exitcode)
   1  an error of any kind: a usage error, invalid manifests, a failed API call or operation

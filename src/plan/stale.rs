@@ -14,7 +14,7 @@ use crate::model::{Live, LivePlugin};
 
 use super::hash::fingerprint;
 use super::marker;
-use super::model::{Plan, Read, ReadObject};
+use super::model::{OpKind, Plan, Read, ReadObject};
 
 /// The fingerprint of a live plug-in: id, name, type, scope, app, remark and content
 /// (`update_time` left out: it changes without any change that matters).
@@ -49,6 +49,10 @@ pub struct Drift {
     pub object: ReadObject,
     /// How it differs.
     pub kind: DriftKind,
+    /// For bindings, the environment's name (from the live state, else the plan), shown
+    /// instead of its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_name: Option<String>,
 }
 
 /// How a live object differs from what a plan read.
@@ -73,13 +77,30 @@ impl fmt::Display for Drift {
         match &self.object {
             ReadObject::Plugin { name } => write!(f, "plug-in {name:?} {what}"),
             ReadObject::Bindings { plugin, env_id } => {
+                let env = self.env_name.as_deref().unwrap_or(env_id);
                 write!(
                     f,
-                    "bindings of plug-in {plugin:?} in environment {env_id} {what}"
+                    "bindings of plug-in {plugin:?} in environment {env} {what}"
                 )
             }
         }
     }
+}
+
+/// The name of the environment of a bindings read: from the live state, else from the
+/// plan's binding operations.
+fn env_name(object: &ReadObject, plan: &Plan, live: &Live) -> Option<String> {
+    let ReadObject::Bindings { env_id, .. } = object else {
+        return None;
+    };
+    let from_live = live.envs.iter().find(|e| &e.id == env_id).map(|e| &e.name);
+    let from_plan = || {
+        plan.operations.iter().find_map(|op| match &op.kind {
+            OpKind::Attach(b) | OpKind::Detach(b) if &b.env_id == env_id => Some(&b.env_name),
+            _ => None,
+        })
+    };
+    from_live.or_else(from_plan).cloned()
 }
 
 /// The objects read by `plan` whose live fingerprint differs now, plus managed plug-ins
@@ -115,6 +136,7 @@ pub fn check_stale(plan: &Plan, live: &Live) -> Vec<Drift> {
         drifts.push(Drift {
             object: object.clone(),
             kind,
+            env_name: env_name(object, plan, live),
         });
     }
     for p in &live.plugins {
@@ -127,6 +149,7 @@ pub fn check_stale(plan: &Plan, live: &Live) -> Vec<Drift> {
                     name: p.name.clone(),
                 },
                 kind: DriftKind::Appeared,
+                env_name: None,
             });
         }
     }

@@ -1,7 +1,6 @@
 //! Exit codes through the binary: 0 success, 1 any error (usage errors included), 2 only for
 //! `plan --detailed-exitcode` with changes.
 
-
 use crate::support::cli::*;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,6 +6,7 @@ mod support;
 mod api_client;
 mod api_live;
 mod cli_behaviour;
+mod cli_details;
 mod cli_exit_codes;
 mod cli_install;
 mod cli_output;
