@@ -174,7 +174,7 @@ async fn apply_on(
         }
     };
     if !json {
-        output::stdout(&render_plan(&plan, PlanOutput::Text, color))?;
+        output::stdout(&render_plan(&plan, PlanOutput::Text, color, None))?;
     }
     if plan.is_empty() {
         return Ok((plan, Report::default()));

@@ -8,6 +8,7 @@ use clap::ValueEnum;
 
 use super::output;
 use super::session::{self, GatewayArgs, ReconcileArgs};
+use crate::model::Live;
 use crate::plan::{Plan, render};
 
 /// How to render a plan.
@@ -54,12 +55,13 @@ pub struct Args {
     pub gateway: GatewayArgs,
 }
 
-/// Renders `plan` as asked.
-pub fn render_plan(plan: &Plan, output: PlanOutput, color: bool) -> String {
+/// Renders `plan` as asked; `live`, the state it was made from, gives the markdown the old
+/// values of deleted and replaced plug-ins.
+pub fn render_plan(plan: &Plan, output: PlanOutput, color: bool, live: Option<&Live>) -> String {
     match output {
         PlanOutput::Text => render::text(plan, color),
         PlanOutput::Json => render::json(plan),
-        PlanOutput::Markdown => render::markdown(plan),
+        PlanOutput::Markdown => render::markdown(plan, live),
     }
 }
 
@@ -74,7 +76,8 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     let calls = conn.client.stats().total_calls();
     let target = conn.client.target().clone();
     conn.close().await;
-    let plan = session::diff(&desired, &live?, &args.reconcile, &target)?;
+    let live = live?;
+    let plan = session::diff(&desired, &live, &args.reconcile, &target)?;
     tracing::info!(
         api_calls = calls,
         operations = plan.operations.len(),
@@ -88,7 +91,7 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
             &format!("Saved the plan to {}.", path.display()),
         );
     }
-    output::stdout(&render_plan(&plan, args.output, color))?;
+    output::stdout(&render_plan(&plan, args.output, color, Some(&live)))?;
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         ExitCode::from(super::EXIT_CHANGES)
     } else {

@@ -1,8 +1,10 @@
 //! Renderers of a [`super::Plan`]: text for terminals, markdown for pull-request comments,
 //! JSON for machines. None of them can show a secret: a plan holds none.
 
+mod group;
 mod json;
 mod markdown;
+mod md_text;
 mod path;
 mod text;
 mod values;
