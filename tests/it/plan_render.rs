@@ -197,3 +197,30 @@ fn markdown_table_cells_survive_pipes_backticks_and_newlines() {
         "{md}"
     );
 }
+
+#[test]
+fn markdown_calls_out_destructive_changes_first_with_old_values() {
+    let (live, plan) = every_kind();
+    let md = render::markdown(&plan, Some(&live));
+    assert_eq!(md.matches("### ").count(), 1, "one heading:\n{md}");
+    let caution = md.find("> [!CAUTION]").expect("a caution callout");
+    let table = md.find("| plug-in | type |").expect("an overview table");
+    assert!(caution < table, "{md}");
+    for line in [
+        "> - **delete** `old_cors` (cors)",
+        "> - **replace** `edge` (cors → set_resp_headers)",
+        "> - **detach** `rate_default` (rate_limit): unbound from 1 API(s) in RELEASE",
+    ] {
+        assert!(md.contains(line), "{line:?} missing:\n{md}");
+    }
+    // One section per plug-in, destructive ones before the rest.
+    let section = |name: &str| {
+        md.find(&format!("<code>{name}</code> ("))
+            .unwrap_or_else(|| panic!("no section of {name}"))
+    };
+    assert_eq!(md.matches("<code>edge</code> (").count(), 1);
+    assert!(section("old_cors") < section("cors_public"));
+    // Old values of a deleted plug-in; a secret is (sensitive) on both sides.
+    assert!(md.contains("| field | old value |\n|---|---|\n| `content.allow_origin` | `\"*\"` |"));
+    assert!(md.contains("| `content.sasl_config.sasl_password` | (sensitive) | (sensitive) |"));
+}

@@ -66,6 +66,12 @@ pub(crate) struct PluginChanges<'a> {
 }
 
 impl PluginChanges<'_> {
+    /// Whether a reviewer should look at it first: it deletes or replaces the plug-in, or
+    /// removes bindings for good (a replace re-attaches its own).
+    pub(crate) fn destructive(&self) -> bool {
+        self.action.destructive() || self.detach.iter().any(|(_, replace)| !replace)
+    }
+
     /// The plug-in type before (live) and after (desired), as far as the plan tells.
     pub(crate) fn types(&self) -> (Option<String>, Option<String>) {
         let old = self
@@ -143,7 +149,7 @@ pub(crate) fn by_plugin<'a>(plan: &'a Plan, live: Option<&'a Live>) -> Vec<Plugi
             (None, None, _) => Action::Attach,
         };
     }
-    // A stable sort keeps plan order within each rank.
-    groups.sort_by_key(|g| !g.action.destructive());
+    // Deletes, replaces, then other removals; a stable sort keeps plan order within each.
+    groups.sort_by_key(|g| (!g.destructive(), g.destructive().then_some(g.action)));
     groups
 }

@@ -45,12 +45,11 @@ pub fn markdown(plan: &Plan, live: Option<&Live>) -> String {
 
 /// The deletes, replaces and binding removals, each on one line, under a caution sign.
 fn destructive_callout(out: &mut String, groups: &[PluginChanges<'_>]) {
-    let destructive: Vec<&PluginChanges<'_>> =
-        groups.iter().filter(|g| g.action.destructive()).collect();
+    let destructive: Vec<&PluginChanges<'_>> = groups.iter().filter(|g| g.destructive()).collect();
     if destructive.is_empty() {
         return;
     }
-    out.push_str("> [!CAUTION]\n> **This plan removes things.** Review these first:\n");
+    out.push_str("> [!CAUTION]\n> **This plan removes things.** Review these first:\n>\n");
     for g in destructive {
         let what = match g.action {
             Action::Delete => {
@@ -149,7 +148,7 @@ fn bindings_count(ops: &[(&BindingOp, bool)]) -> String {
 
 /// The collapsible section of one plug-in: its fields, then its binding changes.
 fn section(out: &mut String, g: &PluginChanges<'_>) {
-    let open = if g.action.destructive() { " open" } else { "" };
+    let open = if g.destructive() { " open" } else { "" };
     let _ = writeln!(
         out,
         "<details{open}><summary><b>{}</b> <code>{}</code> ({})</summary>\n",

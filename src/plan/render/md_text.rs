@@ -59,9 +59,6 @@ mod tests {
 
     #[test]
     fn text_is_safe_in_cells_and_html() {
-        assert_eq!(
-            text("a|b <c> & \"d\"\ne"),
-            "a\\|b &lt;c&gt; &amp; \"d\" e"
-        );
+        assert_eq!(text("a|b <c> & \"d\"\ne"), "a\\|b &lt;c&gt; &amp; \"d\" e");
     }
 }
