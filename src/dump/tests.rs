@@ -222,8 +222,8 @@ fn bindings_name_apis_unambiguously_and_skip_unpublished_ones() {
     assert_eq!(
         bindings,
         [
-            "kind: Binding\nplugin: cors_public\nenv: RELEASE\napis:\n  - group: shop\n    name: health\n  - group: users\n    name: health\n  - orders_list\n  - id: a-gone\n",
-            "kind: Binding\nplugin: cors_public\nenv: TEST\napis: [orders_list]\n",
+            "# yaml-language-server: $schema=../apigsync.schema.json\nkind: Binding\nplugin: cors_public\nenv: RELEASE\napis:\n  - group: shop\n    name: health\n  - group: users\n    name: health\n  - orders_list\n  - id: a-gone\n",
+            "# yaml-language-server: $schema=../apigsync.schema.json\nkind: Binding\nplugin: cors_public\nenv: TEST\napis: [orders_list]\n",
         ]
     );
     assert_eq!(d.bindings, 2);

@@ -10,6 +10,7 @@ mod cli_details;
 mod cli_exit_codes;
 mod cli_install;
 mod cli_output;
+mod cli_schema;
 mod content_examples;
 mod content_rules;
 mod dump_roundtrip;
