@@ -155,7 +155,13 @@ pub fn main() -> ExitCode {
 /// 2, which `plan --detailed-exitcode` uses for "changes").
 fn parse_failure(err: &clap::Error) -> ExitCode {
     if !err.use_stderr() {
-        let _ = output::stdout(&err.render().to_string());
+        let styled = err.render();
+        let help = if ColorChoice::Auto.enabled() {
+            styled.ansi().to_string()
+        } else {
+            styled.to_string()
+        };
+        let _ = output::stdout(&help);
         return ExitCode::SUCCESS;
     }
     let rendered = err.render().to_string();
