@@ -15,7 +15,10 @@
 #     --leader-elect: RBAC on leases, a mounted token, a PodDisruptionBudget;
 #  4. the CI templates parse as YAML: deploy/ci/github-actions.yml has `on`
 #     and `jobs` (each with runs-on and steps), deploy/ci/gitlab-ci.yml has
-#     `stages` and jobs (each with a script and a declared stage).
+#     `stages` and jobs (each with a script and a declared stage);
+#  5. the CI templates fail closed: only plan exit codes 0 and 2 pass, no
+#     step runs after a failed plan, the reviewed plan.json is what merge
+#     applies (`apply --plan`).
 #
 # The schemas ship inside the package: validation needs no network. Only the
 # first run installs the package from PyPI into deploy/.venv (gitignored).
@@ -320,6 +323,20 @@ if docs:
             check(merged.get("stage", "test") in stages, f"{where}: stage {merged.get('stage', 'test')} is declared")
         check(any("resource_group" in j for j in jobs.values() if isinstance(j, dict)),
               f"{rel(gl)}: a resource_group serialises applies")
+
+# ------------------------------------------------ 5. CI templates fail closed
+for path in (gh, gl):
+    if not os.path.exists(path):
+        continue
+    with open(path) as f:
+        text = f.read()
+    check("always()" not in text and "when: always" not in text,
+          f"{rel(path)}: nothing runs after a failed plan (no always())")
+    check("--detailed-exitcode" in text and "*)" in text and "exit 1" in text,
+          f"{rel(path)}: plan exit codes other than 0 and 2 fail the job")
+    check("--out plan.json" in text and "--plan plan.json" in text,
+          f"{rel(path)}: the plan is saved on review and applied with apply --plan on merge")
+    check("--tag" not in text, f"{rel(path)}: installs a pinned commit, not a release tag that does not exist")
 
 # ------------------------------------------------------------------ summary
 print()

@@ -9,6 +9,7 @@ use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
+use super::output;
 use super::plan::{PlanOutput, render_plan};
 use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs};
 use crate::apply::{self, ApplyOptions, OperationReport, Report, StepOutcome};
@@ -83,9 +84,10 @@ fn confirm(plan: &Plan) -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-/// Progress output: a bar on a terminal, one log line per operation otherwise.
-fn progress(total: usize, json: bool) -> impl Fn(&OperationReport) + Send + Sync + 'static {
-    let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+/// Progress output: a bar on a terminal (text logs), one stderr message per operation
+/// otherwise (a JSON object with `--log-format json`).
+fn progress(total: usize, bar: bool) -> impl Fn(&OperationReport) + Send + Sync + 'static {
+    let bar = bar.then(|| {
         let bar = ProgressBar::new(total as u64);
         bar.set_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
@@ -97,7 +99,7 @@ fn progress(total: usize, json: bool) -> impl Fn(&OperationReport) + Send + Sync
         let status = match &op.outcome {
             StepOutcome::Done => "done",
             StepOutcome::Failed { .. } => "failed",
-            StepOutcome::NotAttempted { .. } => "skipped",
+            StepOutcome::NotAttempted { .. } => "not attempted",
         };
         match &bar {
             Some(bar) => {
@@ -107,8 +109,11 @@ fn progress(total: usize, json: bool) -> impl Fn(&OperationReport) + Send + Sync
                     bar.finish_and_clear();
                 }
             }
-            None if json => tracing::info!(status, operation = %op.description),
-            None => eprintln!("{status}: {}", op.description),
+            None => output::message_with(
+                output::Level::Info,
+                &format!("{status}: {}", op.description),
+                &[("status", status), ("operation", &op.description)],
+            ),
         }
     }
 }
@@ -137,14 +142,14 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     let (plan, report) = result?;
     if json {
         let out = serde_json::json!({ "plan": plan, "report": report });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        output::stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
     } else if !plan.is_empty() {
-        print!("{}", report.text());
+        output::stdout(&report.text())?;
     }
     Ok(if report.is_success() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(super::EXIT_ERROR)
     })
 }
 
@@ -177,7 +182,7 @@ async fn apply_on(
         }
     };
     if !json {
-        print!("{}", render_plan(&plan, PlanOutput::Text, color));
+        output::stdout(&render_plan(&plan, PlanOutput::Text, color, None))?;
     }
     if plan.is_empty() {
         return Ok((plan, Report::default()));
@@ -189,8 +194,9 @@ async fn apply_on(
     let on_signal = shutdown.clone();
     let signal_task = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "interrupted: finishing the operations in flight, starting no new ones (Ctrl-C again to stop at once)"
+            output::message(
+                output::Level::Warn,
+                "interrupted: finishing the operations in flight, starting no new ones (Ctrl-C again to stop at once)",
             );
             on_signal.cancel();
         }
@@ -205,7 +211,7 @@ async fn apply_on(
         desired,
         &ApplyOptions { parallelism },
         &shutdown,
-        progress(plan.operations.len(), json),
+        progress(plan.operations.len(), output::stderr_is_text_terminal()),
     )
     .await;
     signal_task.abort();

@@ -7,7 +7,11 @@ use clap_complete::Shell;
 
 /// Arguments of `completions`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example: apigsync completions bash > /etc/bash_completion.d/apigsync")]
+#[command(after_help = "\
+Install for the current user (start a new shell afterwards):
+  bash: apigsync completions bash > ~/.local/share/bash-completion/completions/apigsync
+  zsh:  apigsync completions zsh > ~/.zfunc/_apigsync   (with fpath+=~/.zfunc before compinit)
+  fish: apigsync completions fish > ~/.config/fish/completions/apigsync.fish")]
 pub struct Args {
     /// The shell to generate for.
     pub shell: Shell,
@@ -16,6 +20,9 @@ pub struct Args {
 /// Writes the script for `args.shell` to stdout.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut cmd = super::Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "apigsync", &mut std::io::stdout());
+    // Generated into memory: clap_complete panics on a failed write, a closed pipe included.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "apigsync", &mut script);
+    super::output::stdout(&String::from_utf8_lossy(&script))?;
     Ok(ExitCode::SUCCESS)
 }

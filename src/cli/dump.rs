@@ -29,10 +29,21 @@ marker in their remark) are included and options.adopt is set, so plan takes the
 Examples:
   apigsync dump --out gateway/ --endpoint https://apig.cn-north-4.myhuaweicloud.com \\
       --project-id $HW_PROJECT_ID --instance-id 3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d
-  apigsync dump --out demo-dump/ --emulator-state apigsync-demo.state.json")]
+
+  The demo, from the repository root (the apply fills the emulator's state file; the
+  example's Kafka secret comes from KAFKA_SASL_PASSWORD: export it first, any value):
+  apigsync apply examples/manifests --auto-approve
+  apigsync dump --out demo-dump/ --emulator-state examples/manifests/apigsync-demo.state.json")]
 pub struct Args {
     /// The folder to write (created; must be empty unless --force).
-    #[arg(long, short, value_name = "DIR", default_value = "apigsync-dump")]
+    // `-o` is `--output` (a format) in plan and apply; here it stays a hidden alias of
+    // --out for the scripts that used it.
+    #[arg(
+        long,
+        short_alias = 'o',
+        value_name = "DIR",
+        default_value = "apigsync-dump"
+    )]
     pub out: PathBuf,
     /// Write into a non-empty folder, replacing files of the same name.
     #[arg(long)]
@@ -65,7 +76,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     let d = dump::dump(&live, &opts);
     write(&args.out, &d)?;
-    print!("{}", summary(&d, &args.out));
+    super::output::stdout(&summary(&d, &args.out))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,7 +1,7 @@
 //! `apigsync emulator`: run the local APIG plug-in API server until Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -144,6 +144,41 @@ async fn wait_for_stop() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// What the emulator prints when it is up: where, which instances, how to sign in.
+fn banner(handle: &emulator::EmulatorHandle, demo: bool, state_file: Option<&Path>) -> String {
+    use std::fmt::Write;
+    let mut s = format!("apigsync emulator listening on {}\n", handle.base_url());
+    let _ = writeln!(s, "  project id: {}", handle.project_id());
+    for (id, flavour) in handle.instances() {
+        let _ = writeln!(
+            s,
+            "  instance:   {id} ({flavour}, /{}/ paths)",
+            flavour.path_segment()
+        );
+    }
+    if demo {
+        let _ = writeln!(
+            s,
+            "  demo credentials: AK {} SK {} (or X-Auth-Token: {})",
+            emulator::DEMO_ACCESS_KEY,
+            emulator::DEMO_SECRET_KEY,
+            emulator::DEMO_TOKEN
+        );
+    }
+    match state_file {
+        Some(path) => {
+            let _ = writeln!(s, "  state file: {}", path.display());
+        }
+        None => s.push_str("  state file: none (state is lost on exit)\n"),
+    }
+    let _ = writeln!(
+        s,
+        "  admin:      {0}/_emulator/stats, /_emulator/log, /_emulator/state (GET); /_emulator/reset (POST); /_emulator/faults (PUT)",
+        handle.base_url()
+    );
+    s
+}
+
 /// Runs the emulator until Ctrl-C or SIGTERM.
 pub fn run(args: EmulatorArgs) -> anyhow::Result<ExitCode> {
     let demo = args.credentials.is_empty() && args.tokens.is_empty();
@@ -152,30 +187,7 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let handle = emulator::spawn(config).await?;
-        println!("apigsync emulator listening on {}", handle.base_url());
-        println!("  project id: {}", handle.project_id());
-        for (id, flavour) in handle.instances() {
-            println!(
-                "  instance:   {id} ({flavour}, /{}/ paths)",
-                flavour.path_segment()
-            );
-        }
-        if demo {
-            println!(
-                "  demo credentials: AK {} SK {} (or X-Auth-Token: {})",
-                emulator::DEMO_ACCESS_KEY,
-                emulator::DEMO_SECRET_KEY,
-                emulator::DEMO_TOKEN
-            );
-        }
-        match &state_file {
-            Some(path) => println!("  state file: {}", path.display()),
-            None => println!("  state file: none (state is lost on exit)"),
-        }
-        println!(
-            "  admin:      {0}/_emulator/stats, /_emulator/log, /_emulator/state (GET); /_emulator/reset (POST); /_emulator/faults (PUT)",
-            handle.base_url()
-        );
+        super::output::stdout(&banner(&handle, demo, state_file.as_deref()))?;
         tracing::info!(addr = %handle.addr(), "emulator started");
         wait_for_stop().await;
         tracing::info!("stopping");

@@ -10,6 +10,8 @@ mod duration;
 pub mod emulator;
 mod leader;
 mod logging;
+mod man;
+mod output;
 mod plan;
 mod schema;
 mod session;
@@ -35,9 +37,10 @@ pub use logging::LogFormat;
 #[derive(Debug, Parser)]
 #[command(
     name = "apigsync",
-    version,
+    version = VERSION,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = EXIT_STATUS
 )]
 pub struct Cli {
     /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
@@ -98,11 +101,43 @@ pub enum Command {
     Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(completions::Args),
+    /// Print the manual page, or write every page into a folder.
+    Man(man::Args),
 }
+
+/// `--version`: the package version, the git commit and the build date (see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("APIGSYNC_COMMIT"),
+    ", built ",
+    env!("APIGSYNC_BUILD_DATE"),
+    ")"
+);
+
+/// The conventions and exit status of every command, as `--help` states them.
+pub const EXIT_STATUS: &str = "\
+Flags mean the same in every command: -o/--output FORMAT is how results are printed, \
+--out PATH is the file or folder written.
+
+Exit status (every command):
+  0  success; for plan, no changes (or changes without --detailed-exitcode)
+  1  an error of any kind: a usage error, invalid manifests, a failed API call or operation
+  2  only with plan --detailed-exitcode: success, and the plan has changes";
+
+/// Exit code of any error, usage errors included.
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code of `plan --detailed-exitcode` when the plan has changes.
+pub const EXIT_CHANGES: u8 = 2;
 
 /// Entry point of the binary: parse, run, print the error chain.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    output::set_format(output::format_in_args(&args));
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) => return parse_failure(&err),
+    };
     // Long-running commands log at info by default (one line per reconcile or request batch).
     let verbose = match cli.command {
         Command::Watch(_) | Command::Emulator(_) => cli.verbose.max(1),
@@ -112,10 +147,31 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(1)
+            output::message(output::Level::Error, &format!("{err:#}"));
+            ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// `--help` and `--version` succeed; any other parse failure is an error (exit 1, never clap's
+/// 2, which `plan --detailed-exitcode` uses for "changes").
+fn parse_failure(err: &clap::Error) -> ExitCode {
+    if !err.use_stderr() {
+        let styled = err.render();
+        let help = if ColorChoice::Auto.enabled() {
+            styled.ansi().to_string()
+        } else {
+            styled.to_string()
+        };
+        let _ = output::stdout(&help);
+        return ExitCode::SUCCESS;
+    }
+    let rendered = err.render().to_string();
+    output::message(
+        output::Level::Error,
+        rendered.trim_end().trim_start_matches("error: "),
+    );
+    ExitCode::from(EXIT_ERROR)
 }
 
 /// Runs one parsed command line.
@@ -136,5 +192,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => schema::run(),
         Command::Emulator(args) => emulator::run(args),
         Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::ValueEnum;
 
+use super::output;
 use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs};
+use crate::model::Live;
 use crate::plan::{Plan, render};
 
 /// How to render a plan.
@@ -27,7 +29,8 @@ Only reads the gateway (GET calls). Secrets are never shown: a changed secret \
 appears as \"(sensitive value changed)\".
 
 Exit code: 0 no changes (or changes, without --detailed-exitcode), 2 changes \
-with --detailed-exitcode, 1 error.
+with --detailed-exitcode, 1 error (usage errors included). Anything else is not \
+a result: treat it as a failure.
 
 Examples:
   apigsync plan examples/manifests
@@ -54,12 +57,13 @@ pub struct Args {
     pub gateway: GatewayArgs,
 }
 
-/// Renders `plan` as asked.
-pub fn render_plan(plan: &Plan, output: PlanOutput, color: bool) -> String {
+/// Renders `plan` as asked; `live`, the state it was made from, gives the markdown the old
+/// values of deleted and replaced plug-ins.
+pub fn render_plan(plan: &Plan, output: PlanOutput, color: bool, live: Option<&Live>) -> String {
     match output {
         PlanOutput::Text => render::text(plan, color),
         PlanOutput::Json => render::json(plan),
-        PlanOutput::Markdown => render::markdown(plan),
+        PlanOutput::Markdown => render::markdown(plan, live),
     }
 }
 
@@ -74,20 +78,24 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     let calls = conn.client.stats().total_calls();
     let target = conn.client.target().clone();
     conn.close().await;
-    let plan = session::diff(&desired, &live?, &args.reconcile, &args.select, &target)?;
+    let live = live?;
+    let plan = session::diff(&desired, &live, &args.reconcile, &args.select, &target)?;
     tracing::info!(
         api_calls = calls,
         operations = plan.operations.len(),
         "plan made"
     );
-    print!("{}", render_plan(&plan, args.output, color));
     if let Some(path) = &args.out {
         std::fs::write(path, render::json(&plan))
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
-        eprintln!("Saved the plan to {}.", path.display());
+        output::message(
+            output::Level::Info,
+            &format!("Saved the plan to {}.", path.display()),
+        );
     }
+    output::stdout(&render_plan(&plan, args.output, color, Some(&live)))?;
     Ok(if args.detailed_exitcode && !plan.is_empty() {
-        ExitCode::from(2)
+        ExitCode::from(super::EXIT_CHANGES)
     } else {
         ExitCode::SUCCESS
     })

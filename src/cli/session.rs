@@ -89,7 +89,7 @@ pub fn load(dir: &Path, env: &BTreeMap<String, String>) -> anyhow::Result<Desire
 /// Prints the load's warnings to stderr, one per line.
 pub fn print_warnings(desired: &Desired) {
     for warning in &desired.warnings {
-        eprintln!("warning: {warning}");
+        super::output::message(super::output::Level::Warn, &warning.to_string());
     }
 }
 

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::output::{self, Level};
 use crate::manifest::{self, LoadError, PROJECT_FILE};
 
 /// Arguments of `validate`.
@@ -39,40 +40,49 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 && desired.plugins.is_empty()
                 && desired.bindings.is_empty() =>
         {
-            eprintln!(
-                "{}: invalid (nothing to validate: no apigsync.yaml, plug-in or binding below it)",
-                dir.display()
+            output::message(
+                Level::Error,
+                &format!(
+                    "{}: invalid (nothing to validate: no apigsync.yaml, plug-in or binding below it)",
+                    dir.display()
+                ),
             );
-            Ok(ExitCode::from(1))
+            Ok(ExitCode::from(super::EXIT_ERROR))
         }
         Ok(desired) => {
             super::session::print_warnings(&desired);
             if desired.project.is_none() {
-                eprintln!(
-                    "warning: {} has no {PROJECT_FILE}: plan, apply and watch need it to know \
-                     the target (or target flags)",
-                    dir.display()
+                output::message(
+                    Level::Warn,
+                    &format!(
+                        "{} has no {PROJECT_FILE}: plan, apply and watch need it to know \
+                         the target (or target flags)",
+                        dir.display()
+                    ),
                 );
             }
-            println!(
-                "{}: valid ({} plug-in(s), {} binding(s), {} warning(s))",
+            output::stdout(&format!(
+                "{}: valid ({} plug-in(s), {} binding(s), {} warning(s))\n",
                 dir.display(),
                 desired.plugins.len(),
                 desired.bindings.len(),
                 desired.warnings.len()
-            );
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Err(LoadError::Invalid { diagnostics }) => {
             for d in &diagnostics {
-                eprintln!("error: {d}");
+                output::message(Level::Error, &d.to_string());
             }
-            eprintln!(
-                "{}: invalid ({} problem(s))",
-                dir.display(),
-                diagnostics.len()
+            output::message(
+                Level::Info,
+                &format!(
+                    "{}: invalid ({} problem(s))",
+                    dir.display(),
+                    diagnostics.len()
+                ),
             );
-            Ok(ExitCode::from(1))
+            Ok(ExitCode::from(super::EXIT_ERROR))
         }
         Err(err) => Err(err.into()),
     }

@@ -1,7 +1,7 @@
 //! `apigsync watch [DIR]`: reconcile on file changes and on an interval, until SIGTERM.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::duration::within;
 use super::leader::LeaderArgs;
 use super::session::{self, GatewayArgs, ReconcileArgs};
+use crate::manifest::PROJECT_FILE;
 use crate::model::Options;
 use crate::watch::http::{self, Health};
 use crate::watch::leader::{self, always_leading};
@@ -25,6 +26,37 @@ const INTERVAL: (Duration, Duration) = (Duration::from_secs(1), Duration::from_s
 /// `--debounce` bounds: 10 ms to 10 minutes.
 const DEBOUNCE: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(600));
 
+/// How often to look for a folder that is not synced yet.
+const SYNC_POLL: Duration = Duration::from_secs(1);
+
+/// Waits until `dir` exists and holds its apigsync.yaml (only the folder when the flags name
+/// the instance): git-sync's first clone may not have landed yet. Meanwhile /readyz says
+/// not ready. False when a shutdown came first.
+async fn wait_for_folder(
+    dir: &Path,
+    flags_name_instance: bool,
+    shutdown: &CancellationToken,
+) -> bool {
+    let synced = || dir.is_dir() && (flags_name_instance || dir.join(PROJECT_FILE).is_file());
+    if synced() {
+        return true;
+    }
+    tracing::warn!(
+        folder = %dir.display(),
+        "waiting for the folder and its {PROJECT_FILE} (not synced yet?); not ready until then"
+    );
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return false,
+            () = tokio::time::sleep(SYNC_POLL) => {}
+        }
+        if synced() {
+            tracing::info!(folder = %dir.display(), "the folder is there");
+            return true;
+        }
+    }
+}
+
 /// Arguments of `watch`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -34,7 +66,8 @@ after each burst of file changes, and every --interval (which also undoes \
 console edits). Failures back off exponentially (capped at the interval).
 
 Fail closed: an invalid folder, or one that suddenly declares nothing, applies \
-nothing; /readyz then answers 503 until a good read.
+nothing; /readyz then answers 503 until a good read. A folder that is not there \
+yet (git-sync's first clone) is waited for, not ready meanwhile.
 
 git-sync: DIR may be, or sit below, a symlink that git-sync swaps to a new \
 worktree; the swap is followed and a half-updated tree is never read.
@@ -124,10 +157,7 @@ async fn follow_leadership(
 /// Runs `watch` until a shutdown signal.
 pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let env = session::process_env();
-    let project = session::load_project(&args.dir, &env)
-        .with_context(|| format!("reading the project file of {}", args.dir.display()))?;
     let lease = args.leader.lease()?;
-    let conn = args.gateway.connect(&project, Some(&args.dir)).await?;
     let shutdown = CancellationToken::new();
     tokio::spawn(shutdown_signal(shutdown.clone()));
     let leading = match lease {
@@ -145,6 +175,16 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     )
     .await
     .with_context(|| format!("cannot listen on {}", args.listen))?;
+
+    let flags_name_instance = args.gateway.target.instance_id.is_some();
+    if !wait_for_folder(&args.dir, flags_name_instance, &shutdown).await {
+        let _ = server.await;
+        tracing::info!("watch stopped before the folder was synced");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let project = session::load_project(&args.dir, &env)
+        .with_context(|| format!("reading the project file of {}", args.dir.display()))?;
+    let conn = args.gateway.connect(&project, Some(&args.dir)).await?;
 
     let (tx, rx) = trigger::channel();
     tokio::spawn(follow_leadership(

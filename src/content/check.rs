@@ -4,7 +4,9 @@
 //! Null is treated as absent everywhere (SPEC §6.6: the server writes `null` for
 //! unset optional objects and lists), so a required field that is `null` is missing.
 
-use serde_json::{Map, Value};
+use std::sync::LazyLock;
+
+use serde_json::{Map, Value, json};
 
 use super::ContentIssue;
 use crate::model::PluginType;
@@ -30,13 +32,37 @@ pub(crate) struct Obj<'a> {
     pub map: &'a Map<String, Value>,
 }
 
-/// Collects the issues of one content object of one plug-in type.
+/// Collects the issues of one content object of one plug-in type. In declaring mode
+/// ([`Checker::declaring`]) it instead records the type of every field the validator asks
+/// for, which is how the JSON Schema of contents comes from the validators themselves.
 #[derive(Debug)]
 pub(crate) struct Checker {
     kind: PluginType,
     secrets: &'static [&'static str],
     issues: Vec<ContentIssue>,
+    declared: Option<Vec<Declaration>>,
 }
+
+/// What a validator asks of one field: its JSON Schema fragment and whether it is required.
+#[derive(Debug, Clone)]
+pub(crate) struct Declaration {
+    /// JSON pointer of the field; an array's items are the segment [`ITEMS`].
+    pub ptr: String,
+    /// Its schema (merged with the other declarations of the same pointer).
+    pub schema: Value,
+    /// Whether it must be present.
+    pub need: Need,
+}
+
+/// The pointer segment that stands for "every item" of an array in declaring mode.
+pub(crate) const ITEMS: &str = "[]";
+
+/// In declaring mode every object is read as this empty one.
+static NO_FIELDS: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
+
+/// A `${VAR}` or `${VAR:-default}` reference: a number or boolean written as one is
+/// substituted before it is checked, so the schema lets it stand in for the value.
+const VAR_PATTERN: &str = "^\\$\\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\\}$";
 
 /// `parent` + `/` + `key`, escaped per RFC 6901.
 pub(crate) fn join(parent: &str, key: &str) -> String {
@@ -82,7 +108,38 @@ impl Checker {
             kind,
             secrets: super::secret_pointers(kind),
             issues: Vec::new(),
+            declared: None,
         }
+    }
+
+    /// A checker that records what the validator asks of each field instead of checking
+    /// a value: every object reads as empty, every array as one item.
+    pub(crate) fn declaring(kind: PluginType) -> Self {
+        Self {
+            declared: Some(Vec::new()),
+            ..Self::new(kind)
+        }
+    }
+
+    /// The declarations recorded in declaring mode.
+    pub(crate) fn declarations(self) -> Vec<Declaration> {
+        self.declared.unwrap_or_default()
+    }
+
+    /// In declaring mode, records `schema` as (part of) the JSON Schema of the field at `ptr`.
+    pub(crate) fn declare(&mut self, ptr: &str, schema: Value, need: Need) {
+        if let Some(declared) = &mut self.declared {
+            declared.push(Declaration {
+                ptr: ptr.to_owned(),
+                schema,
+                need,
+            });
+        }
+    }
+
+    /// A number or boolean type that a `${VAR}` string may stand in for.
+    fn scalar(kind: &str, description: String) -> Value {
+        json!({"type": [kind, "string"], "pattern": VAR_PATTERN, "description": description})
     }
 
     /// The issues found so far.
@@ -127,6 +184,16 @@ impl Checker {
         known: &[&str],
         lenient: bool,
     ) -> Option<Obj<'a>> {
+        if self.declared.is_some() {
+            let properties: Map<String, Value> =
+                known.iter().map(|k| ((*k).to_owned(), json!({}))).collect();
+            let schema = json!({"type": "object", "properties": properties, "additionalProperties": lenient});
+            self.declare(ptr, schema, Need::Optional);
+            return Some(Obj {
+                ptr: ptr.to_owned(),
+                map: &NO_FIELDS,
+            });
+        }
         let Value::Object(map) = value else {
             self.wrong(ptr, "an object", value);
             return None;
@@ -156,6 +223,7 @@ impl Checker {
 
     /// The field `key` of `obj`, if present and not null; an issue when required and missing.
     pub(crate) fn field<'a>(&mut self, obj: &Obj<'a>, key: &str, need: Need) -> Option<&'a Value> {
+        self.declare(&join(&obj.ptr, key), json!({}), need);
         match obj.map.get(key) {
             Some(Value::Null) | None => {
                 if need == Need::Required {
@@ -169,6 +237,7 @@ impl Checker {
 
     /// A string field.
     pub(crate) fn str<'a>(&mut self, obj: &Obj<'a>, key: &str, need: Need) -> Option<&'a str> {
+        self.declare(&join(&obj.ptr, key), json!({"type": "string"}), need);
         let v = self.field(obj, key, need)?;
         match v {
             Value::String(s) => Some(s),
@@ -188,6 +257,8 @@ impl Checker {
         min: usize,
         max: usize,
     ) -> Option<&'a str> {
+        let schema = json!({"minLength": min, "maxLength": max, "description": format!("{min} to {max} characters")});
+        self.declare(&join(&obj.ptr, key), schema, need);
         let s = self.str(obj, key, need)?;
         let n = s.chars().count();
         if n < min || n > max {
@@ -210,6 +281,16 @@ impl Checker {
         allowed: &[&str],
         fold_case: bool,
     ) -> Option<&'a str> {
+        let mut values: Vec<String> = allowed.iter().map(|a| (*a).to_owned()).collect();
+        if fold_case {
+            values.extend(allowed.iter().map(|a| a.to_lowercase()));
+            values.extend(allowed.iter().map(|a| a.to_uppercase()));
+            values.sort();
+            values.dedup();
+        }
+        let description = format!("one of {}", allowed.join(", "));
+        let schema = json!({"enum": values, "description": description});
+        self.declare(&join(&obj.ptr, key), schema, need);
         let s = self.str(obj, key, need)?;
         let ok = allowed
             .iter()
@@ -230,6 +311,8 @@ impl Checker {
 
     /// A boolean field.
     pub(crate) fn bool(&mut self, obj: &Obj<'_>, key: &str, need: Need) -> Option<bool> {
+        let schema = Self::scalar("boolean", "true or false".to_owned());
+        self.declare(&join(&obj.ptr, key), schema, need);
         match self.field(obj, key, need)? {
             Value::Bool(b) => Some(*b),
             other => {
@@ -248,6 +331,10 @@ impl Checker {
         min: i64,
         max: i64,
     ) -> Option<i64> {
+        let mut schema = Self::scalar("integer", format!("an integer from {min} to {max}"));
+        schema["minimum"] = json!(min);
+        schema["maximum"] = json!(max);
+        self.declare(&join(&obj.ptr, key), schema, need);
         let v = self.field(obj, key, need)?;
         let ptr = join(&obj.ptr, key);
         let Some(n) = as_int(v) else {
@@ -269,6 +356,10 @@ impl Checker {
         min: f64,
         max: f64,
     ) -> Option<f64> {
+        let mut schema = Self::scalar("number", format!("a number from {min} to {max}"));
+        schema["minimum"] = json!(min);
+        schema["maximum"] = json!(max);
+        self.declare(&join(&obj.ptr, key), schema, need);
         let v = self.field(obj, key, need)?;
         let ptr = join(&obj.ptr, key);
         let Some(n) = v.as_f64() else {
@@ -289,8 +380,16 @@ impl Checker {
         need: Need,
         max: usize,
     ) -> Option<Vec<(String, &'a Value)>> {
-        let v = self.field(obj, key, need)?;
         let ptr = join(&obj.ptr, key);
+        if self.declared.is_some() {
+            let mut schema = json!({"type": "array"});
+            if max != usize::MAX {
+                schema["maxItems"] = json!(max);
+            }
+            self.declare(&ptr, schema, need);
+            return Some(vec![(format!("{ptr}/{ITEMS}"), &Value::Null)]);
+        }
+        let v = self.field(obj, key, need)?;
         let Value::Array(items) = v else {
             self.wrong(&ptr, "an array", v);
             return None;
@@ -319,6 +418,16 @@ impl Checker {
         max: usize,
         (min_len, max_len): (usize, usize),
     ) -> Vec<&'a str> {
+        let item = json!({"type": "string", "minLength": min_len, "maxLength": max_len});
+        self.declare(
+            &format!("{}/{ITEMS}", join(&obj.ptr, key)),
+            item,
+            Need::Optional,
+        );
+        if self.declared.is_some() {
+            self.array(obj, key, need, max);
+            return Vec::new();
+        }
         let mut out = Vec::new();
         for (ptr, item) in self.array(obj, key, need, max).unwrap_or_default() {
             match item {
@@ -346,6 +455,11 @@ impl Checker {
         need: Need,
         known: &[&str],
     ) -> Option<Obj<'a>> {
+        if self.declared.is_some() {
+            let ptr = join(&obj.ptr, key);
+            self.declare(&ptr, json!({}), need);
+            return self.object(&ptr, &Value::Null, known, false);
+        }
         let v = self.field(obj, key, need)?;
         self.object(&join(&obj.ptr, key), v, known, false)
     }

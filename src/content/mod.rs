@@ -48,8 +48,11 @@ mod oidc_auth;
 mod proxy_cache;
 mod proxy_mirror;
 mod rate_limit;
+mod schema;
 mod set_resp_headers;
 mod third_auth;
+
+pub use schema::json_schema;
 
 use serde_json::Value;
 
@@ -96,18 +99,23 @@ pub fn validate(kind: PluginType, content: &Value) -> Vec<ContentIssue> {
             ),
         );
     }
-    match kind {
-        PluginType::Cors => cors::validate(&mut c, content),
-        PluginType::SetRespHeaders => set_resp_headers::validate(&mut c, content),
-        PluginType::KafkaLog => kafka_log::validate(&mut c, content),
-        PluginType::Breaker => breaker::validate(&mut c, content),
-        PluginType::RateLimit => rate_limit::validate(&mut c, content),
-        PluginType::ThirdAuth => third_auth::validate(&mut c, content),
-        PluginType::ProxyCache => proxy_cache::validate(&mut c, content),
-        PluginType::ProxyMirror => proxy_mirror::validate(&mut c, content),
-        PluginType::OidcAuth => oidc_auth::validate(&mut c, content),
-    }
+    run(kind, &mut c, content);
     c.finish()
+}
+
+/// Runs the validator of `kind` with `c` (checking, or declaring the schema).
+fn run(kind: PluginType, c: &mut check::Checker, content: &Value) {
+    match kind {
+        PluginType::Cors => cors::validate(c, content),
+        PluginType::SetRespHeaders => set_resp_headers::validate(c, content),
+        PluginType::KafkaLog => kafka_log::validate(c, content),
+        PluginType::Breaker => breaker::validate(c, content),
+        PluginType::RateLimit => rate_limit::validate(c, content),
+        PluginType::ThirdAuth => third_auth::validate(c, content),
+        PluginType::ProxyCache => proxy_cache::validate(c, content),
+        PluginType::ProxyMirror => proxy_mirror::validate(c, content),
+        PluginType::OidcAuth => oidc_auth::validate(c, content),
+    }
 }
 
 /// The top-level field names of `kind`'s content, in SPEC order.

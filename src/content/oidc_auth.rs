@@ -63,6 +63,17 @@ pub(crate) fn validate(c: &mut Checker, content: &Value) {
 /// like an API of a binding (a name or id, `{id: …}`, `{group: …, name: …}`); the plan
 /// resolves it to the id it sends. An empty `logout_api_id` means none.
 fn api_reference(c: &mut Checker, root: &Obj<'_>, key: &str, need: Need) {
+    c.declare(
+        &join(&root.ptr, key),
+        serde_json::json!({"oneOf": [
+            {"type": "string"},
+            {"type": "object", "properties": {"id": {"type": "string"}},
+             "required": ["id"], "additionalProperties": false},
+            {"type": "object", "properties": {"group": {"type": "string"}, "name": {"type": "string"}},
+             "required": ["group", "name"], "additionalProperties": false}
+        ]}),
+        need,
+    );
     let Some(value) = c.field(root, key, need) else {
         return;
     };

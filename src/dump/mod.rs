@@ -148,7 +148,10 @@ pub fn dump(live: &Live, opts: &DumpOptions) -> Dump {
         let mut text = header(opts, l, managed, &vars, "../");
         yaml::mapping(&mut text, &doc, 0);
         for binding in bindings(l, live, &mut out.warnings) {
-            text.push_str("---\n");
+            // The modeline again: the YAML language server reads it per document.
+            text.push_str(&format!(
+                "---\n# yaml-language-server: $schema=../{SCHEMA_FILE}\n"
+            ));
             yaml::mapping(&mut text, &binding, 0);
             out.bindings += 1;
         }

@@ -222,8 +222,25 @@ fn bindings_name_apis_unambiguously_and_keep_offline_ones() {
     assert_eq!(
         bindings,
         [
-            "kind: Binding\nplugin: cors_public\nenv: RELEASE\napis:\n  - draft\n  - group: shop\n    name: health\n  - group: users\n    name: health\n  - orders_list\n  - id: a-gone\n",
-            "kind: Binding\nplugin: cors_public\nenv: TEST\napis: [orders_list]\n",
+            "# yaml-language-server: $schema=../apigsync.schema.json
+kind: Binding
+plugin: cors_public
+env: RELEASE
+apis:
+  - draft
+  - group: shop
+    name: health
+  - group: users
+    name: health
+  - orders_list
+  - id: a-gone
+",
+            "# yaml-language-server: $schema=../apigsync.schema.json
+kind: Binding
+plugin: cors_public
+env: TEST
+apis: [orders_list]
+",
         ]
     );
     assert_eq!(d.bindings, 2);

@@ -12,8 +12,8 @@ const NAME_PATTERN: &str = "^[A-Za-z\\u4e00-\\u9fa5][A-Za-z0-9_\\-\\u4e00-\\u9fa
 
 /// A JSON Schema (draft 2020-12) that any manifest document or the project file validates against.
 ///
-/// Plug-in contents are checked at their top level (field names, required
-/// fields); the loader's own checks go deeper.
+/// Plug-in contents are typed down to every field, from the validators themselves
+/// ([`content::json_schema`]); only cross-field rules are left to `validate`.
 pub fn json_schema() -> Value {
     let mut defs = Map::new();
     let project = absorb(
@@ -58,18 +58,9 @@ fn plugin() -> Value {
     let per_type: Vec<Value> = PluginType::ALL
         .iter()
         .map(|t| {
-            let props: Map<String, Value> = content::fields(*t)
-                .iter()
-                .map(|f| ((*f).to_owned(), json!({})))
-                .collect();
             json!({
                 "if": {"properties": {"type": {"const": t.as_str()}}, "required": ["type"]},
-                "then": {"properties": {"content": {
-                    "type": "object",
-                    "properties": props,
-                    "required": content::required_fields(*t),
-                    "additionalProperties": false
-                }}}
+                "then": {"properties": {"content": content::json_schema(*t)}}
             })
         })
         .collect();

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::fingerprint::{live_bindings, live_plugin};
 use super::marker;
-use super::model::{Plan, Read, ReadObject};
+use super::model::{OpKind, Plan, Read, ReadObject};
 
 /// One live object that differs from what a plan read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +21,10 @@ pub struct Drift {
     pub object: ReadObject,
     /// How it differs.
     pub kind: DriftKind,
+    /// For bindings, the environment's name (from the live state, else the plan), shown
+    /// instead of its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_name: Option<String>,
 }
 
 /// How a live object differs from what a plan read.
@@ -45,13 +49,30 @@ impl fmt::Display for Drift {
         match &self.object {
             ReadObject::Plugin { name } => write!(f, "plug-in {name:?} {what}"),
             ReadObject::Bindings { plugin, env_id } => {
+                let env = self.env_name.as_deref().unwrap_or(env_id);
                 write!(
                     f,
-                    "bindings of plug-in {plugin:?} in environment {env_id} {what}"
+                    "bindings of plug-in {plugin:?} in environment {env} {what}"
                 )
             }
         }
     }
+}
+
+/// The name of the environment of a bindings read: from the live state, else from the
+/// plan's binding operations.
+fn env_name(object: &ReadObject, plan: &Plan, live: &Live) -> Option<String> {
+    let ReadObject::Bindings { env_id, .. } = object else {
+        return None;
+    };
+    let from_live = live.envs.iter().find(|e| &e.id == env_id).map(|e| &e.name);
+    let from_plan = || {
+        plan.operations.iter().find_map(|op| match &op.kind {
+            OpKind::Attach(b) | OpKind::Detach(b) if &b.env_id == env_id => Some(&b.env_name),
+            _ => None,
+        })
+    };
+    from_live.or_else(from_plan).cloned()
 }
 
 /// The objects read by `plan` whose live fingerprint differs now, plus plug-ins of the plan's
@@ -87,6 +108,7 @@ pub fn check_stale(plan: &Plan, live: &Live) -> Vec<Drift> {
         drifts.push(Drift {
             object: object.clone(),
             kind,
+            env_name: env_name(object, plan, live),
         });
     }
     for p in &live.plugins {
@@ -97,6 +119,7 @@ pub fn check_stale(plan: &Plan, live: &Live) -> Vec<Drift> {
                     name: p.name.clone(),
                 },
                 kind: DriftKind::Appeared,
+                env_name: None,
             });
         }
     }

@@ -123,7 +123,16 @@ async fn watch_interval_18446744073709551615s_is_refused_not_a_panic() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn durations_are_go_style_and_bare_numbers_need_a_unit() {
-    let w = world(&[], &[]).await;
+    // A target that cannot be reached: watch parses its flags, then fails at once (a folder
+    // without apigsync.yaml would make it wait for a sync).
+    let w = world(
+        &[(
+            "apigsync.yaml",
+            "target:\n  flavour: apig\n  endpoint: \"not a URL\"\n  project_id: p\n  instance_id: i\n",
+        )],
+        &[],
+    )
+    .await;
     let bare = w.run("watch", &["--interval", "90"]).await;
     assert!(
         bare.stderr.contains("\"90\" needs a unit, e.g. 90s"),
@@ -131,15 +140,11 @@ async fn durations_are_go_style_and_bare_numbers_need_a_unit() {
         bare.stderr
     );
     for good in ["1m30s", "1.5s", "90s", "5m", "2h"] {
-        // Parsed: the run gets as far as the missing project file.
+        // Parsed: the run gets as far as the unusable endpoint.
         let args = ["watch", &w.dir().display().to_string(), "--interval", good];
         let out = w.run_raw(args.map(String::from).to_vec()).await;
         assert!(!out.stderr.contains("--interval"), "{good}: {}", out.stderr);
-        assert!(
-            out.stderr.contains("has no apigsync.yaml"),
-            "{good}: {}",
-            out.stderr
-        );
+        assert!(out.stderr.contains("not a URL"), "{good}: {}", out.stderr);
     }
 }
 

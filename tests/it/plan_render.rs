@@ -115,8 +115,8 @@ fn text_rendering_of_every_operation_kind() {
 
 #[test]
 fn markdown_rendering_of_every_operation_kind() {
-    let (_, plan) = every_kind();
-    insta::assert_snapshot!(render::markdown(&plan));
+    let (live, plan) = every_kind();
+    insta::assert_snapshot!(render::markdown(&plan, Some(&live)));
 }
 
 #[test]
@@ -145,7 +145,8 @@ fn no_rendering_contains_a_secret_value() {
     let renderings = [
         render::text(&plan, false),
         render::text(&plan, true),
-        render::markdown(&plan),
+        render::markdown(&plan, Some(&live)),
+        render::markdown(&plan, None),
         render::json(&plan),
         serde_json::to_string(&plan).unwrap(),
         format!("{plan:?}"),
@@ -174,7 +175,7 @@ fn empty_plan_renders_no_changes() {
     let plan = diff(&d, &applied(&d, &world()), &DiffOptions::default()).unwrap();
     assert_eq!(render::text(&plan, false), "No changes.\n");
     assert_eq!(
-        render::markdown(&plan),
+        render::markdown(&plan, None),
         "### apigsync plan\n\n**No changes.**\n\n"
     );
 }
@@ -187,14 +188,42 @@ fn markdown_table_cells_survive_pipes_backticks_and_newlines() {
         json!({"allow_headers": "a|b`c", "expose_headers": "x\ny"}),
     );
     let plan = diff(&desired(vec![p], vec![]), &world(), &DiffOptions::default()).unwrap();
-    let md = render::markdown(&plan);
+    let md = render::markdown(&plan, None);
     let row = md
         .lines()
         .find(|l| l.contains("content.allow_headers"))
         .unwrap();
-    assert_eq!(row, "| `content.allow_headers` | - | `\"a\\|b'c\"` |");
+    // Backticks survive in a longer code span; the pipe is escaped for the table.
+    assert_eq!(row, "| `content.allow_headers` | `` \"a\\|b`c\" `` |");
     assert!(
         md.contains("```diff\n--- live\n+++ desired\n@@ -0,0 +1,2 @@\n+x\n+y\n```"),
         "{md}"
     );
+}
+
+#[test]
+fn markdown_calls_out_destructive_changes_first_with_old_values() {
+    let (live, plan) = every_kind();
+    let md = render::markdown(&plan, Some(&live));
+    assert_eq!(md.matches("### ").count(), 1, "one heading:\n{md}");
+    let caution = md.find("> [!CAUTION]").expect("a caution callout");
+    let table = md.find("| plug-in | type |").expect("an overview table");
+    assert!(caution < table, "{md}");
+    for line in [
+        "> - **delete** `old_cors` (cors)",
+        "> - **replace** `edge` (cors → set_resp_headers)",
+        "> - **detach** `rate_default` (rate_limit): unbound from 1 API(s) in RELEASE",
+    ] {
+        assert!(md.contains(line), "{line:?} missing:\n{md}");
+    }
+    // One section per plug-in, destructive ones before the rest.
+    let section = |name: &str| {
+        md.find(&format!("<code>{name}</code> ("))
+            .unwrap_or_else(|| panic!("no section of {name}"))
+    };
+    assert_eq!(md.matches("<code>edge</code> (").count(), 1);
+    assert!(section("old_cors") < section("cors_public"));
+    // Old values of a deleted plug-in; a secret is (sensitive) on both sides.
+    assert!(md.contains("| field | old value |\n|---|---|\n| `content.allow_origin` | `\"*\"` |"));
+    assert!(md.contains("| `content.sasl_config.sasl_password` | (sensitive) | (sensitive) |"));
 }

@@ -2,8 +2,10 @@
 //! JSON for machines. None of them can show a secret: a plan holds none.
 
 mod drift;
+mod group;
 mod json;
 mod markdown;
+mod md_text;
 mod path;
 mod steps;
 mod text;

@@ -71,15 +71,17 @@ pub struct World {
     pub env: BTreeMap<String, String>,
 }
 
+/// The variable and value of the examples' one secret (the Kafka log plug-in's SASL
+/// password), which comes from the environment.
+pub const EXAMPLE_SECRET: (&str, &str) = ("KAFKA_SASL_PASSWORD", "demo-only-password");
+
 impl World {
     /// An emulator with `config` and a copy of the examples.
     pub async fn examples(config: EmulatorConfig) -> World {
         let mut world = World::empty(config).await;
-        // The examples' Kafka log plug-in takes its secret from the environment.
-        world.env.insert(
-            "KAFKA_SASL_PASSWORD".to_owned(),
-            "demo-only-password".to_owned(),
-        );
+        world
+            .env
+            .insert(EXAMPLE_SECRET.0.to_owned(), EXAMPLE_SECRET.1.to_owned());
         copy_dir(&examples_dir(), &world.dir());
         world
     }
@@ -334,6 +336,18 @@ pub async fn run_binary(args: Vec<String>, env: BTreeMap<String, String>, cwd: P
     })
     .await
     .expect("the blocking task finishes")
+}
+
+/// Runs the binary with `args` in the temporary folder, with no emulator and only the
+/// examples' secret in the environment (offline commands: help, validate, schema, ...).
+pub async fn run_offline(args: &[&str]) -> Out {
+    let env = [(EXAMPLE_SECRET.0.to_owned(), EXAMPLE_SECRET.1.to_owned())].into();
+    run_binary(
+        args.iter().map(|s| s.to_string()).collect(),
+        env,
+        std::env::temp_dir(),
+    )
+    .await
 }
 
 /// Operation names of the write calls in `log`, in order.
