@@ -139,7 +139,8 @@ pub async fn execute(
             .collect::<Result<Vec<_>, _>>()?;
     let created: Arc<Mutex<HashMap<String, String>>> = Arc::default();
     let progress = Arc::new(progress);
-    let outcomes = dag::run(&deps, opts.parallelism, shutdown, |i| {
+    let op_id = |i: usize| plan.operations[i].id.to_string();
+    let outcomes = dag::run(&deps, opts.parallelism, shutdown, op_id, |i| {
         let op = plan.operations[i].clone();
         let client = client.clone();
         let bodies = bodies.clone();
