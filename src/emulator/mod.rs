@@ -80,6 +80,7 @@ mod config;
 mod error;
 pub mod faults;
 mod gate;
+pub mod indexed;
 pub mod persist;
 pub mod plugins;
 mod routes;
