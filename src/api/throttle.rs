@@ -7,8 +7,8 @@
 //! - Pacing: on the first throttle signal the client starts spacing request starts
 //!   at the rate the gateway accepted over the last seconds; each later signal takes
 //!   30% off (at most one decrease per second: one throttled burst is one signal);
-//!   each accepted request adds 0.05 requests/s (so the rate probes upwards by about
-//!   5% a second). Ten quiet seconds end the throttled episode (a line on stderr),
+//!   each accepted request adds 0.1 requests/s (so the rate probes upwards by about
+//!   10% a second). Ten quiet seconds end the throttled episode (a line on stderr),
 //!   and pacing stops once the rate has grown far beyond any gateway's limit.
 //!
 //! A conflict (APIG.3500, overlapping binding writes) shrinks the window but not the rate.
@@ -31,7 +31,7 @@ const QUIET: Duration = Duration::from_secs(10);
 /// Pacing stops when the rate grows beyond this (requests/s).
 const UNPACED: f64 = 1000.0;
 /// What each accepted request adds to the paced rate (requests/s).
-const RATE_STEP: f64 = 0.05;
+const RATE_STEP: f64 = 0.1;
 /// A decrease keeps this share of the rate.
 const RATE_DECREASE: f64 = 0.7;
 

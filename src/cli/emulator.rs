@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use crate::emulator::{self, Credential, EmulatorConfig, Seed};
+use crate::emulator::{self, Credential, EmulatorConfig, Seed, ThrottleAnswer};
 
 /// Flags of `apigsync emulator`.
 #[derive(Debug, Args)]
@@ -40,6 +40,12 @@ pub struct EmulatorArgs {
     /// Requests per second per credential; beyond it: 429 APIGW.0308 with Retry-After.
     #[arg(long, value_name = "RPS", value_parser = parse_rps)]
     pub rate_limit: Option<f64>,
+    /// How throttled requests are answered: APIGW.0308 (429) or APIG.9008 (500).
+    #[arg(long, value_name = "CODE", default_value = "APIGW.0308")]
+    pub throttle_answer: ThrottleAnswer,
+    /// Throttled answers carry no Retry-After header.
+    #[arg(long)]
+    pub no_retry_after: bool,
 }
 
 fn too_long() -> String {
@@ -116,6 +122,8 @@ impl EmulatorArgs {
             fault_rate: self.fault_rate,
             fault_seed: self.fault_seed,
             rate_limit: self.rate_limit,
+            throttle_answer: self.throttle_answer,
+            omit_retry_after: self.no_retry_after,
         })
     }
 }

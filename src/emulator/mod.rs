@@ -22,8 +22,8 @@
 //! `GET /_emulator/log` ([`RequestLog`]: every APIG request in the order it finished,
 //! operation name, write flag, status and path; the last 10 000),
 //! `POST /_emulator/reset` (back to the seed, stats and log emptied, fault dice rewound),
-//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit}`;
-//! PUT replaces all three, an omitted field means none), `GET /_emulator/state` (the store as JSON).
+//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit,
+//! throttle_answer, omit_retry_after}`; PUT replaces them all, an omitted field means its default), `GET /_emulator/state` (the store as JSON).
 //!
 //! With `state_file`, the whole store is written atomically after every change
 //! and loaded at start; without it, the seed is the starting state.
@@ -92,7 +92,7 @@ mod wire;
 
 pub use config::{
     Credential, DEFAULT_LISTEN, DEMO_ACCESS_KEY, DEMO_SECRET_KEY, DEMO_TOKEN, EmulatorConfig,
-    Faults,
+    Faults, ThrottleAnswer,
 };
 pub use error::{ApiError, EmulatorError};
 pub use faults::{LogEntry, RequestLog, Stats};

@@ -19,6 +19,7 @@ mod emulator_state_cli;
 mod manifest_errors;
 mod manifest_examples;
 mod manifest_load_dir;
+mod perf_throttle;
 mod plan_diff;
 mod plan_props;
 mod plan_render;
