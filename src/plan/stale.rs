@@ -4,7 +4,7 @@
 //! recomputes them from a fresh [`Live`] and names each object that changed, vanished or
 //! appeared, so `apply --plan FILE` can refuse a plan made against an older state.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -86,7 +86,11 @@ impl fmt::Display for Drift {
 /// that the plan did not read at all. Empty when the plan is still current.
 pub fn check_stale(plan: &Plan, live: &Live) -> Vec<Drift> {
     let mut drifts = Vec::new();
-    let by_name = |name: &str| live.plugins.iter().find(|p| p.name == name);
+    let mut live_by_name: HashMap<&str, &LivePlugin> = HashMap::new();
+    for p in &live.plugins {
+        live_by_name.entry(p.name.as_str()).or_insert(p);
+    }
+    let by_name = |name: &str| live_by_name.get(name).copied();
     let mut read_names = HashSet::new();
     for Read {
         object,
