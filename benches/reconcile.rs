@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use apigsync::api::{ApiError, Client, ClientOptions, Credentials, PluginBody, Secret, Target};
+use apigsync::emulator::seed::{Named, SeedApi, SeedInstance};
 use apigsync::emulator::{self, Credential, EmulatorConfig, EmulatorHandle, Seed};
 use apigsync::model::{Flavour, PluginType, Scope};
 
@@ -22,8 +23,8 @@ const ENVS: [&str; 2] = ["RELEASE", "TEST"];
 
 /// A generated gateway and folder: `plugins` plug-ins over `apis` APIs, each
 /// plug-in bound to `per_env` consecutive APIs in each of the two environments.
-/// Plug-in `i` starts at API `⌊i·apis/plugins⌋`, so an API is shared by at most two
-/// neighbouring plug-ins, whose types alternate (cors, set_resp_headers).
+/// Plug-in `i` starts at API `⌊i·(apis − per_env)/plugins⌋`, so an API is shared by at
+/// most two neighbouring plug-ins, whose types alternate (cors, set_resp_headers).
 #[derive(Debug, Clone, Copy)]
 struct Set {
     plugins: usize,
@@ -45,17 +46,28 @@ impl Set {
         )
     }
 
+    /// The emulator's seed, built directly (a YAML seed of 20,000 APIs is beyond the parser's node budget).
     fn seed(&self) -> Seed {
-        let mut yaml = format!(
-            "project_id: {PROJECT}\ninstances:\n  - id: {INSTANCE}\n    flavour: apig\n    envs: [TEST]\n    groups: [bench]\n    apis:\n"
-        );
-        for j in 0..self.apis {
-            let _ = writeln!(
-                yaml,
-                "      - {{name: api_{j:05}, group: bench, method: GET, path: /r{j}, published: [RELEASE, TEST]}}"
-            );
+        let apis = (0..self.apis)
+            .map(|j| SeedApi {
+                name: format!("api_{j:05}"),
+                id: None,
+                group: "bench".into(),
+                method: "GET".into(),
+                path: format!("/r{j}"),
+                published: ENVS.iter().map(|e| e.to_string()).collect(),
+            })
+            .collect();
+        Seed {
+            project_id: PROJECT.into(),
+            instances: vec![SeedInstance {
+                id: INSTANCE.into(),
+                flavour: Flavour::Apig,
+                envs: vec![Named::Name("TEST".into())],
+                groups: vec![Named::Name("bench".into())],
+                apis,
+            }],
         }
-        Seed::from_yaml(&yaml, "bench").expect("bench seed")
     }
 
     fn plugin_type(i: usize) -> PluginType {
@@ -76,9 +88,9 @@ impl Set {
     }
 
     fn apis_of(&self, i: usize) -> Vec<String> {
-        let start = i * self.apis / self.plugins;
+        let start = i * (self.apis - self.per_env) / self.plugins;
         (0..self.per_env)
-            .map(|k| format!("api_{:05}", (start + k) % self.apis))
+            .map(|k| format!("api_{:05}", start + k))
             .collect()
     }
 
@@ -387,7 +399,7 @@ async fn latency_scenarios(rows: &mut Vec<Row>) {
 async fn scale_scenario(rows: &mut Vec<Row>, plugins: usize, with_plan: bool) {
     let set = Set {
         plugins,
-        apis: plugins * 2,
+        apis: plugins * 2 + 4,
         per_env: 4,
     };
     let emu = emulator(&set, Duration::ZERO, None).await;
@@ -427,7 +439,7 @@ async fn scale_scenario(rows: &mut Vec<Row>, plugins: usize, with_plan: bool) {
 async fn throttled_scenario(rows: &mut Vec<Row>, plugins: usize, rps: f64) {
     let set = Set {
         plugins,
-        apis: plugins * 2,
+        apis: plugins * 2 + 4,
         per_env: 4,
     };
     let emu = emulator(&set, Duration::ZERO, Some(rps)).await;
@@ -462,29 +474,34 @@ async fn throttled_scenario(rows: &mut Vec<Row>, plugins: usize, rps: f64) {
     );
 }
 
-fn print(rows: &[Row]) {
-    println!(
-        "| scenario | wall | calls | lower bound | ratio | client CPU | peak RSS | notes |\n|---|---|---|---|---|---|---|---|"
-    );
-    for r in rows {
-        let (bound, ratio) = match r.bound {
-            Some(b) if !b.is_zero() => (
-                format!("{:.2} s", b.as_secs_f64()),
-                format!("{:.2}×", r.wall.as_secs_f64() / b.as_secs_f64()),
-            ),
-            _ => ("—".into(), "—".into()),
-        };
-        println!(
-            "| {} | {:.2} s | {} | {bound} | {ratio} | {} | {} | {} |",
-            r.scenario,
-            r.wall.as_secs_f64(),
-            thousands(r.calls),
-            r.cpu
-                .map_or("—".into(), |c| format!("{:.2} s", c.as_secs_f64())),
-            r.rss_mb.map_or("—".into(), |m| format!("{m:.0} MB")),
-            r.note
-        );
+const HEADER: &str = "| scenario | wall | calls | lower bound | ratio | client CPU | peak RSS | notes |\n|---|---|---|---|---|---|---|---|";
+
+fn line(r: &Row) -> String {
+    let (bound, ratio) = match r.bound {
+        Some(b) if !b.is_zero() => (
+            format!("{:.2} s", b.as_secs_f64()),
+            format!("{:.2}×", r.wall.as_secs_f64() / b.as_secs_f64()),
+        ),
+        _ => ("—".into(), "—".into()),
+    };
+    format!(
+        "| {} | {:.2} s | {} | {bound} | {ratio} | {} | {} | {} |",
+        r.scenario,
+        r.wall.as_secs_f64(),
+        thousands(r.calls),
+        r.cpu
+            .map_or("—".into(), |c| format!("{:.2} s", c.as_secs_f64())),
+        r.rss_mb.map_or("—".into(), |m| format!("{m:.0} MB")),
+        r.note
+    )
+}
+
+/// Shows the rows not shown yet on stderr, as they come.
+fn progress(rows: &[Row], shown: &mut usize) {
+    for r in &rows[*shown..] {
+        eprintln!("{}", line(r));
     }
+    *shown = rows.len();
 }
 
 fn main() {
@@ -498,20 +515,29 @@ fn main() {
         .expect("runtime");
     let started = Instant::now();
     let rows = runtime.block_on(async {
-        let mut rows = Vec::new();
+        let (mut rows, mut shown) = (Vec::new(), 0);
         latency_scenarios(&mut rows).await;
-        scale_scenario(&mut rows, 1500, false).await;
-        scale_scenario(&mut rows, 3000, false).await;
+        progress(&rows, &mut shown);
+        for plugins in [1500, 3000] {
+            scale_scenario(&mut rows, plugins, false).await;
+            progress(&rows, &mut shown);
+        }
         if large > 0 {
             scale_scenario(&mut rows, large, true).await;
+            progress(&rows, &mut shown);
         }
-        throttled_scenario(&mut rows, 25, 2.0).await;
-        throttled_scenario(&mut rows, 100, 5.0).await;
+        for (plugins, rps) in [(25, 2.0), (100, 5.0)] {
+            throttled_scenario(&mut rows, plugins, rps).await;
+            progress(&rows, &mut shown);
+        }
         rows
     });
     println!(
         "apigsync benchmarks: the binary against the in-process emulator on loopback ({:.0} s in all)\n",
         started.elapsed().as_secs_f64()
     );
-    print(&rows);
+    println!("{HEADER}");
+    for r in &rows {
+        println!("{}", line(r));
+    }
 }

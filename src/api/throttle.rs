@@ -8,7 +8,9 @@
 //!   at the rate the gateway accepted over the last seconds; each later signal takes
 //!   30% off (at most one decrease per second: one throttled burst is one signal);
 //!   each accepted request adds 0.1 requests/s (so the rate probes upwards by about
-//!   10% a second). Ten quiet seconds end the throttled episode (a line on stderr),
+//!   10% a second). When the first signal comes before there is anything to measure
+//!   (a gateway whose budget another client spent), pacing starts at one request a
+//!   second and grows by half each second ("slow start") until the next signal. Ten quiet seconds end the throttled episode (a line on stderr),
 //!   and pacing stops once the rate has grown far beyond any gateway's limit.
 //!
 //! A conflict (APIG.3500, overlapping binding writes) shrinks the window but not the rate.
@@ -34,6 +36,12 @@ const UNPACED: f64 = 1000.0;
 const RATE_STEP: f64 = 0.1;
 /// A decrease keeps this share of the rate.
 const RATE_DECREASE: f64 = 0.7;
+/// Fewer accepted requests than this in the window measure nothing.
+const MIN_SAMPLES: usize = 4;
+/// The rate pacing starts at when there is nothing to measure.
+const START_RATE: f64 = 1.0;
+/// What each accepted request adds to the rate during slow start.
+const SLOW_START_STEP: f64 = 0.5;
 
 /// What an attempt told about the gateway's capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +73,8 @@ struct State {
     last_signal: Option<Instant>,
     /// True between the first signal of an episode and the quiet that ends it.
     episode: bool,
+    /// Pacing started without a measurement and grows fast until the next signal.
+    slow_start: bool,
     accepted: VecDeque<Instant>,
     created: Instant,
     signals: u64,
@@ -100,6 +110,7 @@ impl Throttle {
                 last_decrease: None,
                 last_signal: None,
                 episode: false,
+                slow_start: false,
                 accepted: VecDeque::new(),
                 created: now,
                 signals: 0,
@@ -167,8 +178,9 @@ impl State {
         (self.limit.floor() as usize).clamp(1, self.ceiling)
     }
 
-    /// The rate the gateway accepted over the last [`WINDOW`] (at least a second of history).
-    fn measured_rate(&mut self, now: Instant) -> f64 {
+    /// The rate the gateway accepted over the last [`WINDOW`] (at least a second of
+    /// history), or `None` with too few accepted requests to tell.
+    fn measured_rate(&mut self, now: Instant) -> Option<f64> {
         while self
             .accepted
             .front()
@@ -179,7 +191,8 @@ impl State {
         let span = now
             .duration_since(self.created)
             .clamp(Duration::from_secs(1), WINDOW);
-        self.accepted.len() as f64 / span.as_secs_f64()
+        (self.accepted.len() >= MIN_SAMPLES)
+            .then(|| self.accepted.len() as f64 / span.as_secs_f64())
     }
 
     fn accepted(&mut self, now: Instant) {
@@ -189,7 +202,12 @@ impl State {
         }
         self.limit = (self.limit + 1.0 / self.limit).min(self.ceiling as f64);
         if let Some(rate) = self.rate {
-            let rate = rate + RATE_STEP;
+            let rate = rate
+                + if self.slow_start {
+                    SLOW_START_STEP
+                } else {
+                    RATE_STEP
+                };
             self.rate = (rate < UNPACED).then_some(rate);
         }
         if self.episode
@@ -224,9 +242,20 @@ impl State {
         self.limit = (self.limit.min(self.in_flight as f64) / 2.0).max(1.0);
         if signal == Signal::Throttled {
             let measured = self.measured_rate(now);
-            let rate = match self.rate {
-                None => measured * 0.9,
-                Some(rate) => (rate * RATE_DECREASE).min(measured.max(rate * 0.5)),
+            let rate = match (self.rate, measured) {
+                (None, Some(measured)) => measured * 0.9,
+                (None, None) => {
+                    self.slow_start = true;
+                    START_RATE
+                }
+                (Some(rate), Some(measured)) => {
+                    self.slow_start = false;
+                    (rate * RATE_DECREASE).min(measured.max(rate * 0.5))
+                }
+                (Some(rate), None) => {
+                    self.slow_start = false;
+                    rate * RATE_DECREASE
+                }
             };
             self.rate = Some(rate.max(MIN_RATE));
         }
@@ -313,8 +342,23 @@ mod tests {
         for _ in 0..5 {
             t.acquire().await.finish(Signal::Accepted);
         }
-        // Five starts at about 2/s (each success adds a little): four gaps of about half a second.
-        assert!(Instant::now().duration_since(start) >= Duration::from_millis(1900));
+        // Five starts at about 2/s (each success adds 0.1/s): four gaps of just under half a second.
+        assert!(Instant::now().duration_since(start) >= Duration::from_millis(1800));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_signal_before_anything_was_accepted_starts_slow_and_grows_fast() {
+        let t = Throttle::new(8);
+        t.acquire().await.finish(Signal::Throttled);
+        assert_eq!(t.snapshot().rate, Some(START_RATE));
+        for _ in 0..4 {
+            t.acquire().await.finish(Signal::Accepted);
+        }
+        let rate = t.snapshot().rate.expect("pacing");
+        assert!(
+            (rate - (START_RATE + 4.0 * SLOW_START_STEP)).abs() < 1e-9,
+            "{rate}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
