@@ -1,7 +1,7 @@
 //! `cargo bench --bench reconcile`: the table of issue 9. Each scenario runs the
 //! real binary (`apigsync plan|apply`) as a child process against the in-process
-//! emulator, so the client's CPU time and peak RSS are the child's (`wait4`), and
-//! the call count is the emulator's. Scenarios, seeds and manifests are generated
+//! emulator, so the client's CPU time and peak RSS are the child's (measured by
+//! GNU time, `/usr/bin/time`, when it is installed), and the call count is the emulator's. Scenarios, seeds and manifests are generated
 //! here. Numbers, not assertions.
 //!
 //! `APIGSYNC_BENCH_PLUGINS` sets the size of the largest set (default 10,000 plug-ins
@@ -152,19 +152,31 @@ fn latency_bound(calls: u64, parallelism: u64, latency: Duration) -> Duration {
 struct ChildRun {
     code: i32,
     wall: Duration,
-    cpu: Duration,
-    rss_mb: f64,
+    /// CPU time and peak RSS (MB), when GNU time is there to measure them.
+    usage: Option<(Duration, f64)>,
     stderr_tail: String,
 }
 
-/// Runs `apigsync <args> <target flags>` and measures it with `wait4`.
-// The child is reaped by `wait4`, which clippy does not see.
-#[allow(clippy::zombie_processes)]
+/// GNU time measures the child it forks itself: a child of this (large) bench process
+/// would report this process's RSS as its own peak (`fork` copies it, `exec` keeps the mark).
+const GNU_TIME: &str = "/usr/bin/time";
+const USAGE_MARK: &str = "BENCH-USAGE";
+
+/// Runs `apigsync <args> <target flags>` and measures it.
 fn run_binary(emu_url: &str, args: &[&str], scratch: &Path) -> ChildRun {
     let stderr_path = scratch.join("stderr.txt");
     let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
+    let binary = env!("CARGO_BIN_EXE_apigsync");
+    let timed = Path::new(GNU_TIME).is_file();
+    let mut command = if timed {
+        let mut c = Command::new(GNU_TIME);
+        c.args(["-f", &format!("{USAGE_MARK} %U %S %M"), binary]);
+        c
+    } else {
+        Command::new(binary)
+    };
     let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_apigsync"))
+    let status = command
         .args(args)
         .args([
             "--endpoint",
@@ -183,31 +195,34 @@ fn run_binary(emu_url: &str, args: &[&str], scratch: &Path) -> ChildRun {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr)
-        .spawn()
-        .expect("the binary starts");
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our child, not yet waited for; both pointers are valid.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4");
+        .status()
+        .expect("the binary runs");
     let wall = started.elapsed();
-    let time = |t: libc::timeval| {
-        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
-            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
-    };
     let text = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("done:")).collect();
+    let usage = text
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(USAGE_MARK))
+        .and_then(|rest| {
+            let n: Vec<f64> = rest
+                .split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            match n.as_slice() {
+                [user, system, max_kb] => {
+                    Some((Duration::from_secs_f64(user + system), max_kb / 1024.0))
+                }
+                _ => None,
+            }
+        });
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("done:") && !l.starts_with(USAGE_MARK))
+        .collect();
     ChildRun {
-        code: if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        },
+        code: status.code().unwrap_or(-1),
         wall,
-        cpu: time(usage.ru_utime) + time(usage.ru_stime),
-        rss_mb: usage.ru_maxrss as f64 / 1024.0,
+        usage,
         stderr_tail: lines[lines.len().saturating_sub(6)..].join("\n"),
     }
 }
@@ -264,8 +279,8 @@ async fn measure(
         wall: run.wall,
         calls,
         bound: bound(calls - refused),
-        cpu: Some(run.cpu),
-        rss_mb: Some(run.rss_mb),
+        cpu: run.usage.map(|u| u.0),
+        rss_mb: run.usage.map(|u| u.1),
         note,
     }
 }
