@@ -1,9 +1,14 @@
-//! The client and its one send path: build the canonical URL, sign (or attach
-//! the token), send, classify, and retry transient failures of idempotent calls
-//! with jittered exponential backoff, re-signing every attempt.
+//! The client and its one send path: wait for a slot of the adaptive limiter,
+//! build the canonical URL, sign (or attach the token), send, classify, and retry:
+//! slow-down answers (throttling, binding-write conflicts) within a time budget,
+//! other transient failures a few times, with jittered backoff (or the server's
+//! `Retry-After`, jittered), re-signing every attempt. A call that is not
+//! idempotent (create) carries a recovery hook the path asks after an ambiguous failure.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -15,8 +20,9 @@ use serde_json::Value;
 
 use super::credentials::Credentials;
 use super::error::{ApiError, Op, parse_error_body, snippet};
-use super::retry::{Backoff, parse_retry_after};
+use super::retry::{Backoff, jittered, parse_retry_after};
 use super::target::Target;
+use super::throttle::{Signal, Throttle};
 use crate::signing;
 
 /// Page size of every list call (the API's maximum).
@@ -30,8 +36,15 @@ const SECRET_HEADERS: [&str; 3] = ["authorization", "x-auth-token", "x-security-
 pub struct ClientOptions {
     /// Whole-request timeout (connect, send, read the body).
     pub timeout: Duration,
-    /// Retries after the first attempt of a call that may be retried.
+    /// Retries after the first attempt of a call that failed for a reason other
+    /// than a slow-down (connection lost, a 5xx other than APIG.9008/APIG.3500).
     pub max_retries: u32,
+    /// How long a call may keep being retried while the gateway says "slow down"
+    /// (429 / APIGW.0308, APIG.9008, APIG.3500): a slow gateway is not a failure.
+    pub retry_budget: Duration,
+    /// Most requests in flight at once; the adaptive limit never exceeds it
+    /// ([`Client::set_max_in_flight`] sets it to `--parallelism`).
+    pub max_in_flight: usize,
     /// First backoff delay; it doubles on each retry (with jitter), up to a minute.
     pub retry_base_delay: Duration,
     /// `User-Agent` header (signed).
@@ -43,6 +56,8 @@ impl Default for ClientOptions {
         Self {
             timeout: Duration::from_secs(30),
             max_retries: 4,
+            retry_budget: Duration::from_secs(600),
+            max_in_flight: 8,
             retry_base_delay: Duration::from_millis(500),
             user_agent: format!("apigsync/{}", env!("CARGO_PKG_VERSION")),
         }
@@ -50,12 +65,18 @@ impl Default for ClientOptions {
 }
 
 /// Counters since the client was made, for metrics.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClientStats {
     /// Attempts per (operation name, HTTP status); status 0 is a transport failure.
     pub calls_by_op_status: BTreeMap<(String, u16), u64>,
     /// Attempts that were retries of an earlier failed attempt.
     pub retries: u64,
+    /// Slow-down answers received (429 / APIGW.0308, APIG.9008, APIG.3500).
+    pub slow_downs: u64,
+    /// The adaptive in-flight limit now.
+    pub in_flight_limit: usize,
+    /// The paced rate now (requests/s), when the gateway has been throttling.
+    pub paced_rate: Option<f64>,
 }
 
 impl ClientStats {
@@ -65,23 +86,30 @@ impl ClientStats {
     }
 }
 
-/// Whether a call may be sent again after a transient failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Retry {
-    /// GET, PUT, DELETE, and attach (re-attaching the same set is idempotent in effect).
-    Idempotent,
-    /// Exactly one attempt.
-    Once,
+/// What a recovery hook found after an ambiguous failure of a call that is not idempotent.
+pub(crate) enum Recovery {
+    /// The work was done (by the earlier attempt): this is its answer.
+    Done(Reply),
+    /// The work was not done: the call may be sent again.
+    NotDone,
+    /// Cannot tell, or someone else's object is in the way: give up with the error.
+    Unknown,
 }
 
+/// Asks whether an ambiguously failed call did its work (e.g. a create: look the name up).
+pub(crate) type RecoverHook<'a> =
+    &'a (dyn Fn() -> Pin<Box<dyn Future<Output = Recovery> + Send + 'a>> + Send + Sync);
+
 /// One request, relative to the instance path.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Call<'a> {
     pub op: &'a Op,
     pub method: Method,
     pub path: String,
     pub query: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
+    /// For a call that is not idempotent: how to tell whether an ambiguous failure did the work.
+    pub recover: Option<RecoverHook<'a>>,
 }
 
 impl<'a> Call<'a> {
@@ -93,7 +121,15 @@ impl<'a> Call<'a> {
             path: path.into(),
             query: Vec::new(),
             body: None,
+            recover: None,
         }
+    }
+
+    /// Marks the call as not idempotent: after an ambiguous failure (and after any
+    /// later failure) the send path asks `hook` before sending it again.
+    pub fn recover_with(mut self, hook: RecoverHook<'a>) -> Self {
+        self.recover = Some(hook);
+        self
     }
 
     /// Adds a query parameter.
@@ -151,6 +187,7 @@ struct Inner {
     options: ClientOptions,
     calls: Mutex<BTreeMap<(&'static str, u16), u64>>,
     retries: AtomicU64,
+    throttle: Throttle,
     binding_locks: Mutex<BindingLocks>,
 }
 
@@ -182,8 +219,10 @@ impl Client {
             .gzip(true)
             .build()
             .map_err(BuildError)?;
+        let throttle = Throttle::new(options.max_in_flight);
         Ok(Self {
             inner: Arc::new(Inner {
+                throttle,
                 http,
                 target,
                 credentials,
@@ -205,8 +244,14 @@ impl Client {
         &self.inner.options
     }
 
+    /// Sets the most requests in flight at once (`--parallelism`): the ceiling of the adaptive limit.
+    pub fn set_max_in_flight(&self, n: usize) {
+        self.inner.throttle.set_ceiling(n);
+    }
+
     /// A snapshot of the call and retry counters.
     pub fn stats(&self) -> ClientStats {
+        let throttle = self.inner.throttle.snapshot();
         let calls = self
             .inner
             .calls
@@ -218,51 +263,107 @@ impl Client {
                 .map(|((op, status), n)| ((op.to_string(), *status), *n))
                 .collect(),
             retries: self.inner.retries.load(Ordering::Relaxed),
+            slow_downs: throttle.signals,
+            in_flight_limit: throttle.limit,
+            paced_rate: throttle.rate,
         }
     }
 
-    /// Sends `call`, retrying transient failures when `retry` allows it.
-    pub(crate) async fn send(&self, call: &Call<'_>, retry: Retry) -> Result<Reply, ApiError> {
+    /// Sends `call` (the one send path), retrying as the module documentation says.
+    pub(crate) async fn send(&self, call: &Call<'_>) -> Result<Reply, ApiError> {
+        let started = tokio::time::Instant::now();
         let mut backoff = Backoff::new(self.inner.options.retry_base_delay);
         let mut retries = 0;
+        let mut ambiguous_before = false;
         loop {
-            let failure = match self.attempt(call).await {
+            let failure = match self.paced_attempt(call).await {
                 Ok(reply) => return Ok(reply),
                 Err(failure) => failure,
             };
-            if retry == Retry::Once {
-                return Err(failure.error);
+            let error = &failure.error;
+            if let Some(recover) = call.recover
+                && (error.is_ambiguous() || (ambiguous_before && !error.is_slow_down()))
+            {
+                ambiguous_before = true;
+                match recover().await {
+                    Recovery::Done(reply) => {
+                        tracing::info!(op = call.op.name, %error, "the call failed ambiguously but its work is done; using it");
+                        return Ok(reply);
+                    }
+                    // A refusal after an ambiguous attempt (e.g. "name exists") whose work
+                    // the look-up cannot see yet: the list lags behind writes. Look again
+                    // after a pause, within the retry count.
+                    Recovery::NotDone
+                        if !error.is_ambiguous() && retries < self.inner.options.max_retries =>
+                    {
+                        retries += 1;
+                        let delay = backoff
+                            .next()
+                            .unwrap_or(self.inner.options.retry_base_delay);
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    Recovery::NotDone => {}
+                    Recovery::Unknown => return Err(failure.error),
+                }
             }
-            match self.retry_delay(&failure, &mut backoff, &mut retries) {
+            match self.retry_delay(&failure, &mut backoff, &mut retries, started.elapsed()) {
                 Some(delay) => tokio::time::sleep(delay).await,
                 None => return Err(failure.error),
             }
         }
     }
 
-    /// How long to wait before retrying `failure`, or `None` when it is final
-    /// (not transient, or out of retries). Counts the retry.
-    pub(crate) fn retry_delay(
+    /// One attempt in a slot of the adaptive limiter, telling it what the gateway answered.
+    async fn paced_attempt(&self, call: &Call<'_>) -> Result<Reply, Failure> {
+        let slot = self.inner.throttle.acquire().await;
+        let result = self.attempt(call).await;
+        match &result {
+            Ok(_) => slot.finish(Signal::Accepted),
+            Err(f) if f.error.is_throttled() => slot.finish(Signal::Throttled),
+            Err(f) if f.error.is_slow_down() => slot.finish(Signal::Conflict),
+            Err(f) if f.error.status().is_some_and(|s| s < 500) => slot.finish(Signal::Accepted),
+            Err(_) => drop(slot),
+        }
+        result
+    }
+
+    /// How long to wait before retrying `failure`, or `None` when it is final: not
+    /// transient, a slow-down past the time budget, or out of retries. Counts the retry.
+    fn retry_delay(
         &self,
         failure: &Failure,
         backoff: &mut Backoff,
         retries: &mut u32,
+        elapsed: Duration,
     ) -> Option<Duration> {
-        if !failure.error.is_transient() || *retries >= self.inner.options.max_retries {
+        let error = &failure.error;
+        if !error.is_transient() {
             return None;
         }
-        *retries += 1;
-        self.inner.retries.fetch_add(1, Ordering::Relaxed);
         let delay = failure
             .retry_after
+            .map(jittered)
             .or_else(|| backoff.next())
             .unwrap_or(self.inner.options.retry_base_delay);
-        tracing::info!(op = failure.error.op().name, retry = *retries, delay_ms = delay.as_millis() as u64, error = %failure.error, "retrying");
+        let budget = self.inner.options.retry_budget;
+        if error.is_slow_down() {
+            if elapsed + delay > budget {
+                tracing::warn!(op = error.op().name, budget_s = budget.as_secs(), %error, "still told to slow down after the retry budget; giving up");
+                return None;
+            }
+        } else if *retries >= self.inner.options.max_retries {
+            return None;
+        } else {
+            *retries += 1;
+        }
+        self.inner.retries.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(op = error.op().name, delay_ms = delay.as_millis() as u64, %error, "retrying");
         Some(delay)
     }
 
     /// One attempt: sign with a fresh date, send, classify.
-    pub(crate) async fn attempt(&self, call: &Call<'_>) -> Result<Reply, Failure> {
+    async fn attempt(&self, call: &Call<'_>) -> Result<Reply, Failure> {
         let op = call.op;
         let fail = |error| Failure {
             error,
@@ -441,47 +542,92 @@ impl Client {
     pub(crate) async fn send_json<T: DeserializeOwned>(
         &self,
         call: &Call<'_>,
-        retry: Retry,
     ) -> Result<T, ApiError> {
-        let reply = self.send(call, retry).await?;
+        let reply = self.send(call).await?;
         decode(call.op, &reply)
     }
 
-    /// Every item of a list endpoint: pages of [`PAGE_LIMIT`] at `offset` += items
-    /// received, until `offset >= total` (or, without a `total`, a short page) or an empty page.
-    pub(crate) async fn paged<T: DeserializeOwned>(
+    /// Every item of a list endpoint. The first page says how many there are
+    /// (`total`); the pages after it are then fetched in parallel (the in-flight
+    /// limit bounds them), and in order after that while the list keeps growing.
+    /// Without a `total`, pages follow one another until a short or empty page.
+    pub(crate) async fn paged<T: DeserializeOwned + Send + 'static>(
         &self,
         call: Call<'_>,
         list_key: &str,
     ) -> Result<Vec<T>, ApiError> {
-        let mut items = Vec::new();
-        let mut offset = 0usize;
-        loop {
-            let page_call = call
-                .clone()
-                .query("limit", PAGE_LIMIT.to_string())
-                .query("offset", offset.to_string());
-            let reply = self.send(&page_call, Retry::Idempotent).await?;
-            let mut page: serde_json::Map<String, Value> = decode(call.op, &reply)?;
-            let total = page.get("total").and_then(Value::as_u64);
-            let list = page.remove(list_key).unwrap_or(Value::Array(Vec::new()));
-            let page_items: Vec<T> =
-                serde_json::from_value(list).map_err(|e| ApiError::Decode {
-                    op: call.op.clone(),
-                    status: reply.status,
-                    body_snippet: format!("unexpected {list_key:?} items: {e}"),
-                })?;
-            let received = page_items.len();
-            items.extend(page_items);
-            offset += received;
-            let done = match total {
-                Some(total) => offset as u64 >= total,
-                None => received < PAGE_LIMIT,
-            };
-            if received == 0 || done {
-                return Ok(items);
+        let (mut items, total) = self.page::<T>(&call, list_key, 0).await?;
+        let step = items.len();
+        let mut last = step;
+        if let Some(total) = total
+            && step > 0
+        {
+            let total = usize::try_from(total).unwrap_or(usize::MAX);
+            let mut pages = tokio::task::JoinSet::new();
+            for offset in (step..total).step_by(step) {
+                let (client, list_key) = (self.clone(), list_key.to_string());
+                let (op, method) = (call.op.clone(), call.method.clone());
+                let (path, query) = (call.path.clone(), call.query.clone());
+                pages.spawn(async move {
+                    let call = Call {
+                        op: &op,
+                        method,
+                        path,
+                        query,
+                        body: None,
+                        recover: None,
+                    };
+                    (offset, client.page::<T>(&call, &list_key, offset).await)
+                });
+            }
+            let mut fetched = BTreeMap::new();
+            while let Some(joined) = pages.join_next().await {
+                // Tasks are never aborted, so a join error is a panic: let it continue.
+                let (offset, page) =
+                    joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+                fetched.insert(offset, page?.0);
+            }
+            for page in fetched.into_values() {
+                last = page.len();
+                items.extend(page);
             }
         }
+        // In order after that, while the list grew past its first `total` (or has none).
+        loop {
+            let more = match total {
+                Some(total) => (items.len() as u64) < total && last > 0,
+                None => last == PAGE_LIMIT,
+            };
+            if !more {
+                return Ok(items);
+            }
+            let (page, _) = self.page::<T>(&call, list_key, items.len()).await?;
+            last = page.len();
+            items.extend(page);
+        }
+    }
+
+    /// One page at `offset`: its items and the list's `total`, when the server says.
+    async fn page<T: DeserializeOwned>(
+        &self,
+        call: &Call<'_>,
+        list_key: &str,
+        offset: usize,
+    ) -> Result<(Vec<T>, Option<u64>), ApiError> {
+        let page_call = call
+            .clone()
+            .query("limit", PAGE_LIMIT.to_string())
+            .query("offset", offset.to_string());
+        let reply = self.send(&page_call).await?;
+        let mut page: serde_json::Map<String, Value> = decode(call.op, &reply)?;
+        let total = page.get("total").and_then(Value::as_u64);
+        let list = page.remove(list_key).unwrap_or(Value::Array(Vec::new()));
+        let items = serde_json::from_value(list).map_err(|e| ApiError::Decode {
+            op: call.op.clone(),
+            status: reply.status,
+            body_snippet: format!("unexpected {list_key:?} items: {e}"),
+        })?;
+        Ok((items, total))
     }
 }
 

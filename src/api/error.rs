@@ -128,34 +128,40 @@ impl ApiError {
         self.status() == Some(404)
     }
 
-    /// Worth another try on an idempotent call: connection errors, 429 / APIGW.0308,
-    /// APIG.3500 (etcd sync), APIG.9008 (throttled) and any other 5xx.
+    /// The gateway refused for rate: 429 / APIGW.0308, APIG.9008.
+    pub fn is_throttled(&self) -> bool {
+        match self {
+            ApiError::Response { status, code, .. } => {
+                *status == 429 || matches!(code.as_str(), "APIGW.0308" | "APIG.0308" | "APIG.9008")
+            }
+            _ => false,
+        }
+    }
+
+    /// The gateway said "slow down": throttled, or APIG.3500 (binding writes that
+    /// conflict, or its data sync lagging). Retried within a time budget, never fatal
+    /// because the gateway is slow.
+    pub fn is_slow_down(&self) -> bool {
+        self.is_throttled() || self.code() == Some("APIG.3500")
+    }
+
+    /// Worth another try: connection errors, slow-down answers and any other 5xx.
+    /// (A decode error comes from a 2xx answer, which another try would not change.)
     pub fn is_transient(&self) -> bool {
         match self {
             ApiError::Transport { .. } => true,
-            ApiError::Response { status, code, .. } => {
-                *status == 429
-                    || *status >= 500
-                    || matches!(
-                        code.as_str(),
-                        "APIGW.0308" | "APIG.0308" | "APIG.3500" | "APIG.9008"
-                    )
-            }
-            ApiError::Decode { status, .. } => *status >= 500,
-            ApiError::Invalid { .. } => false,
+            ApiError::Response { status, .. } => *status >= 500 || self.is_slow_down(),
+            ApiError::Decode { .. } | ApiError::Invalid { .. } => false,
         }
     }
 
     /// The service may have done the work although the call failed: a lost
-    /// connection, a timeout or a server error (not throttling, which is refused up front).
+    /// connection, a timeout or a server error (not a slow-down, which is refused up front).
     pub fn is_ambiguous(&self) -> bool {
         match self {
             ApiError::Transport { source, .. } => !source.is_connect(),
-            ApiError::Response { status, code, .. } => {
-                *status >= 500 && !matches!(code.as_str(), "APIG.9008")
-            }
-            ApiError::Decode { status, .. } => *status >= 500,
-            ApiError::Invalid { .. } => false,
+            ApiError::Response { status, .. } => *status >= 500 && !self.is_slow_down(),
+            ApiError::Decode { .. } | ApiError::Invalid { .. } => false,
         }
     }
 }
@@ -304,6 +310,9 @@ mod tests {
         assert!(r(503, "503").is_transient());
         assert!(!r(409, "APIG.3462").is_transient());
         assert!(!r(500, "APIG.9008").is_ambiguous());
+        assert!(!r(500, "APIG.3500").is_ambiguous());
+        assert!(r(500, "APIG.3500").is_slow_down() && !r(500, "APIG.3500").is_throttled());
+        assert!(r(500, "APIG.9008").is_throttled());
         assert!(r(500, "APIG.9999").is_ambiguous());
         assert!(!r(429, "APIGW.0308").is_ambiguous());
     }

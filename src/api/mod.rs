@@ -1,9 +1,10 @@
 //! The APIG HTTP client: one send path that signs, retries and classifies errors.
 //!
 //! - [`Target`] and [`Credentials`] say where and as whom.
-//! - [`Client`] holds the one send path (sign or token, canonical query, retries
-//!   with jittered backoff re-signed every attempt, error classification), the
-//!   pagination helper and the operations of SPEC §3.
+//! - [`Client`] holds the one send path (adaptive in-flight limit and pacing, sign
+//!   or token, canonical query, retries with jittered backoff re-signed every
+//!   attempt, slow-down answers retried within a time budget, error classification),
+//!   the pagination helper and the operations of SPEC §3.
 //! - [`live::fetch_live`] reads a whole instance into [`crate::model::Live`].
 //!
 //! Architecture invariant: secrets (secret key, security token, IAM token, request
@@ -16,6 +17,7 @@ pub mod live;
 mod ops;
 mod retry;
 mod target;
+mod throttle;
 mod wire;
 
 pub use client::{
@@ -24,7 +26,7 @@ pub use client::{
 pub use credentials::{Credentials, CredentialsError, Secret};
 pub use error::{ApiError, Op, error_chain};
 pub use live::{fetch_live, fetch_live_with};
-pub use retry::{Backoff, MAX_DELAY, parse_retry_after};
+pub use retry::{Backoff, MAX_DELAY, jittered, parse_retry_after};
 pub use target::{Target, TargetError};
 pub use wire::{
     ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, Plugin, PluginBody,

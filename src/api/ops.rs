@@ -1,11 +1,14 @@
 //! The API operations apigsync uses (SPEC §3), each one call of [`Client::send`]
 //! or [`Client::paged`]. Ids are percent-encoded into paths like the SDK does.
 
-use reqwest::Method;
+use std::future::Future;
+use std::pin::Pin;
 
-use super::client::{Call, Client, Retry};
+use reqwest::Method;
+use serde_json::Value;
+
+use super::client::{Call, Client, Recovery, Reply};
 use super::error::{ApiError, Op};
-use super::retry::Backoff;
 use super::wire::{
     ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, Plugin, PluginBody,
     PluginOperApiInfo,
@@ -24,71 +27,75 @@ impl Client {
     /// The plug-in named exactly `name`, if any (server-side precise search, re-filtered here).
     pub async fn find_plugin_by_name(&self, name: &str) -> Result<Option<Plugin>, ApiError> {
         let op = Op::new("list_plugins", format!("looking up plug-in {name:?}"));
-        let call = Call::new(&op, Method::GET, "/plugins")
+        match self.plugin_named(&op, name).await? {
+            Some(found) => serde_json::from_value(found)
+                .map(Some)
+                .map_err(|e| ApiError::Decode {
+                    op,
+                    status: 200,
+                    body_snippet: format!("unexpected JSON: {e}"),
+                }),
+            None => Ok(None),
+        }
+    }
+
+    /// The plug-in named exactly `name`, as the server sent it.
+    async fn plugin_named(&self, op: &Op, name: &str) -> Result<Option<Value>, ApiError> {
+        let call = Call::new(op, Method::GET, "/plugins")
             .query("plugin_name", name)
             .query("precise_search", "plugin_name");
-        let found: Vec<Plugin> = self.paged(call, "plugins").await?;
-        Ok(found.into_iter().find(|p| p.name == name))
+        let found: Vec<Value> = self.paged(call, "plugins").await?;
+        Ok(found
+            .into_iter()
+            .find(|p| p.get("plugin_name").and_then(Value::as_str) == Some(name)))
     }
 
     /// One plug-in by id.
     pub async fn show_plugin(&self, id: &str) -> Result<Plugin, ApiError> {
         let op = Op::new("show_plugin", format!("reading plug-in {id}"));
         let call = Call::new(&op, Method::GET, format!("/plugins/{}", encode(id)));
-        self.send_json(&call, Retry::Idempotent).await
+        self.send_json(&call).await
     }
 
     /// Creates a plug-in.
     ///
     /// Create is not idempotent, so it is never blindly retried: after an ambiguous
-    /// failure (connection lost, timeout, 5xx) the client looks the name up and, when
-    /// the plug-in exists, returns it as the result; only otherwise does it try again.
-    /// Throttling (429, APIG.9008) is retried directly. 4xx errors are final, except
-    /// that APIG.3326 (name exists) on a retry is resolved by looking the name up.
+    /// failure (connection lost, timeout, 5xx) the send path looks the name up (this
+    /// call's recovery hook) and, when the plug-in exists and carries the remark we
+    /// sent (apigsync's marker), returns it as the result; a plug-in someone else
+    /// created under this name is not taken over; only when there is none does it try
+    /// again. Slow-down answers (429, APIG.9008) are retried like any call. 4xx errors
+    /// are final, except that APIG.3326 (name exists) after an ambiguous attempt is
+    /// resolved by the same look-up.
     pub async fn create_plugin(&self, body: &PluginBody) -> Result<Plugin, ApiError> {
         let name = &body.plugin_name;
         let op = Op::new("create_plugin", format!("creating plug-in {name:?}"));
-        let call = Call::new(&op, Method::POST, "/plugins").json(body)?;
-        let mut backoff = Backoff::new(self.options().retry_base_delay);
-        let mut retries = 0;
-        let mut ambiguous_before = false;
-        loop {
-            let failure = match self.attempt(&call).await {
-                Ok(reply) => return super::client::decode(&op, &reply),
-                Err(failure) => failure,
-            };
-            let name_taken = failure.error.code() == Some("APIG.3326");
-            // After an ambiguous attempt, "name exists" may be our own earlier create.
-            if failure.error.is_ambiguous() || (name_taken && ambiguous_before) {
-                ambiguous_before = true;
-                match self.find_plugin_by_name(name).await {
-                    // Ours only if it carries the remark we sent (apigsync's marker):
-                    // a plug-in someone else created under this name is not taken over.
-                    Ok(Some(created)) if created.remark == body.remark => {
-                        tracing::info!(plugin = %name, error = %failure.error, "create failed ambiguously but the plug-in exists; using it");
-                        return Ok(created);
+        let lookup = || -> Pin<Box<dyn Future<Output = Recovery> + Send + '_>> {
+            Box::pin(async move {
+                let lookup_op = Op::new("list_plugins", format!("looking up plug-in {name:?}"));
+                match self.plugin_named(&lookup_op, name).await {
+                    Ok(Some(found))
+                        if found.get("remark").and_then(Value::as_str)
+                            == body.remark.as_deref() =>
+                    {
+                        Recovery::Done(Reply {
+                            status: 201,
+                            body: found.to_string().into_bytes(),
+                        })
                     }
-                    Ok(Some(_)) => return Err(failure.error),
-                    // The name is taken yet the list does not show it: the list lags behind
-                    // writes. Look again after a pause (bounded like any retry).
-                    Ok(None) if name_taken && retries < self.options().max_retries => {
-                        retries += 1;
-                        let delay = backoff.next().unwrap_or(self.options().retry_base_delay);
-                        tokio::time::sleep(delay).await;
-                        continue;
-                    }
-                    Ok(None) => {}
+                    Ok(Some(_)) => Recovery::Unknown,
+                    Ok(None) => Recovery::NotDone,
                     Err(lookup) => {
                         tracing::warn!(plugin = %name, error = %lookup, "could not check whether the create went through");
-                        return Err(failure.error);
+                        Recovery::Unknown
                     }
                 }
-            }
-            match self.retry_delay(&failure, &mut backoff, &mut retries) {
-                Some(delay) => tokio::time::sleep(delay).await,
-                None => return Err(failure.error),
-            }
-        }
+            })
+        };
+        let call = Call::new(&op, Method::POST, "/plugins")
+            .json(body)?
+            .recover_with(&lookup);
+        self.send_json(&call).await
     }
 
     /// Replaces a plug-in's name, content and remark (type and scope must stay the same).
@@ -98,14 +105,14 @@ impl Client {
             format!("updating plug-in {:?} ({id})", body.plugin_name),
         );
         let call = Call::new(&op, Method::PUT, format!("/plugins/{}", encode(id))).json(body)?;
-        self.send_json(&call, Retry::Idempotent).await
+        self.send_json(&call).await
     }
 
     /// Deletes a plug-in. A 404 counts as done (it may be the retry of a delete that went through).
     pub async fn delete_plugin(&self, id: &str) -> Result<(), ApiError> {
         let op = Op::new("delete_plugin", format!("deleting plug-in {id}"));
         let call = Call::new(&op, Method::DELETE, format!("/plugins/{}", encode(id)));
-        match self.send(&call, Retry::Idempotent).await {
+        match self.send(&call).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => {
                 tracing::debug!(plugin_id = id, "plug-in already gone");
@@ -144,7 +151,7 @@ impl Client {
         )
         .json(&body)?;
         let _serial = self.binding_lock(plugin_id, env_id).await;
-        let response: AttachResponse = self.send_json(&call, Retry::Idempotent).await?;
+        let response: AttachResponse = self.send_json(&call).await?;
         Ok(response.attached_plugins)
     }
 
@@ -174,7 +181,7 @@ impl Client {
         )
         .json(&body)?;
         let _serial = self.binding_lock(plugin_id, env_id).await;
-        self.send(&call, Retry::Idempotent).await.map(|_| ())
+        self.send(&call).await.map(|_| ())
     }
 
     /// The APIs a plug-in is bound to, in `env_id` or in every environment (all pages).

@@ -49,6 +49,14 @@ impl Iterator for Backoff {
     }
 }
 
+/// A server's `Retry-After` plus a random half of it (at least a quarter second):
+/// clients told the same delay must not all come back in step.
+pub fn jittered(retry_after: Duration) -> Duration {
+    let spread = (retry_after / 2).max(Duration::from_millis(250));
+    let nanos = u64::try_from(spread.as_nanos()).unwrap_or(u64::MAX);
+    retry_after + Duration::from_nanos(rand::random_range(0..=nanos))
+}
+
 /// Parses `Retry-After`: delay-seconds or an HTTP-date (relative to `now`), capped at [`MAX_DELAY`].
 pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
     let value = value.trim();
@@ -84,6 +92,14 @@ mod tests {
         backoff.reset();
         let first = backoff.next().unwrap();
         assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn a_retry_after_is_kept_and_spread() {
+        let delays: Vec<Duration> = (0..50).map(|_| jittered(Duration::from_secs(1))).collect();
+        assert!(delays.iter().all(|d| *d >= Duration::from_secs(1)));
+        assert!(delays.iter().all(|d| *d <= Duration::from_millis(1500)));
+        assert!(delays.iter().any(|d| *d != delays[0]), "not all in step");
     }
 
     #[test]

@@ -130,7 +130,8 @@ pub async fn execute(
     let created: Arc<Mutex<HashMap<String, String>>> = Arc::default();
     let partial: Arc<Mutex<HashMap<String, Partial>>> = Arc::default();
     let progress = Arc::new(progress);
-    let outcomes = dag::run(&deps, opts.parallelism, shutdown, |i| {
+    let op_id = |i: usize| plan.operations[i].id.to_string();
+    let outcomes = dag::run(&deps, opts.parallelism, shutdown, op_id, |i| {
         let op = plan.operations[i].clone();
         let check_first = may_be_displaced(plan, &op);
         let client = client.clone();

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::duration::within;
-use crate::emulator::{self, Credential, EmulatorConfig, Seed};
+use crate::emulator::{self, Credential, EmulatorConfig, Seed, ThrottleAnswer};
 
 /// Longest `--latency`.
 const MAX_LATENCY: Duration = Duration::from_secs(60);
@@ -68,6 +68,12 @@ pub struct EmulatorArgs {
     /// Show plug-in writes in the plug-in list only after this lag, e.g. 500ms.
     #[arg(long, value_name = "DURATION", value_parser = within(Duration::ZERO, MAX_LATENCY))]
     pub list_lag: Option<Duration>,
+    /// How throttled requests are answered: APIGW.0308 (429) or APIG.9008 (500).
+    #[arg(long, value_name = "CODE", default_value = "APIGW.0308")]
+    pub throttle_answer: ThrottleAnswer,
+    /// Throttled answers carry no Retry-After header.
+    #[arg(long)]
+    pub no_retry_after: bool,
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -125,6 +131,8 @@ impl EmulatorArgs {
                 bind_rules: self.bind_rules,
                 list_lag: self.list_lag,
             },
+            throttle_answer: self.throttle_answer,
+            omit_retry_after: self.no_retry_after,
         })
     }
 }

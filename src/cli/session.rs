@@ -36,6 +36,9 @@ pub struct GatewayArgs {
     pub target: TargetArgs,
     #[command(flatten)]
     pub credentials: CredentialArgs,
+    /// How long one call keeps being retried while the gateway throttles (429, APIG.9008) or reports conflicting writes (APIG.3500), e.g. 90s, 10m.
+    #[arg(long, value_name = "DURATION", value_parser = super::duration::parse_duration, default_value = "10m")]
+    pub retry_budget: std::time::Duration,
 }
 
 impl GatewayArgs {
@@ -45,7 +48,11 @@ impl GatewayArgs {
         project: &ProjectFile,
         dir: Option<&Path>,
     ) -> anyhow::Result<Connection> {
-        connect(project, &self.target, &self.credentials, dir).await
+        let options = ClientOptions {
+            retry_budget: self.retry_budget,
+            ..ClientOptions::default()
+        };
+        connect(project, &self.target, &self.credentials, options, dir).await
     }
 }
 
@@ -138,9 +145,9 @@ async fn connect(
     project: &ProjectFile,
     target_args: &TargetArgs,
     credential_args: &CredentialArgs,
+    options: ClientOptions,
     dir: Option<&Path>,
 ) -> anyhow::Result<Connection> {
-    let options = ClientOptions::default();
     let resolved = resolve(&project.target, target_args, dir).map_err(|e| match dir {
         Some(d) if !d.join(PROJECT_FILE).exists() => anyhow::Error::new(e).context(format!(
             "{} has no {PROJECT_FILE}: the project file names the target gateway \
@@ -232,6 +239,7 @@ impl SelectArgs {
 /// Fetches the live state of the connected instance.
 pub async fn live(conn: &Connection, parallelism: usize) -> anyhow::Result<Live> {
     let target = conn.client.target();
+    conn.client.set_max_in_flight(parallelism);
     fetch_live(&conn.client, parallelism)
         .await
         .with_context(|| {

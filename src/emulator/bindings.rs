@@ -1,6 +1,8 @@
 //! Attach and detach, in both directions (SPEC §3.8). All ids of a call are
 //! checked before anything changes, so a failed call changes nothing. No IO.
 
+use std::collections::HashSet;
+
 use axum::http::StatusCode;
 use serde::Deserialize;
 
@@ -53,26 +55,13 @@ fn not_published() -> ApiError {
 /// Binds one plug-in to one API in one environment. An existing identical binding
 /// is kept as is; a binding of another plug-in of the same type is replaced.
 fn bind(inst: &mut Instance, plugin_id: &str, api_id: &str, env_id: &str, now: &str) -> BindingRec {
-    if let Some(existing) = inst
-        .bindings
-        .iter()
-        .find(|b| b.plugin_id == plugin_id && b.api_id == api_id && b.env_id == env_id)
-    {
+    if let Some(existing) = inst.bindings.find(plugin_id, api_id, env_id) {
         return existing.clone();
     }
-    let kind = inst
-        .plugins
-        .iter()
-        .find(|p| p.id == plugin_id)
-        .map(|p| p.plugin_type);
-    let same_type: Vec<String> = inst
-        .plugins
-        .iter()
-        .filter(|p| Some(p.plugin_type) == kind)
-        .map(|p| p.id.clone())
-        .collect();
-    inst.bindings.retain(|b| {
-        !(b.api_id == api_id && b.env_id == env_id && same_type.contains(&b.plugin_id))
+    let kind = inst.plugins.get(plugin_id).map(|p| p.plugin_type);
+    let plugins = &inst.plugins;
+    inst.bindings.remove_of_api(api_id, |b| {
+        b.env_id == env_id && plugins.get(&b.plugin_id).map(|p| p.plugin_type) == kind
     });
     let rec = BindingRec {
         id: inst.next_id("binding"),
@@ -131,7 +120,7 @@ pub fn attach_plugins(
         .collect();
     Ok(attached
         .into_iter()
-        .filter(|b| inst.bindings.contains(b))
+        .filter(|b| inst.bindings.find(&b.plugin_id, api_id, &env_id) == Some(b))
         .collect())
 }
 
@@ -143,8 +132,9 @@ pub fn detach_apis(inst: &mut Instance, plugin_id: &str, body: &BindBody) -> Res
     for api_id in &api_ids {
         inst.api(api_id)?;
     }
-    inst.bindings.retain(|b| {
-        !(b.plugin_id == plugin_id && b.env_id == env_id && api_ids.contains(&b.api_id))
+    let api_ids: HashSet<String> = api_ids.into_iter().collect();
+    inst.bindings.remove_of_plugin(plugin_id, |b| {
+        b.env_id == env_id && api_ids.contains(&b.api_id)
     });
     Ok(())
 }
@@ -157,8 +147,9 @@ pub fn detach_plugins(inst: &mut Instance, api_id: &str, body: &BindBody) -> Res
     for plugin_id in &plugin_ids {
         inst.plugin(plugin_id)?;
     }
-    inst.bindings.retain(|b| {
-        !(b.api_id == api_id && b.env_id == env_id && plugin_ids.contains(&b.plugin_id))
+    let plugin_ids: HashSet<String> = plugin_ids.into_iter().collect();
+    inst.bindings.remove_of_api(api_id, |b| {
+        b.env_id == env_id && plugin_ids.contains(&b.plugin_id)
     });
     Ok(())
 }

@@ -80,6 +80,39 @@ pub struct Faults {
     /// Service behaviours the default emulator hides (flattened into the same JSON object).
     #[serde(flatten)]
     pub service: ServiceQuirks,
+    /// How a throttled request (rate limit or injected) is answered.
+    #[serde(default)]
+    pub throttle_answer: ThrottleAnswer,
+    /// Throttled answers carry no `Retry-After` (the real service may not send one).
+    #[serde(default)]
+    pub omit_retry_after: bool,
+}
+
+/// The answer to a throttled request. SPEC §5 (error table) lists both: the
+/// front door's 429 APIGW.0308 "The throttling threshold has been reached" (gateway
+/// error table, FAQ) and the management API's 500 APIG.9008 "Too many requests.
+/// Try again later" (OTC table); SPEC §10 item 9 says which one a client meets is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum ThrottleAnswer {
+    /// 429 APIGW.0308.
+    #[default]
+    #[serde(rename = "APIGW.0308")]
+    Apigw0308,
+    /// 500 APIG.9008.
+    #[serde(rename = "APIG.9008")]
+    Apig9008,
+}
+
+impl std::str::FromStr for ThrottleAnswer {
+    type Err = String;
+    /// Parses `APIGW.0308` (or `429`) and `APIG.9008` (or `9008`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "APIGW.0308" | "429" => Ok(Self::Apigw0308),
+            "APIG.9008" | "9008" => Ok(Self::Apig9008),
+            _ => Err(format!("expected APIGW.0308 or APIG.9008, not {s:?}")),
+        }
+    }
 }
 
 mod millis {
@@ -115,12 +148,16 @@ pub struct EmulatorConfig {
     pub fault_rate: f64,
     /// Seed of the fault sequence.
     pub fault_seed: u64,
-    /// Requests per second per credential; beyond: 429 APIGW.0308.
+    /// Requests per second per credential; beyond: 429 APIGW.0308 (or as `throttle_answer` says).
     pub rate_limit: Option<f64>,
     /// Binding and create behaviours of the real service, off by default.
     pub binding_quirks: BindingQuirks,
     /// Service behaviours the default emulator hides.
     pub service: ServiceQuirks,
+    /// How a throttled request is answered.
+    pub throttle_answer: ThrottleAnswer,
+    /// Throttled answers carry no `Retry-After`.
+    pub omit_retry_after: bool,
 }
 
 impl EmulatorConfig {
@@ -138,6 +175,8 @@ impl EmulatorConfig {
             rate_limit: None,
             binding_quirks: BindingQuirks::default(),
             service: ServiceQuirks::default(),
+            throttle_answer: ThrottleAnswer::default(),
+            omit_retry_after: false,
         }
     }
 
@@ -149,6 +188,8 @@ impl EmulatorConfig {
             rate_limit: self.rate_limit,
             binding: self.binding_quirks.clone(),
             service: self.service.clone(),
+            throttle_answer: self.throttle_answer,
+            omit_retry_after: self.omit_retry_after,
         }
     }
 }

@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::auth::{self, Incoming};
+use super::config::{Faults, ThrottleAnswer};
 use super::error::ApiError;
 use super::faults::{Fault, LogEntry};
 use super::shared::{Shared, lock};
@@ -93,16 +94,27 @@ pub async fn request_id(
     resp
 }
 
-fn throttled(request_id: &str) -> Response {
-    let mut resp = ApiError::gateway(
-        StatusCode::TOO_MANY_REQUESTS,
-        "APIGW.0308",
-        "The throttling threshold has been reached",
-        request_id,
-    )
-    .into_response();
-    resp.headers_mut()
-        .insert("retry-after", HeaderValue::from_static("1"));
+/// The answer to a throttled request: 429 APIGW.0308 or 500 APIG.9008 (SPEC §5),
+/// with `Retry-After: 1` unless told to omit it.
+fn throttled(faults: &Faults, request_id: &str) -> Response {
+    let error = match faults.throttle_answer {
+        ThrottleAnswer::Apigw0308 => ApiError::gateway(
+            StatusCode::TOO_MANY_REQUESTS,
+            "APIGW.0308",
+            "The throttling threshold has been reached",
+            request_id,
+        ),
+        ThrottleAnswer::Apig9008 => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "APIG.9008",
+            "Too many requests. Try again later",
+        ),
+    };
+    let mut resp = error.into_response();
+    if !faults.omit_retry_after {
+        resp.headers_mut()
+            .insert("retry-after", HeaderValue::from_static("1"));
+    }
     resp
 }
 
@@ -184,12 +196,12 @@ async fn guarded(
     if let Some(rps) = faults.rate_limit
         && !lock(&shared.limiter).allow(&principal, rps, tokio::time::Instant::now())
     {
-        return throttled(request_id);
+        return throttled(&faults, request_id);
     }
     let fault = lock(&shared.dice).roll(faults.fault_rate, operation.write);
     match fault {
         Some(Fault::SystemError) => return ApiError::system().into_response(),
-        Some(Fault::Throttled) => return throttled(request_id),
+        Some(Fault::Throttled) => return throttled(&faults, request_id),
         Some(Fault::ConnectionClosed) => return closed(),
         Some(Fault::ResponseLost) | None => {}
     }

@@ -22,11 +22,11 @@
 //! `GET /_emulator/log` ([`RequestLog`]: every APIG request in the order it finished,
 //! operation name, write flag, status and path; the last 10 000),
 //! `POST /_emulator/reset` (back to the seed, stats and log emptied, fault dice rewound),
-//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit, …}`;
-//! PUT replaces them all, an omitted field means none or off; the same object carries the
-//! switches of [`quirks_binding`] and of [`quirks_service::ServiceQuirks`]),
-//! `GET /_emulator/state` (the store as JSON), `POST /_emulator/plugins` and
-//! `POST /_emulator/offline` ([`quirks_service`]).
+//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit,
+//! throttle_answer, omit_retry_after, …}`; PUT replaces them all, an omitted field means its
+//! default; the same object carries the switches of [`quirks_binding`] and of
+//! [`quirks_service::ServiceQuirks`]), `GET /_emulator/state` (the store as JSON),
+//! `POST /_emulator/plugins` and `POST /_emulator/offline` ([`quirks_service`]).
 //!
 //! With `state_file`, the whole store is written atomically after every change
 //! and loaded at start; without it, the seed is the starting state.
@@ -84,6 +84,7 @@ mod config;
 mod error;
 pub mod faults;
 mod gate;
+pub mod indexed;
 pub mod persist;
 pub mod plugins;
 pub mod quirks_binding;
@@ -97,7 +98,7 @@ mod wire;
 
 pub use config::{
     Credential, DEFAULT_LISTEN, DEMO_ACCESS_KEY, DEMO_SECRET_KEY, DEMO_TOKEN, EmulatorConfig,
-    Faults,
+    Faults, ThrottleAnswer,
 };
 pub use error::{ApiError, EmulatorError};
 pub use faults::{LogEntry, RequestLog, Stats};

@@ -210,7 +210,7 @@ pub fn update(
         update_time: now.to_string(),
         ..current
     };
-    if let Some(slot) = inst.plugins.iter_mut().find(|p| p.id == id) {
+    if let Some(slot) = inst.plugins.get_mut(id) {
         *slot = rec.clone();
     }
     Ok(rec)
@@ -219,14 +219,14 @@ pub fn update(
 /// Deletes a plug-in that has no bindings (409 APIG.3462 otherwise).
 pub fn delete(inst: &mut Instance, id: &str) -> Result<(), ApiError> {
     inst.plugin(id)?;
-    if inst.bindings.iter().any(|b| b.plugin_id == id) {
+    if inst.bindings.of_plugin(id).next().is_some() {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
             "APIG.3462",
             "The plugin has been attached to the APIs and cannot perform the current operation",
         ));
     }
-    inst.plugins.retain(|p| p.id != id);
+    inst.plugins.remove(id);
     Ok(())
 }
 

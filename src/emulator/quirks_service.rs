@@ -89,7 +89,7 @@ impl Runtime {
     pub fn before_write(&mut self, inst: &Instance, q: &ServiceQuirks) {
         if q.list_lag.is_some() {
             self.before_writes
-                .push_back((Instant::now(), inst.id.clone(), inst.plugins.clone()));
+                .push_back((Instant::now(), inst.id.clone(), inst.plugins.to_vec()));
         }
     }
 
@@ -97,7 +97,7 @@ impl Runtime {
     pub fn listed(&mut self, inst: &Instance, q: &ServiceQuirks) -> Vec<PluginRec> {
         let Some(lag) = q.list_lag else {
             self.before_writes.clear();
-            return inst.plugins.clone();
+            return inst.plugins.to_vec();
         };
         let now = Instant::now();
         while self
@@ -110,7 +110,7 @@ impl Runtime {
         self.before_writes
             .iter()
             .find(|(_, id, _)| *id == inst.id)
-            .map_or_else(|| inst.plugins.clone(), |(_, _, plugins)| plugins.clone())
+            .map_or_else(|| inst.plugins.to_vec(), |(_, _, plugins)| plugins.clone())
     }
 
     /// Forgets everything (reset).
@@ -166,8 +166,10 @@ fn vanish_listed(inst: &mut Instance, answer: &Value, q: &ServiceQuirks) {
         })
         .filter_map(|p| p["plugin_id"].as_str().map(str::to_owned))
         .collect();
-    inst.bindings.retain(|b| !listed.contains(&b.plugin_id));
-    inst.plugins.retain(|p| !listed.contains(&p.id));
+    for id in &listed {
+        inst.bindings.remove_of_plugin(id, |_| true);
+        inst.plugins.remove(id);
+    }
 }
 
 fn rule_broken(param: &str, detail: &str) -> ApiError {

@@ -145,7 +145,8 @@ async fn list_plugins(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -
     let q = Query::parse(q.as_deref());
     let t = target(p, f, i);
     let v = s.read(&t, |inst| {
-        let items = quirks_service::listed_plugins(&s, inst)
+        let listed = quirks_service::listed_plugins(&s, inst);
+        let items = listed
             .iter()
             .filter(|r| {
                 q.exact("plugin_type", r.plugin_type.as_str())
@@ -154,9 +155,10 @@ async fn list_plugins(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -
                     && q.fuzzy("plugin_name", "name", &r.name)
                     && roma_filters(&q, r)
             })
-            .map(|r| Value::Object(wire::plugin(inst.flavour, r)))
-            .collect();
-        wire::page(&q, "plugins", items)
+            .collect::<Vec<_>>();
+        wire::page(&q, "plugins", items, |r| {
+            Value::Object(wire::plugin(inst.flavour, r))
+        })
     })?;
     quirks_service::after_list(&s, &t, &v)?;
     ok(StatusCode::OK, v)
@@ -262,13 +264,14 @@ async fn attached_apis(State(s): S, Path((p, f, i, id)): P4, RawQuery(q): RawQue
         inst.plugin(&id)?;
         let items = inst
             .bindings
-            .iter()
-            .filter(|b| b.plugin_id == id && q.exact("env_id", &b.env_id))
-            .filter_map(|b| inst.apis.iter().find(|a| a.id == b.api_id).map(|a| (a, b)))
+            .of_plugin(&id)
+            .filter(|b| q.exact("env_id", &b.env_id))
+            .filter_map(|b| inst.apis.get(&b.api_id).map(|a| (a, b)))
             .filter(|(a, _)| api_filters(&q, a))
-            .map(|(a, b)| wire::plugin_api(inst, a, &b.env_id, Some(b)))
-            .collect();
-        wire::page(&q, "apis", items)
+            .collect::<Vec<_>>();
+        wire::page(&q, "apis", items, |(a, b)| {
+            wire::plugin_api(inst, a, &b.env_id, Some(b))
+        })
     })?;
     ok(StatusCode::OK, v)
 }
@@ -283,16 +286,12 @@ async fn attachable_apis(State(s): S, Path((p, f, i, id)): P4, RawQuery(q): RawQ
             .apis
             .iter()
             .filter(|a| a.published_in(env_id).is_some())
-            .filter(|a| {
-                !inst
-                    .bindings
-                    .iter()
-                    .any(|b| b.plugin_id == id && b.api_id == a.id && b.env_id == env_id)
-            })
+            .filter(|a| inst.bindings.find(&id, &a.id, env_id).is_none())
             .filter(|a| api_filters(&q, a))
-            .map(|a| wire::plugin_api(inst, a, env_id, None))
-            .collect();
-        wire::page(&q, "apis", items)
+            .collect::<Vec<_>>();
+        wire::page(&q, "apis", items, |a| {
+            wire::plugin_api(inst, a, env_id, None)
+        })
     })?;
     ok(StatusCode::OK, v)
 }
@@ -303,8 +302,8 @@ async fn attached_plugins(State(s): S, Path((p, f, i, api_id)): P4, RawQuery(q):
         inst.api(&api_id)?;
         let items = inst
             .bindings
-            .iter()
-            .filter(|b| b.api_id == api_id && q.exact("env_id", &b.env_id))
+            .of_api(&api_id)
+            .filter(|b| q.exact("env_id", &b.env_id))
             .filter(|b| {
                 let name = inst
                     .envs
@@ -313,21 +312,17 @@ async fn attached_plugins(State(s): S, Path((p, f, i, api_id)): P4, RawQuery(q):
                     .map_or("", |e| e.name.as_str());
                 q.exact("env_name", name)
             })
-            .filter_map(|b| {
-                inst.plugins
-                    .iter()
-                    .find(|p| p.id == b.plugin_id)
-                    .map(|p| (b, p))
-            })
+            .filter_map(|b| inst.plugins.get(&b.plugin_id).map(|p| (b, p)))
             .filter(|(_, p)| {
                 q.fuzzy("plugin_name", "name", &p.name)
                     && q.exact("plugin_id", &p.id)
                     && q.exact("plugin_type", p.plugin_type.as_str())
                     && roma_filters(&q, p)
             })
-            .map(|(b, p)| wire::attached_plugin(inst, b, p))
-            .collect();
-        wire::page(&q, "plugins", items)
+            .collect::<Vec<_>>();
+        wire::page(&q, "plugins", items, |(b, p)| {
+            wire::attached_plugin(inst, b, p)
+        })
     })?;
     ok(StatusCode::OK, v)
 }
@@ -347,23 +342,17 @@ async fn attachable_plugins(
         let items = inst
             .plugins
             .iter()
-            .filter(|p| {
-                env_id.is_none_or(|env| {
-                    !inst
-                        .bindings
-                        .iter()
-                        .any(|b| b.plugin_id == p.id && b.api_id == api_id && b.env_id == env)
-                })
-            })
+            .filter(|p| env_id.is_none_or(|env| inst.bindings.find(&p.id, &api_id, env).is_none()))
             .filter(|p| {
                 q.fuzzy("plugin_name", "name", &p.name)
                     && q.exact("plugin_id", &p.id)
                     && q.exact("plugin_type", p.plugin_type.as_str())
                     && roma_filters(&q, p)
             })
-            .map(|p| Value::Object(wire::plugin(inst.flavour, p)))
-            .collect();
-        wire::page(&q, "plugins", items)
+            .collect::<Vec<_>>();
+        wire::page(&q, "plugins", items, |p| {
+            Value::Object(wire::plugin(inst.flavour, p))
+        })
     })?;
     ok(StatusCode::OK, v)
 }
@@ -386,9 +375,8 @@ async fn list_apis(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -> R
                     && q.exact("req_protocol", "HTTPS")
                     && env_id.is_none_or(|e| a.published_in(e).is_some())
             })
-            .map(|a| wire::api(inst, a, env_id))
-            .collect();
-        wire::page(&q, "apis", items)
+            .collect::<Vec<_>>();
+        wire::page(&q, "apis", items, |a| wire::api(inst, a, env_id))
     })?;
     ok(StatusCode::OK, v)
 }
@@ -416,9 +404,8 @@ async fn list_versions(State(s): S, Path((p, f, i, api_id)): P4, RawQuery(q): Ra
                     .map_or("", |e| e.name.as_str());
                 q.exact("env_name", name)
             })
-            .map(|v| wire::version(inst, api, v))
-            .collect();
-        wire::page(&q, "api_versions", items)
+            .collect::<Vec<_>>();
+        wire::page(&q, "api_versions", items, |v| wire::version(inst, api, v))
     })?;
     ok(StatusCode::OK, v)
 }
@@ -443,7 +430,7 @@ async fn publish_action(State(s): S, Path((p, f, i)): P3, body: Bytes) -> Res {
         inst.env(&env_id)?;
         let version = match action.as_str() {
             "online" => inst.publish(&api_id, &env_id, &remark, now),
-            "offline" => inst.apis.iter_mut().find(|a| a.id == api_id).and_then(|a| {
+            "offline" => inst.apis.get_mut(&api_id).and_then(|a| {
                 let v = a.versions.iter_mut().find(|v| v.env_id == env_id && v.effective)?;
                 v.effective = false;
                 Some(v.clone())
@@ -470,9 +457,8 @@ async fn list_envs(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -> R
             .envs
             .iter()
             .filter(|e| q.fuzzy("name", "name", &e.name))
-            .map(wire::env)
-            .collect();
-        wire::page(&q, "envs", items)
+            .collect::<Vec<_>>();
+        wire::page(&q, "envs", items, wire::env)
     })?;
     ok(StatusCode::OK, v)
 }
@@ -484,9 +470,8 @@ async fn list_groups(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) ->
             .groups
             .iter()
             .filter(|g| q.exact("id", &g.id) && q.fuzzy("name", "name", &g.name))
-            .map(|g| wire::group(inst, g))
-            .collect();
-        wire::page(&q, "groups", items)
+            .collect::<Vec<_>>();
+        wire::page(&q, "groups", items, |g| wire::group(inst, g))
     })?;
     ok(StatusCode::OK, v)
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, EmulatorError};
+use super::indexed::{Bindings, ById};
 use super::quirks_service::{ForeignPlugin, insert_plugin};
 use super::seed::{Seed, derived_id};
 use crate::model::{Flavour, PluginType, RELEASE_ENV_ID, RELEASE_ENV_NAME, Scope};
@@ -30,12 +31,12 @@ pub struct Instance {
     pub envs: Vec<EnvRec>,
     /// API groups.
     pub groups: Vec<GroupRec>,
-    /// APIs, in creation order.
-    pub apis: Vec<ApiRec>,
-    /// Plug-ins, in creation order.
-    pub plugins: Vec<PluginRec>,
-    /// Bindings, in creation order.
-    pub bindings: Vec<BindingRec>,
+    /// APIs, in creation order, by id.
+    pub apis: ById<ApiRec>,
+    /// Plug-ins, in creation order, by id.
+    pub plugins: ById<PluginRec>,
+    /// Bindings, in creation order, by plug-in, API and environment.
+    pub bindings: Bindings,
     /// Counter behind the ids of plug-ins, bindings and publish records.
     pub counter: u64,
 }
@@ -239,9 +240,9 @@ impl State {
                     flavour: si.flavour,
                     envs,
                     groups,
-                    apis: Vec::new(),
-                    plugins: Vec::new(),
-                    bindings: Vec::new(),
+                    apis: ById::default(),
+                    plugins: ById::default(),
+                    bindings: Bindings::default(),
                     counter: 0,
                 };
                 for api in &si.apis {
@@ -337,17 +338,13 @@ impl Instance {
 
     /// The API with this id.
     pub fn api(&self, id: &str) -> Result<&ApiRec, ApiError> {
-        self.apis
-            .iter()
-            .find(|a| a.id == id)
-            .ok_or_else(|| ApiError::api_not_found(id))
+        self.apis.get(id).ok_or_else(|| ApiError::api_not_found(id))
     }
 
     /// The plug-in with this id.
     pub fn plugin(&self, id: &str) -> Result<&PluginRec, ApiError> {
         self.plugins
-            .iter()
-            .find(|p| p.id == id)
+            .get(id)
             .ok_or_else(|| ApiError::plugin_not_found(id))
     }
 
@@ -370,7 +367,7 @@ impl Instance {
     ) -> Option<VersionRec> {
         let version_id = self.next_id("version");
         let publish_id = self.next_id("publish");
-        let api = self.apis.iter_mut().find(|a| a.id == api_id)?;
+        let api = self.apis.get_mut(api_id)?;
         for v in api.versions.iter_mut().filter(|v| v.env_id == env_id) {
             v.effective = false;
         }

@@ -4,10 +4,10 @@
 //! recomputes them from a fresh [`Live`] and names each object that changed, vanished or
 //! appeared, so `apply --plan FILE` can refuse a plan made against an older state.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use crate::model::Live;
+use crate::model::{Live, LivePlugin};
 use serde::{Deserialize, Serialize};
 
 use super::fingerprint::{live_bindings, live_plugin};
@@ -79,7 +79,11 @@ fn env_name(object: &ReadObject, plan: &Plan, live: &Live) -> Option<String> {
 /// owner that the plan did not read at all. Empty when the plan is still current.
 pub fn check_stale(plan: &Plan, live: &Live) -> Vec<Drift> {
     let mut drifts = Vec::new();
-    let by_name = |name: &str| live.plugins.iter().find(|p| p.name == name);
+    let mut live_by_name: HashMap<&str, &LivePlugin> = HashMap::new();
+    for p in &live.plugins {
+        live_by_name.entry(p.name.as_str()).or_insert(p);
+    }
+    let by_name = |name: &str| live_by_name.get(name).copied();
     let mut read_names = HashSet::new();
     for Read {
         object,

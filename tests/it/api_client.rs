@@ -538,15 +538,33 @@ async fn pagination_walks_every_page_of_500() {
     let plugins = h.client(fast()).list_plugins().await.unwrap();
     assert_eq!(plugins.len(), 1203);
     assert_eq!(plugins[1202].name, "p1202");
-    let queries: Vec<String> = h.requests().into_iter().map(|r| r.query).collect();
+    let mut queries: Vec<String> = h.requests().into_iter().map(|r| r.query).collect();
+    assert_eq!(
+        queries[0], "limit=500&offset=0",
+        "the first page comes first"
+    );
+    queries.sort();
     assert_eq!(
         queries,
         [
             "limit=500&offset=0",
-            "limit=500&offset=500",
-            "limit=500&offset=1000"
+            "limit=500&offset=1000",
+            "limit=500&offset=500"
         ]
     );
+}
+
+#[tokio::test]
+async fn pages_after_the_first_are_fetched_in_parallel_and_kept_in_order() {
+    let h = serve_with_delay(Duration::from_millis(200), paging_server(2100, 500)).await;
+    let plugins = h.client(fast()).list_plugins().await.unwrap();
+    let names: Vec<String> = plugins.iter().map(|p| p.name.clone()).collect();
+    let expected: Vec<String> = (0..2100).map(|i| format!("p{i:04}")).collect();
+    assert_eq!(names, expected);
+    assert_eq!(h.requests().len(), 5);
+    // The four pages after the first overlap (one by one, this would be 1).
+    let overlap = h.server.max_in_flight.load(Ordering::SeqCst);
+    assert!((2..=4).contains(&overlap), "{overlap} in flight");
 }
 
 #[tokio::test]

@@ -111,8 +111,18 @@ async fn assert_converged_state(w: &World) {
     assert_eq!(seen.len(), example_bindings().len(), "{seen:?}");
 }
 
+/// Answers with `status` across all operations.
+fn count_status(stats: &apigsync::emulator::Stats, status: &str) -> u64 {
+    stats
+        .operations
+        .values()
+        .filter_map(|by| by.get(status))
+        .sum()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn repeated_apply_converges_under_a_fault_rate_of_0_2() {
+    let mut fired = [0; 3];
     for seed in [7, 42, 2024] {
         let w = World::examples(EmulatorConfig {
             fault_rate: 0.2,
@@ -122,28 +132,30 @@ async fn repeated_apply_converges_under_a_fault_rate_of_0_2() {
         .await;
         let runs = converge(&w, 10).await;
         let stats = w.stats();
-        eprintln!(
-            "MEASURE fault seed {seed}: converged after {runs:?} apply run(s); {} calls, {} closed, {} x 500, {} x 429",
-            stats.total,
-            stats
-                .operations
-                .values()
-                .map(|by| by.get("closed").copied().unwrap_or(0))
-                .sum::<u64>(),
-            stats
-                .operations
-                .values()
-                .map(|by| by.get("500").copied().unwrap_or(0))
-                .sum::<u64>(),
-            stats
-                .operations
-                .values()
-                .map(|by| by.get("429").copied().unwrap_or(0))
-                .sum::<u64>(),
+        let (closed, errors, throttled) = (
+            count_status(&stats, "closed"),
+            count_status(&stats, "500"),
+            count_status(&stats, "429"),
         );
+        eprintln!(
+            "MEASURE fault seed {seed}: converged after {runs:?} apply run(s); {} calls, {closed} closed, {errors} x 500, {throttled} x 429",
+            stats.total,
+        );
+        // The oracle: faults fired, and still everything converged.
+        assert!(
+            closed + errors + throttled > 0,
+            "seed {seed}: no fault fired"
+        );
+        for (count, n) in fired.iter_mut().zip([closed, errors, throttled]) {
+            *count += n;
+        }
         assert!(runs.is_some(), "seed {seed}: no convergence in 10 applies");
         faults_off(&w).await;
         assert_converged_state(&w).await;
         w.run("plan", &["--detailed-exitcode"]).await.expect_code(0);
     }
+    let [closed, errors, throttled] = fired;
+    assert!(closed > 0, "no connection was closed");
+    assert!(errors > 0, "no 500 was injected");
+    assert!(throttled > 0, "no 429 was injected");
 }

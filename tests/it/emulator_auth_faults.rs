@@ -453,6 +453,7 @@ async fn fault_settings_change_at_run_time_and_are_validated() {
         .expect("json");
     assert_eq!(
         now,
-        json!({"latency_ms": 5, "fault_rate": 0.25, "rate_limit": 50.0})
+        json!({"latency_ms": 5, "fault_rate": 0.25, "rate_limit": 50.0,
+               "throttle_answer": "APIGW.0308", "omit_retry_after": false})
     );
 }

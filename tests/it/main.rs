@@ -39,6 +39,7 @@ mod manifest_examples;
 mod manifest_load_dir;
 mod manifest_secrets;
 mod manifest_values;
+mod perf_throttle;
 mod plan_diff;
 mod plan_props;
 mod plan_render;

@@ -115,8 +115,7 @@ async fn offline(
     s.write(&t, |inst, _| {
         let api = inst
             .apis
-            .iter_mut()
-            .find(|a| a.id == o.api_id)
+            .get_mut(&o.api_id)
             .ok_or_else(|| ApiError::api_not_found(&o.api_id))?;
         for v in api.versions.iter_mut().filter(|v| v.env_id == o.env_id) {
             v.effective = false;

@@ -16,7 +16,7 @@ pub(super) fn stored(inst: &mut Instance, mut rec: PluginRec, q: &ServiceQuirks)
     };
     fill_defaults(kind, &mut value);
     rec.content = value.to_string();
-    if let Some(slot) = inst.plugins.iter_mut().find(|p| p.id == rec.id) {
+    if let Some(slot) = inst.plugins.get_mut(&rec.id) {
         slot.content = rec.content.clone();
     }
     rec

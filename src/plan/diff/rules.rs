@@ -108,10 +108,14 @@ pub(super) fn resolve_bindings<'a>(
     // (env id, type, API id) → the first plug-in bound there, and where.
     let mut taken: HashMap<(String, PluginType, String), (&str, &Location)> = HashMap::new();
     let resolver = Resolver::new(live);
+    let mut declared_by_name = HashMap::new();
+    for p in &desired.plugins {
+        declared_by_name.entry(p.name.as_str()).or_insert(p);
+    }
     for binding in &desired.bindings {
         let plugin = binding.plugin.as_str();
         let location = &binding.location;
-        let Some(declared) = desired.plugins.iter().find(|p| p.name == plugin) else {
+        let Some(&declared) = declared_by_name.get(plugin) else {
             errors.push(PlanError::UnknownPlugin {
                 location: location.clone(),
                 plugin: plugin.to_owned(),
