@@ -250,12 +250,21 @@ pub async fn live(conn: &Connection, parallelism: usize) -> anyhow::Result<Live>
         })
 }
 
+impl ReconcileArgs {
+    /// The flags that change the project file's options.
+    pub fn flags(&self) -> crate::model::OptionFlags {
+        crate::model::OptionFlags {
+            prune: self.prune,
+            adopt: self.adopt,
+            allow_empty: self.allow_empty,
+            parallelism: self.parallelism.map(usize::from),
+        }
+    }
+}
+
 /// The effective parallelism: flag, else the project's option.
 pub fn parallelism(args: &ReconcileArgs, desired_options: &crate::model::Options) -> usize {
-    args.parallelism
-        .map(usize::from)
-        .unwrap_or(desired_options.parallelism)
-        .max(1)
+    desired_options.with_flags(&args.flags()).parallelism
 }
 
 /// Diffs `desired` against `live` with the options of the project file and flags.
@@ -270,14 +279,9 @@ pub fn diff(
         .project
         .as_ref()
         .map(|p| p.options.clone())
-        .unwrap_or_default();
-    let options = crate::model::Options {
-        prune: args.prune || options.prune,
-        adopt: args.adopt || options.adopt,
-        allow_empty: args.allow_empty || options.allow_empty,
-        ..options
-    };
-    let target = plan::Target {
+        .unwrap_or_default()
+        .with_flags(&args.flags());
+    let target = plan::PlanTarget {
         flavour: Some(target.flavour),
         instance_id: Some(target.instance_id.clone()),
     };

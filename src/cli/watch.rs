@@ -13,7 +13,7 @@ use super::duration::within;
 use super::leader::LeaderArgs;
 use super::session::{self, GatewayArgs, ReconcileArgs};
 use crate::manifest::PROJECT_FILE;
-use crate::model::Options;
+use crate::model::OptionFlags;
 use crate::watch::http::{self, Health};
 use crate::watch::leader::{self, always_leading};
 use crate::watch::metrics::Metrics;
@@ -206,13 +206,9 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         "watch started"
     );
 
-    let overrides = Options {
-        prune: args.reconcile.prune,
-        adopt: args.reconcile.adopt,
-        allow_empty: args.reconcile.allow_empty,
-        allow_literal_secrets: false,
-        parallelism: session::parallelism(&args.reconcile, &project.options),
-        owner: project.options.owner.clone(),
+    let overrides = OptionFlags {
+        parallelism: Some(session::parallelism(&args.reconcile, &project.options)),
+        ..args.reconcile.flags()
     };
     let mut reconciler = Reconciler::new(
         args.dir.clone(),

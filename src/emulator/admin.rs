@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use super::config::Faults;
-use super::error::ApiError;
+use super::error::ServiceError;
 use super::shared::{Shared, lock};
 
 /// `GET /_emulator/stats`, `GET /_emulator/log`, `POST /_emulator/reset`,
@@ -33,7 +33,7 @@ async fn log(State(s): State<Arc<Shared>>) -> Response {
     Json(lock(&s.log).clone()).into_response()
 }
 
-async fn reset(State(s): State<Arc<Shared>>) -> Result<Response, ApiError> {
+async fn reset(State(s): State<Arc<Shared>>) -> Result<Response, ServiceError> {
     s.reset()?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -46,12 +46,12 @@ async fn faults(State(s): State<Arc<Shared>>) -> Response {
 async fn set_faults(
     State(s): State<Arc<Shared>>,
     Json(new): Json<Faults>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     if !(0.0..=1.0).contains(&new.fault_rate) {
-        return Err(ApiError::invalid("fault_rate", "expected 0.0 to 1.0"));
+        return Err(ServiceError::invalid("fault_rate", "expected 0.0 to 1.0"));
     }
     if new.rate_limit.is_some_and(|r| r <= 0.0) {
-        return Err(ApiError::invalid(
+        return Err(ServiceError::invalid(
             "rate_limit",
             "expected a positive number",
         ));

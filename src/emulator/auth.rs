@@ -5,7 +5,7 @@
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 
 use super::config::Credential;
-use super::error::ApiError;
+use super::error::ServiceError;
 use crate::signing::{self, Request};
 
 /// Largest accepted difference between X-Sdk-Date and the server clock, in seconds.
@@ -14,11 +14,11 @@ pub const MAX_SKEW_SECS: i64 = 15 * 60;
 /// Who made a request: the access key or the token (the rate limiter's key).
 pub type Principal = String;
 
-fn fail(code: &'static str, message: String, request_id: &str) -> ApiError {
-    ApiError::gateway(StatusCode::UNAUTHORIZED, code, message, request_id)
+fn fail(code: &'static str, message: String, request_id: &str) -> ServiceError {
+    ServiceError::gateway(StatusCode::UNAUTHORIZED, code, message, request_id)
 }
 
-fn iam(detail: &str, request_id: &str) -> ApiError {
+fn iam(detail: &str, request_id: &str) -> ServiceError {
     fail(
         "APIGW.0301",
         format!("Incorrect IAM authentication information: {detail}"),
@@ -46,7 +46,7 @@ pub fn authenticate(
     tokens: &[String],
     now: jiff::Timestamp,
     request_id: &str,
-) -> Result<Principal, ApiError> {
+) -> Result<Principal, ServiceError> {
     if let Some(token) = req.headers.get("x-auth-token") {
         let token = token.to_str().unwrap_or("");
         return if tokens.iter().any(|t| t == token) {

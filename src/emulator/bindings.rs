@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::error::ApiError;
+use super::error::ServiceError;
 use super::store::{BindingRec, Instance};
 
 /// Most ids in one attach or detach call.
@@ -25,27 +25,27 @@ pub struct BindBody {
 
 impl BindBody {
     /// The environment id, which must name an environment of `inst`.
-    pub fn env(&self, inst: &Instance) -> Result<String, ApiError> {
+    pub fn env(&self, inst: &Instance) -> Result<String, ServiceError> {
         let env_id = self
             .env_id
             .clone()
-            .ok_or_else(|| ApiError::missing("env_id"))?;
+            .ok_or_else(|| ServiceError::missing("env_id"))?;
         inst.env(&env_id)?;
         Ok(env_id)
     }
 }
 
 /// The id list `param` of a body: present, 1–500 ids.
-pub fn ids(list: Option<&Vec<String>>, param: &str) -> Result<Vec<String>, ApiError> {
-    let list = list.ok_or_else(|| ApiError::missing(param))?;
+pub fn ids(list: Option<&Vec<String>>, param: &str) -> Result<Vec<String>, ServiceError> {
+    let list = list.ok_or_else(|| ServiceError::missing(param))?;
     if list.is_empty() || list.len() > MAX_IDS {
-        return Err(ApiError::invalid(param, ""));
+        return Err(ServiceError::invalid(param, ""));
     }
     Ok(list.clone())
 }
 
-fn not_published() -> ApiError {
-    ApiError::new(
+fn not_published() -> ServiceError {
+    ServiceError::new(
         StatusCode::CONFLICT,
         "APIG.3707",
         "Only published APIs can be bound with plug-ins",
@@ -74,7 +74,7 @@ fn bind(inst: &mut Instance, plugin_id: &str, api_id: &str, env_id: &str, now: &
     rec
 }
 
-fn check_published(inst: &Instance, api_id: &str, env_id: &str) -> Result<(), ApiError> {
+fn check_published(inst: &Instance, api_id: &str, env_id: &str) -> Result<(), ServiceError> {
     inst.api(api_id)?
         .published_in(env_id)
         .map(|_| ())
@@ -87,7 +87,7 @@ pub fn attach_apis(
     plugin_id: &str,
     body: &BindBody,
     now: &str,
-) -> Result<Vec<BindingRec>, ApiError> {
+) -> Result<Vec<BindingRec>, ServiceError> {
     inst.plugin(plugin_id)?;
     let env_id = body.env(inst)?;
     let api_ids = ids(body.api_ids.as_ref(), "api_ids")?;
@@ -106,7 +106,7 @@ pub fn attach_plugins(
     api_id: &str,
     body: &BindBody,
     now: &str,
-) -> Result<Vec<BindingRec>, ApiError> {
+) -> Result<Vec<BindingRec>, ServiceError> {
     inst.api(api_id)?;
     let env_id = body.env(inst)?;
     let plugin_ids = ids(body.plugin_ids.as_ref(), "plugin_ids")?;
@@ -125,7 +125,11 @@ pub fn attach_plugins(
 }
 
 /// PUT `/plugins/{plugin_id}/detach`: unbinds APIs from one plug-in (ids not bound are ignored).
-pub fn detach_apis(inst: &mut Instance, plugin_id: &str, body: &BindBody) -> Result<(), ApiError> {
+pub fn detach_apis(
+    inst: &mut Instance,
+    plugin_id: &str,
+    body: &BindBody,
+) -> Result<(), ServiceError> {
     inst.plugin(plugin_id)?;
     let env_id = body.env(inst)?;
     let api_ids = ids(body.api_ids.as_ref(), "api_ids")?;
@@ -140,7 +144,11 @@ pub fn detach_apis(inst: &mut Instance, plugin_id: &str, body: &BindBody) -> Res
 }
 
 /// PUT `/apis/{api_id}/plugins/detach`: unbinds plug-ins from one API (ids not bound are ignored).
-pub fn detach_plugins(inst: &mut Instance, api_id: &str, body: &BindBody) -> Result<(), ApiError> {
+pub fn detach_plugins(
+    inst: &mut Instance,
+    api_id: &str,
+    body: &BindBody,
+) -> Result<(), ServiceError> {
     inst.api(api_id)?;
     let env_id = body.env(inst)?;
     let plugin_ids = ids(body.plugin_ids.as_ref(), "plugin_ids")?;

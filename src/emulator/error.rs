@@ -9,7 +9,7 @@ use serde_json::json;
 
 /// An error response of the plug-in API: HTTP status plus `{error_code, error_msg}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub struct ServiceError {
     /// HTTP status.
     pub status: StatusCode,
     /// `APIG.xxxx` or `APIGW.xxxx`.
@@ -20,7 +20,7 @@ pub struct ApiError {
     pub request_id: Option<String>,
 }
 
-impl ApiError {
+impl ServiceError {
     /// An error with the given status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
@@ -113,7 +113,7 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
         let body = match &self.request_id {
             Some(id) => {

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::auth::{self, Incoming};
 use super::config::{Faults, ThrottleAnswer};
-use super::error::ApiError;
+use super::error::ServiceError;
 use super::faults::{Fault, LogEntry};
 use super::shared::{Shared, lock};
 
@@ -98,13 +98,13 @@ pub async fn request_id(
 /// with `Retry-After: 1` unless told to omit it.
 fn throttled(faults: &Faults, request_id: &str) -> Response {
     let error = match faults.throttle_answer {
-        ThrottleAnswer::Apigw0308 => ApiError::gateway(
+        ThrottleAnswer::Apigw0308 => ServiceError::gateway(
             StatusCode::TOO_MANY_REQUESTS,
             "APIGW.0308",
             "The throttling threshold has been reached",
             request_id,
         ),
-        ThrottleAnswer::Apig9008 => ApiError::new(
+        ThrottleAnswer::Apig9008 => ServiceError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "APIG.9008",
             "Too many requests. Try again later",
@@ -171,7 +171,7 @@ async fn guarded(
 ) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
-        return ApiError::invalid("body", "The request body is too large").into_response();
+        return ServiceError::invalid("body", "The request body is too large").into_response();
     };
     let faults = lock(&shared.faults).clone();
     if !operation.binds && !faults.latency.is_zero() {
@@ -200,7 +200,7 @@ async fn guarded(
     }
     let fault = lock(&shared.dice).roll(faults.fault_rate, operation.write);
     match fault {
-        Some(Fault::SystemError) => return ApiError::system().into_response(),
+        Some(Fault::SystemError) => return ServiceError::system().into_response(),
         Some(Fault::Throttled) => return throttled(&faults, request_id),
         Some(Fault::ConnectionClosed) => return closed(),
         Some(Fault::ResponseLost) | None => {}

@@ -89,18 +89,18 @@ pub mod persist;
 pub mod plugins;
 pub mod quirks_binding;
 pub mod quirks_service;
+mod responses;
 mod routes;
 pub mod seed;
 mod server;
 mod shared;
 pub mod store;
-mod wire;
 
 pub use config::{
     Credential, DEFAULT_LISTEN, DEMO_ACCESS_KEY, DEMO_SECRET_KEY, DEMO_TOKEN, EmulatorConfig,
     Faults, ThrottleAnswer,
 };
-pub use error::{ApiError, EmulatorError};
+pub use error::{EmulatorError, ServiceError};
 pub use faults::{LogEntry, RequestLog, Stats};
 pub use seed::Seed;
 pub use server::{EmulatorHandle, spawn};

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::error::ApiError;
+use super::error::ServiceError;
 use super::store::{Instance, PluginRec, StoredType};
 use crate::content;
 use crate::model::{PluginType, Scope};
@@ -54,27 +54,27 @@ pub fn valid_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || cjk(c))
 }
 
-fn required(value: Option<String>, param: &str) -> Result<String, ApiError> {
-    value.ok_or_else(|| ApiError::missing(param))
+fn required(value: Option<String>, param: &str) -> Result<String, ServiceError> {
+    value.ok_or_else(|| ServiceError::missing(param))
 }
 
-fn check(inst: &Instance, body: PluginBody) -> Result<Checked, ApiError> {
+fn check(inst: &Instance, body: PluginBody) -> Result<Checked, ServiceError> {
     let name = required(body.plugin_name, "plugin_name")?;
     let type_text = required(body.plugin_type, "plugin_type")?;
     let scope_text = required(body.plugin_scope, "plugin_scope")?;
     let content_text = required(body.plugin_content, "plugin_content")?;
     if !valid_name(&name) {
-        return Err(ApiError::invalid("plugin_name", ""));
+        return Err(ServiceError::invalid("plugin_name", ""));
     }
     let plugin_type = type_text
         .parse::<PluginType>()
         .ok()
         .filter(|t| inst.flavour.supports(*t))
-        .ok_or_else(|| ApiError::invalid("plugin_type", ""))?;
+        .ok_or_else(|| ServiceError::invalid("plugin_type", ""))?;
     let scope = match scope_text.parse::<Scope>() {
         Ok(Scope::Global) => Scope::Global,
         Ok(Scope::App) if inst.flavour.supports_app_scope() => Scope::App,
-        _ => return Err(ApiError::invalid("plugin_scope", "")),
+        _ => return Err(ServiceError::invalid("plugin_scope", "")),
     };
     let roma_app_id = if inst.flavour.supports_app_scope() {
         body.roma_app_id.filter(|id| !id.is_empty())
@@ -82,12 +82,12 @@ fn check(inst: &Instance, body: PluginBody) -> Result<Checked, ApiError> {
         None
     };
     if scope == Scope::App && roma_app_id.is_none() {
-        return Err(ApiError::missing("roma_app_id"));
+        return Err(ServiceError::missing("roma_app_id"));
     }
     if let Some(remark) = &body.remark
         && remark.chars().count() > MAX_REMARK_CHARS
     {
-        return Err(ApiError::invalid("remark", ""));
+        return Err(ServiceError::invalid("remark", ""));
     }
     let content = check_content(plugin_type, content_text)?;
     Ok(Checked {
@@ -102,21 +102,21 @@ fn check(inst: &Instance, body: PluginBody) -> Result<Checked, ApiError> {
 
 /// Checks content text and returns what the server stores: the text verbatim,
 /// or re-serialised when `store_normalize` changed it.
-fn check_content(kind: PluginType, text: String) -> Result<String, ApiError> {
+fn check_content(kind: PluginType, text: String) -> Result<String, ServiceError> {
     if text.chars().count() > MAX_CONTENT_CHARS {
-        return Err(ApiError::invalid(
+        return Err(ServiceError::invalid(
             "plugin_content",
             &format!("The content is longer than {MAX_CONTENT_CHARS} characters"),
         ));
     }
     let parsed: Value = serde_json::from_str(&text).map_err(|err| {
-        ApiError::invalid(
+        ServiceError::invalid(
             "plugin_content",
             &format!("The content is not valid JSON: {err}"),
         )
     })?;
     if !parsed.is_object() {
-        return Err(ApiError::invalid(
+        return Err(ServiceError::invalid(
             "plugin_content",
             "The content must be a JSON object",
         ));
@@ -130,7 +130,7 @@ fn check_content(kind: PluginType, text: String) -> Result<String, ApiError> {
         } else {
             issue.pointer.as_str()
         };
-        return Err(ApiError::invalid(
+        return Err(ServiceError::invalid(
             "plugin_content",
             &format!("{at}: {}", issue.message),
         ));
@@ -149,8 +149,8 @@ fn name_taken(inst: &Instance, name: &str, except: Option<&str>) -> bool {
         .any(|p| p.name == name && Some(p.id.as_str()) != except)
 }
 
-fn name_exists() -> ApiError {
-    ApiError::new(
+fn name_exists() -> ServiceError {
+    ServiceError::new(
         axum::http::StatusCode::BAD_REQUEST,
         "APIG.3326",
         "The plugin name already exists",
@@ -158,7 +158,7 @@ fn name_exists() -> ApiError {
 }
 
 /// Creates a plug-in; returns the stored record.
-pub fn create(inst: &mut Instance, body: PluginBody, now: &str) -> Result<PluginRec, ApiError> {
+pub fn create(inst: &mut Instance, body: PluginBody, now: &str) -> Result<PluginRec, ServiceError> {
     let checked = check(inst, body)?;
     if name_taken(inst, &checked.name, None) {
         return Err(name_exists());
@@ -184,17 +184,17 @@ pub fn update(
     id: &str,
     body: PluginBody,
     now: &str,
-) -> Result<PluginRec, ApiError> {
+) -> Result<PluginRec, ServiceError> {
     let current = inst.plugin(id)?.clone();
     let checked = check(inst, body)?;
     if StoredType::from(checked.plugin_type) != current.plugin_type {
-        return Err(ApiError::invalid(
+        return Err(ServiceError::invalid(
             "plugin_type",
             "The plug-in type cannot be modified",
         ));
     }
     if checked.scope != current.scope {
-        return Err(ApiError::invalid(
+        return Err(ServiceError::invalid(
             "plugin_scope",
             "The plug-in scope cannot be modified",
         ));
@@ -217,10 +217,10 @@ pub fn update(
 }
 
 /// Deletes a plug-in that has no bindings (409 APIG.3462 otherwise).
-pub fn delete(inst: &mut Instance, id: &str) -> Result<(), ApiError> {
+pub fn delete(inst: &mut Instance, id: &str) -> Result<(), ServiceError> {
     inst.plugin(id)?;
     if inst.bindings.of_plugin(id).next().is_some() {
-        return Err(ApiError::new(
+        return Err(ServiceError::new(
             axum::http::StatusCode::CONFLICT,
             "APIG.3462",
             "The plugin has been attached to the APIs and cannot perform the current operation",

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bindings::BindBody;
-use super::error::ApiError;
+use super::error::ServiceError;
 
 /// The switches; see the module documentation. A switch that is off is left out of the
 /// JSON of `GET /_emulator/faults`.
@@ -30,12 +30,14 @@ pub struct BindingQuirks {
 
 impl BindingQuirks {
     /// 400 APIG.2012 when `name` is one the server refuses to create.
-    pub fn check_create(&self, name: Option<&str>) -> Result<(), ApiError> {
+    pub fn check_create(&self, name: Option<&str>) -> Result<(), ServiceError> {
         match name {
-            Some(name) if self.refuse_create.iter().any(|n| n == name) => Err(ApiError::invalid(
-                "plugin_content",
-                "The plug-in cannot be created (refused by the emulator's refuse_create switch)",
-            )),
+            Some(name) if self.refuse_create.iter().any(|n| n == name) => {
+                Err(ServiceError::invalid(
+                    "plugin_content",
+                    "The plug-in cannot be created (refused by the emulator's refuse_create switch)",
+                ))
+            }
             _ => Ok(()),
         }
     }

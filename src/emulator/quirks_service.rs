@@ -25,9 +25,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::error::ApiError;
+use super::error::ServiceError;
 use super::plugins::{self, PluginBody};
-use super::shared::{Shared, Target, lock};
+use super::shared::{InstanceRef, Shared, lock};
 use super::store::{Instance, PluginRec, StoredType};
 use crate::model::PluginType;
 
@@ -129,7 +129,7 @@ fn check_quota(
     inst: &Instance,
     plugin_type: Option<&str>,
     q: &ServiceQuirks,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let kafka = PluginType::KafkaLog.as_str();
     let Some(quota) = q.kafka_log_quota else {
         return Ok(());
@@ -140,7 +140,7 @@ fn check_quota(
         .filter(|p| p.plugin_type.as_str() == kafka)
         .count();
     if plugin_type == Some(kafka) && held >= quota {
-        return Err(ApiError::new(
+        return Err(ServiceError::new(
             StatusCode::FORBIDDEN,
             "APIG.3100",
             format!("The number of kafka_log plug-ins exceeds the limit of {quota}"),
@@ -172,8 +172,8 @@ fn vanish_listed(inst: &mut Instance, answer: &Value, q: &ServiceQuirks) {
     }
 }
 
-fn rule_broken(param: &str, detail: &str) -> ApiError {
-    ApiError::invalid(param, detail)
+fn rule_broken(param: &str, detail: &str) -> ServiceError {
+    ServiceError::invalid(param, detail)
 }
 
 /// `bind_rules`: the rules of binding `plugin_id` to `api_ids` in `env_id`.
@@ -183,7 +183,7 @@ fn bind_rules(
     api_ids: &[String],
     env_id: &str,
     q: &ServiceQuirks,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     if !q.bind_rules {
         return Ok(());
     }
@@ -255,7 +255,7 @@ pub fn create_plugin(
     inst: &mut Instance,
     body: PluginBody,
     now: &str,
-) -> Result<PluginRec, ApiError> {
+) -> Result<PluginRec, ServiceError> {
     let q = current(s);
     check_quota(inst, body.plugin_type.as_deref(), &q)?;
     lock(&s.quirks).before_write(inst, &q);
@@ -270,7 +270,7 @@ pub fn update_plugin(
     id: &str,
     body: PluginBody,
     now: &str,
-) -> Result<PluginRec, ApiError> {
+) -> Result<PluginRec, ServiceError> {
     let q = current(s);
     lock(&s.quirks).before_write(inst, &q);
     let rec = plugins::update(inst, id, body, now)?;
@@ -278,7 +278,7 @@ pub fn update_plugin(
 }
 
 /// Delete with the list lag.
-pub fn delete_plugin(s: &Shared, inst: &mut Instance, id: &str) -> Result<(), ApiError> {
+pub fn delete_plugin(s: &Shared, inst: &mut Instance, id: &str) -> Result<(), ServiceError> {
     lock(&s.quirks).before_write(inst, &current(s));
     plugins::delete(inst, id)
 }
@@ -289,7 +289,7 @@ pub fn listed_plugins(s: &Shared, inst: &Instance) -> Vec<PluginRec> {
 }
 
 /// After a plug-in list: `vanish_between_reads`.
-pub fn after_list(s: &Shared, t: &Target, answer: &Value) -> Result<(), ApiError> {
+pub fn after_list(s: &Shared, t: &InstanceRef, answer: &Value) -> Result<(), ServiceError> {
     let q = current(s);
     if q.vanish_between_reads.is_empty() {
         return Ok(());
@@ -307,7 +307,7 @@ pub fn check_bind(
     plugin_ids: &[String],
     api_ids: &[String],
     env_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let q = current(s);
     plugin_ids
         .iter()

@@ -14,21 +14,21 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::bindings::{self, BindBody};
-use super::error::ApiError;
+use super::error::ServiceError;
 use super::gate::PREFIX;
 use super::plugins::PluginBody;
 use super::quirks_service;
-use super::shared::{Shared, Target, lock};
+use super::responses::{self, Query};
+use super::shared::{InstanceRef, Shared, lock};
 use super::store::{ApiRec, Instance, PluginRec};
-use super::wire::{self, Query};
 
-type Res = Result<Response, ApiError>;
+type Res = Result<Response, ServiceError>;
 type S = State<Arc<Shared>>;
 type P3 = Path<(String, String, String)>;
 type P4 = Path<(String, String, String, String)>;
 
-fn target(project: String, segment: String, instance: String) -> Target {
-    Target {
+fn target(project: String, segment: String, instance: String) -> InstanceRef {
+    InstanceRef {
         project,
         segment,
         instance,
@@ -67,8 +67,8 @@ pub fn router() -> Router<Arc<Shared>> {
 }
 
 /// 404 for any path that is not a route.
-pub async fn not_found() -> ApiError {
-    ApiError::new(
+pub async fn not_found() -> ServiceError {
+    ServiceError::new(
         StatusCode::NOT_FOUND,
         "APIGW.0101",
         "The API does not exist or has not been published in the environment",
@@ -76,20 +76,20 @@ pub async fn not_found() -> ApiError {
 }
 
 /// 405 for a known path with another method.
-pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(
+pub async fn method_not_allowed() -> ServiceError {
+    ServiceError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "APIG.2000",
         "Parameter error: method not allowed",
     )
 }
 
-fn parse<T: DeserializeOwned + Default>(body: &Bytes) -> Result<T, ApiError> {
+fn parse<T: DeserializeOwned + Default>(body: &Bytes) -> Result<T, ServiceError> {
     if body.is_empty() {
         return Ok(T::default());
     }
     serde_json::from_slice(body).map_err(|err| {
-        ApiError::new(
+        ServiceError::new(
             StatusCode::BAD_REQUEST,
             "APIG.2000",
             format!("Parameter error: the request body is not valid: {err}"),
@@ -113,14 +113,17 @@ async fn create_plugin(State(s): S, Path((p, f, i)): P3, body: Bytes) -> Res {
         .check_create(body.plugin_name.as_deref())?;
     let v = s.write(&target(p, f, i), |inst, now| {
         quirks_service::create_plugin(&s, inst, body, now)
-            .map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
+            .map(|r| Value::Object(responses::plugin(inst.flavour, &r)))
     })?;
     ok(StatusCode::CREATED, v)
 }
 
 async fn show_plugin(State(s): S, Path((p, f, i, id)): P4) -> Res {
     let v = s.read(&target(p, f, i), |inst| {
-        Ok(Value::Object(wire::plugin(inst.flavour, inst.plugin(&id)?)))
+        Ok(Value::Object(responses::plugin(
+            inst.flavour,
+            inst.plugin(&id)?,
+        )))
     })?;
     ok(StatusCode::OK, v)
 }
@@ -129,7 +132,7 @@ async fn update_plugin(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res
     let body: PluginBody = parse(&body)?;
     let v = s.write(&target(p, f, i), |inst, now| {
         quirks_service::update_plugin(&s, inst, &id, body, now)
-            .map(|r| Value::Object(wire::plugin(inst.flavour, &r)))
+            .map(|r| Value::Object(responses::plugin(inst.flavour, &r)))
     })?;
     ok(StatusCode::OK, v)
 }
@@ -156,8 +159,8 @@ async fn list_plugins(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -
                     && roma_filters(&q, r)
             })
             .collect::<Vec<_>>();
-        wire::page(&q, "plugins", items, |r| {
-            Value::Object(wire::plugin(inst.flavour, r))
+        responses::page(&q, "plugins", items, |r| {
+            Value::Object(responses::plugin(inst.flavour, r))
         })
     })?;
     quirks_service::after_list(&s, &t, &v)?;
@@ -169,11 +172,11 @@ async fn list_plugins(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -
 /// `binding_conflicts`, of one API and env).
 async fn binding_change<T>(
     s: &Arc<Shared>,
-    t: &Target,
+    t: &InstanceRef,
     (plugin_ids, api_ids): (&[String], &[String]),
     env: &str,
-    f: impl FnOnce(&mut Instance, &str) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
+    f: impl FnOnce(&mut Instance, &str) -> Result<T, ServiceError>,
+) -> Result<T, ServiceError> {
     let (latency, api_keys) = {
         let faults = lock(&s.faults);
         (faults.latency, faults.binding.api_keys(api_ids))
@@ -188,7 +191,10 @@ async fn binding_change<T>(
 }
 
 fn attached_response(inst: &Instance, recs: &[super::store::BindingRec]) -> Value {
-    let items: Vec<Value> = recs.iter().map(|b| wire::attach_info(inst, b)).collect();
+    let items: Vec<Value> = recs
+        .iter()
+        .map(|b| responses::attach_info(inst, b))
+        .collect();
     json!({ "attached_plugins": items })
 }
 
@@ -269,8 +275,8 @@ async fn attached_apis(State(s): S, Path((p, f, i, id)): P4, RawQuery(q): RawQue
             .filter_map(|b| inst.apis.get(&b.api_id).map(|a| (a, b)))
             .filter(|(a, _)| api_filters(&q, a))
             .collect::<Vec<_>>();
-        wire::page(&q, "apis", items, |(a, b)| {
-            wire::plugin_api(inst, a, &b.env_id, Some(b))
+        responses::page(&q, "apis", items, |(a, b)| {
+            responses::plugin_api(inst, a, &b.env_id, Some(b))
         })
     })?;
     ok(StatusCode::OK, v)
@@ -289,8 +295,8 @@ async fn attachable_apis(State(s): S, Path((p, f, i, id)): P4, RawQuery(q): RawQ
             .filter(|a| inst.bindings.find(&id, &a.id, env_id).is_none())
             .filter(|a| api_filters(&q, a))
             .collect::<Vec<_>>();
-        wire::page(&q, "apis", items, |a| {
-            wire::plugin_api(inst, a, env_id, None)
+        responses::page(&q, "apis", items, |a| {
+            responses::plugin_api(inst, a, env_id, None)
         })
     })?;
     ok(StatusCode::OK, v)
@@ -320,8 +326,8 @@ async fn attached_plugins(State(s): S, Path((p, f, i, api_id)): P4, RawQuery(q):
                     && roma_filters(&q, p)
             })
             .collect::<Vec<_>>();
-        wire::page(&q, "plugins", items, |(b, p)| {
-            wire::attached_plugin(inst, b, p)
+        responses::page(&q, "plugins", items, |(b, p)| {
+            responses::attached_plugin(inst, b, p)
         })
     })?;
     ok(StatusCode::OK, v)
@@ -350,8 +356,8 @@ async fn attachable_plugins(
                     && roma_filters(&q, p)
             })
             .collect::<Vec<_>>();
-        wire::page(&q, "plugins", items, |p| {
-            Value::Object(wire::plugin(inst.flavour, p))
+        responses::page(&q, "plugins", items, |p| {
+            Value::Object(responses::plugin(inst.flavour, p))
         })
     })?;
     ok(StatusCode::OK, v)
@@ -376,14 +382,14 @@ async fn list_apis(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -> R
                     && env_id.is_none_or(|e| a.published_in(e).is_some())
             })
             .collect::<Vec<_>>();
-        wire::page(&q, "apis", items, |a| wire::api(inst, a, env_id))
+        responses::page(&q, "apis", items, |a| responses::api(inst, a, env_id))
     })?;
     ok(StatusCode::OK, v)
 }
 
 async fn show_api(State(s): S, Path((p, f, i, api_id)): P4) -> Res {
     let v = s.read(&target(p, f, i), |inst| {
-        Ok(wire::api(inst, inst.api(&api_id)?, None))
+        Ok(responses::api(inst, inst.api(&api_id)?, None))
     })?;
     ok(StatusCode::OK, v)
 }
@@ -405,7 +411,9 @@ async fn list_versions(State(s): S, Path((p, f, i, api_id)): P4, RawQuery(q): Ra
                 q.exact("env_name", name)
             })
             .collect::<Vec<_>>();
-        wire::page(&q, "api_versions", items, |v| wire::version(inst, api, v))
+        responses::page(&q, "api_versions", items, |v| {
+            responses::version(inst, api, v)
+        })
     })?;
     ok(StatusCode::OK, v)
 }
@@ -422,9 +430,9 @@ struct ActionBody {
 async fn publish_action(State(s): S, Path((p, f, i)): P3, body: Bytes) -> Res {
     let body: ActionBody = parse(&body)?;
     let v = s.write(&target(p, f, i), |inst, now| {
-        let action = body.action.clone().ok_or_else(|| ApiError::missing("action"))?;
-        let api_id = body.api_id.clone().ok_or_else(|| ApiError::missing("api_id"))?;
-        let env_id = body.env_id.clone().ok_or_else(|| ApiError::missing("env_id"))?;
+        let action = body.action.clone().ok_or_else(|| ServiceError::missing("action"))?;
+        let api_id = body.api_id.clone().ok_or_else(|| ServiceError::missing("api_id"))?;
+        let env_id = body.env_id.clone().ok_or_else(|| ServiceError::missing("env_id"))?;
         let remark = body.remark.clone().unwrap_or_default();
         let api_name = inst.api(&api_id)?.name.clone();
         inst.env(&env_id)?;
@@ -435,7 +443,7 @@ async fn publish_action(State(s): S, Path((p, f, i)): P3, body: Bytes) -> Res {
                 v.effective = false;
                 Some(v.clone())
             }),
-            _ => return Err(ApiError::invalid("action", "")),
+            _ => return Err(ServiceError::invalid("action", "")),
         };
         Ok(json!({
             "publish_id": version.as_ref().map(|v| v.publish_id.clone()),
@@ -458,7 +466,7 @@ async fn list_envs(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -> R
             .iter()
             .filter(|e| q.fuzzy("name", "name", &e.name))
             .collect::<Vec<_>>();
-        wire::page(&q, "envs", items, wire::env)
+        responses::page(&q, "envs", items, responses::env)
     })?;
     ok(StatusCode::OK, v)
 }
@@ -471,7 +479,7 @@ async fn list_groups(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) ->
             .iter()
             .filter(|g| q.exact("id", &g.id) && q.fuzzy("name", "name", &g.name))
             .collect::<Vec<_>>();
-        wire::page(&q, "groups", items, |g| wire::group(inst, g))
+        responses::page(&q, "groups", items, |g| responses::group(inst, g))
     })?;
     ok(StatusCode::OK, v)
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use sha2::{Digest, Sha256};
 
 use super::config::{Credential, EmulatorConfig, Faults};
-use super::error::{ApiError, EmulatorError};
+use super::error::{EmulatorError, ServiceError};
 use super::faults::{FaultDice, RateLimiter, RequestLog, Stats};
 use super::persist;
 use super::quirks_service;
@@ -60,7 +60,7 @@ pub struct Shared {
 
 /// Which instance a request path names.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub struct InstanceRef {
     /// `project_id` of the path.
     pub project: String,
     /// `apigw` or `apic`.
@@ -113,9 +113,9 @@ impl Shared {
     /// Runs a read on the instance `target` names.
     pub fn read<T>(
         &self,
-        target: &Target,
-        f: impl FnOnce(&Instance) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
+        target: &InstanceRef,
+        f: impl FnOnce(&Instance) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
         let mut state = lock(&self.state);
         let inst = state.instance_mut(&target.project, &target.segment, &target.instance)?;
         f(inst)
@@ -124,9 +124,9 @@ impl Shared {
     /// Runs a change on the instance `target` names; persists the state when it succeeded.
     pub fn write<T>(
         &self,
-        target: &Target,
-        f: impl FnOnce(&mut Instance, &str) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
+        target: &InstanceRef,
+        f: impl FnOnce(&mut Instance, &str) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
         let mut state = lock(&self.state);
         let inst = state.instance_mut(&target.project, &target.segment, &target.instance)?;
         let out = f(inst, &now())?;
@@ -134,21 +134,21 @@ impl Shared {
         Ok(out)
     }
 
-    fn persist(&self, state: &State) -> Result<(), ApiError> {
+    fn persist(&self, state: &State) -> Result<(), ServiceError> {
         if let Some(path) = &self.state_file
             && let Err(err) = persist::save(path, state)
         {
             tracing::error!(error = %err, "could not persist the emulator state");
-            return Err(ApiError::system());
+            return Err(ServiceError::system());
         }
         Ok(())
     }
 
     /// Back to the seed: state, statistics, fault dice and rate limiter.
-    pub fn reset(&self) -> Result<(), ApiError> {
+    pub fn reset(&self) -> Result<(), ServiceError> {
         let fresh = State::from_seed(&self.seed, "seed", &now()).map_err(|err| {
             tracing::error!(error = %err, "could not rebuild the seed state");
-            ApiError::system()
+            ServiceError::system()
         })?;
         let mut state = lock(&self.state);
         *state = fresh;
@@ -168,14 +168,14 @@ impl Shared {
         instance: &str,
         plugins: &[String],
         env: &str,
-    ) -> Result<InFlight, ApiError> {
+    ) -> Result<InFlight, ServiceError> {
         let keys: Vec<(String, String, String)> = plugins
             .iter()
             .map(|p| (instance.to_string(), p.clone(), env.to_string()))
             .collect();
         let mut set = lock(&self.in_flight);
         if keys.iter().any(|k| set.contains(k)) {
-            return Err(ApiError::new(
+            return Err(ServiceError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                 "APIG.3500",
                 "Failed to synchronize data to etcd",

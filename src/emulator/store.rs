@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::error::{ApiError, EmulatorError};
+use super::error::{EmulatorError, ServiceError};
 use super::indexed::{Bindings, ById};
 use super::quirks_service::{ForeignPlugin, insert_plugin};
 use super::seed::{Seed, derived_id};
@@ -309,14 +309,14 @@ impl State {
         project_id: &str,
         segment: &str,
         instance_id: &str,
-    ) -> Result<&mut Instance, ApiError> {
+    ) -> Result<&mut Instance, ServiceError> {
         if project_id != self.project_id {
-            return Err(ApiError::instance_not_found(instance_id));
+            return Err(ServiceError::instance_not_found(instance_id));
         }
         self.instances
             .iter_mut()
             .find(|i| i.id == instance_id && i.flavour.path_segment() == segment)
-            .ok_or_else(|| ApiError::instance_not_found(instance_id))
+            .ok_or_else(|| ServiceError::instance_not_found(instance_id))
     }
 }
 
@@ -329,23 +329,25 @@ impl Instance {
     }
 
     /// The environment with this id.
-    pub fn env(&self, id: &str) -> Result<&EnvRec, ApiError> {
+    pub fn env(&self, id: &str) -> Result<&EnvRec, ServiceError> {
         self.envs
             .iter()
             .find(|e| e.id == id)
-            .ok_or_else(|| ApiError::env_not_found(id))
+            .ok_or_else(|| ServiceError::env_not_found(id))
     }
 
     /// The API with this id.
-    pub fn api(&self, id: &str) -> Result<&ApiRec, ApiError> {
-        self.apis.get(id).ok_or_else(|| ApiError::api_not_found(id))
+    pub fn api(&self, id: &str) -> Result<&ApiRec, ServiceError> {
+        self.apis
+            .get(id)
+            .ok_or_else(|| ServiceError::api_not_found(id))
     }
 
     /// The plug-in with this id.
-    pub fn plugin(&self, id: &str) -> Result<&PluginRec, ApiError> {
+    pub fn plugin(&self, id: &str) -> Result<&PluginRec, ServiceError> {
         self.plugins
             .get(id)
-            .ok_or_else(|| ApiError::plugin_not_found(id))
+            .ok_or_else(|| ServiceError::plugin_not_found(id))
     }
 
     /// The group with this id (seeded APIs always have one).

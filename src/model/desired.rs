@@ -168,6 +168,33 @@ pub struct Options {
     pub owner: String,
 }
 
+/// What command-line flags may change of a project file's [`Options`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OptionFlags {
+    /// `--prune`.
+    pub prune: bool,
+    /// `--adopt`.
+    pub adopt: bool,
+    /// `--allow-empty`.
+    pub allow_empty: bool,
+    /// `--parallelism`.
+    pub parallelism: Option<usize>,
+}
+
+impl Options {
+    /// These options with `flags` applied, the one place flags meet the project file: a
+    /// flag turns prune, adopt or allow_empty on (never off), and its parallelism wins.
+    pub fn with_flags(&self, flags: &OptionFlags) -> Options {
+        Options {
+            prune: flags.prune || self.prune,
+            adopt: flags.adopt || self.adopt,
+            allow_empty: flags.allow_empty || self.allow_empty,
+            parallelism: flags.parallelism.unwrap_or(self.parallelism).max(1),
+            ..self.clone()
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Self {

@@ -10,8 +10,8 @@ mod owner;
 mod plugin_type;
 
 pub use desired::{
-    ApiRef, Desired, DesiredBinding, DesiredPlugin, EmulatorTarget, Options, ProjectFile,
-    SecretSource, TargetConfig, Warning,
+    ApiRef, Desired, DesiredBinding, DesiredPlugin, EmulatorTarget, OptionFlags, Options,
+    ProjectFile, SecretSource, TargetConfig, Warning,
 };
 pub use live::{Api, Env, Live, LiveBinding, LivePlugin, RELEASE_ENV_ID, RELEASE_ENV_NAME};
 pub use location::Location;

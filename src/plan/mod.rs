@@ -26,8 +26,8 @@ pub use error::{PlanError, PlanErrors};
 pub use fingerprint::{MARKER_KEY_VAR, MarkerKey};
 pub use model::{
     ApiItem, BindingOp, Cause, FieldChange, LITERAL_SECRET, MAX_APIS_PER_CALL, Notice, NoticeKind,
-    OpId, OpKind, Operation, Plan, PluginSpec, Read, ReadObject, Replacement, SCHEMA_VERSION,
-    SecretSlot, Stage, Summary, Target,
+    OpId, OpKind, Operation, Plan, PlanTarget, PluginSpec, Read, ReadObject, Replacement,
+    SCHEMA_VERSION, SecretSlot, Stage, Summary,
 };
 pub use parse::{PlanParseError, parse_plan};
 pub use restrict::{Restriction, restrict};

@@ -17,7 +17,7 @@ pub struct Plan {
     /// Always [`SCHEMA_VERSION`] for plans written by this version.
     pub schema_version: u32,
     /// The gateway the plan was made for.
-    pub target: Target,
+    pub target: PlanTarget,
     /// The folder's owner (`options.owner`) the plan manages plug-ins for.
     #[serde(default = "default_owner")]
     pub owner: String,
@@ -56,7 +56,7 @@ fn default_owner() -> String {
 
 /// The gateway a plan targets.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Target {
+pub struct PlanTarget {
     /// Deployment flavour, when known.
     pub flavour: Option<Flavour>,
     /// Gateway / ROMA instance id, when known.
@@ -355,7 +355,7 @@ pub struct Summary {
 
 impl Plan {
     /// An empty plan for `target`.
-    pub fn new(target: Target) -> Self {
+    pub fn new(target: PlanTarget) -> Self {
         Self {
             schema_version: SCHEMA_VERSION,
             target,

@@ -38,11 +38,11 @@ pub fn parse_plan(text: &str) -> Result<Plan, PlanParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Target, render};
+    use crate::plan::{PlanTarget, render};
 
     #[test]
     fn a_rendered_plan_parses_back() {
-        let plan = Plan::new(Target::default());
+        let plan = Plan::new(PlanTarget::default());
         assert_eq!(parse_plan(&render::json(&plan)).unwrap(), plan);
     }
 

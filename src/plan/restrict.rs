@@ -88,7 +88,7 @@ pub fn restrict(mut plan: Plan, restriction: &Restriction) -> Plan {
 
 #[cfg(test)]
 mod tests {
-    use super::super::model::{BindingOp, Operation, Target};
+    use super::super::model::{BindingOp, Operation, PlanTarget};
     use super::*;
 
     fn op(id: &str, kind: OpKind, deps: &[&str]) -> Operation {
@@ -115,7 +115,7 @@ mod tests {
     }
 
     fn plan() -> Plan {
-        let mut plan = Plan::new(Target::default());
+        let mut plan = Plan::new(PlanTarget::default());
         plan.operations = vec![
             op(
                 "attach/cors_a/RELEASE/1",

@@ -21,7 +21,7 @@ use super::metrics::{ApiCallLabels, Metrics, OperationLabels, ResultLabel};
 use crate::api::{Client, ClientStats, error_chain, fetch_live};
 use crate::apply::{self, ApplyOptions, Report, StepOutcome};
 use crate::manifest;
-use crate::model::{Desired, Options, TargetConfig};
+use crate::model::{Desired, OptionFlags, TargetConfig};
 use crate::plan::{self, DiffOptions, OpKind, Plan};
 
 /// What to do when the gateway differs from the folder.
@@ -42,9 +42,9 @@ pub struct Reconciler {
     pub client: Client,
     /// Variables for `${VAR}` substitution.
     pub env: BTreeMap<String, String>,
-    /// Options from flags: prune, adopt and allow_empty are or-ed with the project
-    /// file's on each read; parallelism is decided once at start.
-    pub overrides: Options,
+    /// Options from flags, applied to the project file's on each read
+    /// ([`crate::model::Options::with_flags`]); parallelism is decided once at start.
+    pub overrides: OptionFlags,
     /// Heal or report.
     pub drift: DriftPolicy,
     /// Metrics to update.
@@ -77,7 +77,7 @@ impl Reconciler {
         dir: PathBuf,
         client: Client,
         env: BTreeMap<String, String>,
-        overrides: Options,
+        overrides: OptionFlags,
         drift: DriftPolicy,
         metrics: Metrics,
         health: Arc<Health>,
@@ -253,14 +253,8 @@ impl Reconciler {
             .project
             .as_ref()
             .map(|p| p.options.clone())
-            .unwrap_or_default();
-        let options = Options {
-            prune: self.overrides.prune || options.prune,
-            adopt: self.overrides.adopt || options.adopt,
-            allow_empty: self.overrides.allow_empty || options.allow_empty,
-            parallelism: self.overrides.parallelism.max(1),
-            ..options
-        };
+            .unwrap_or_default()
+            .with_flags(&self.overrides);
         // Reads only: safe to drop mid-way when a shutdown is requested.
         let live = tokio::select! {
             live = fetch_live(&self.client, options.parallelism) => {
@@ -279,7 +273,7 @@ impl Reconciler {
             })
             .count();
         self.metrics.managed_plugins.set(managed as i64);
-        let target = plan::Target {
+        let target = plan::PlanTarget {
             flavour: Some(self.client.target().flavour),
             instance_id: Some(self.client.target().instance_id.clone()),
         };

@@ -331,7 +331,7 @@ fn authenticate(
     headers: &[(String, String)],
     body: &[u8],
     creds: &[Credential],
-) -> Result<String, apigsync::emulator::ApiError> {
+) -> Result<String, apigsync::emulator::ServiceError> {
     let method = axum::http::Method::from_bytes(method.as_bytes()).expect("method");
     let uri: axum::http::Uri = uri.parse().expect("uri");
     let mut map = axum::http::HeaderMap::new();

@@ -3,7 +3,7 @@
 
 use crate::support::plan::*;
 use apigsync::model::{DesiredBinding, Flavour, Live, PluginType, RELEASE_ENV_ID};
-use apigsync::plan::{DiffOptions, Plan, Target, diff, render};
+use apigsync::plan::{DiffOptions, Plan, PlanTarget, diff, render};
 use serde_json::json;
 
 const OLD_KAFKA_PASSWORD: &str = "Old-Kafka-S3cret-4711";
@@ -97,7 +97,7 @@ fn every_kind() -> (Live, Plan) {
     );
     let opts = DiffOptions {
         prune: true,
-        target: Target {
+        target: PlanTarget {
             flavour: Some(Flavour::Apig),
             instance_id: Some("3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d".into()),
         },

@@ -11,8 +11,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::emulator::error::ApiError;
-use crate::emulator::shared::{Shared, Target, lock};
+use crate::emulator::error::ServiceError;
+use crate::emulator::shared::{InstanceRef, Shared, lock};
 use crate::emulator::store::{Instance, PluginRec, StoredType};
 use crate::model::Scope;
 
@@ -68,14 +68,14 @@ pub fn insert_plugin(
 }
 
 /// The path target of instance `id` (the first instance when `None`).
-fn target_of(s: &Shared, id: Option<&str>) -> Result<Target, ApiError> {
+fn target_of(s: &Shared, id: Option<&str>) -> Result<InstanceRef, ServiceError> {
     let state = lock(&s.state);
     let inst = match id {
         Some(id) => state.instances.iter().find(|i| i.id == id),
         None => state.instances.first(),
     }
-    .ok_or_else(|| ApiError::instance_not_found(id.unwrap_or("")))?;
-    Ok(Target {
+    .ok_or_else(|| ServiceError::instance_not_found(id.unwrap_or("")))?;
+    Ok(InstanceRef {
         project: state.project_id.clone(),
         segment: inst.flavour.path_segment().to_owned(),
         instance: inst.id.clone(),
@@ -85,10 +85,10 @@ fn target_of(s: &Shared, id: Option<&str>) -> Result<Target, ApiError> {
 async fn put_plugin(
     State(s): State<Arc<Shared>>,
     Json(p): Json<ForeignPlugin>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let t = target_of(&s, p.instance_id.as_deref())?;
     let rec = s.write(&t, |inst, now| {
-        insert_plugin(inst, &p, now).map_err(|e| ApiError::invalid("plugin", &e))
+        insert_plugin(inst, &p, now).map_err(|e| ServiceError::invalid("plugin", &e))
     })?;
     Ok((
         StatusCode::CREATED,
@@ -110,13 +110,13 @@ struct Offline {
 async fn offline(
     State(s): State<Arc<Shared>>,
     Json(o): Json<Offline>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ServiceError> {
     let t = target_of(&s, o.instance_id.as_deref())?;
     s.write(&t, |inst, _| {
         let api = inst
             .apis
             .get_mut(&o.api_id)
-            .ok_or_else(|| ApiError::api_not_found(&o.api_id))?;
+            .ok_or_else(|| ServiceError::api_not_found(&o.api_id))?;
         for v in api.versions.iter_mut().filter(|v| v.env_id == o.env_id) {
             v.effective = false;
         }

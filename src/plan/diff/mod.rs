@@ -32,7 +32,7 @@ use crate::model::{DEFAULT_OWNER, Desired, DesiredPlugin, Live, LivePlugin, Opti
 use super::error::{PlanError, PlanErrors};
 use super::fingerprint::{self, MIN_MARKER_KEY_LEN, MarkerKey};
 use super::marker::{self, Marker};
-use super::model::{Notice, NoticeKind, Plan, PluginSpec, Read, ReadObject, Target};
+use super::model::{Notice, NoticeKind, Plan, PlanTarget, PluginSpec, Read, ReadObject};
 use super::order::order;
 use super::secrets;
 use builder::Builder;
@@ -49,7 +49,7 @@ pub struct DiffOptions {
     /// Allow `prune` when the manifests declare no plug-in at all.
     pub allow_empty: bool,
     /// The gateway, recorded in the plan.
-    pub target: Target,
+    pub target: PlanTarget,
     /// The folder's owner (`options.owner`): only plug-ins with its marker are managed.
     pub owner: String,
     /// How the marker fingerprints secrets (see [`super::fingerprint::secret`]).
@@ -62,7 +62,7 @@ impl Default for DiffOptions {
             prune: false,
             adopt: false,
             allow_empty: false,
-            target: Target::default(),
+            target: PlanTarget::default(),
             owner: DEFAULT_OWNER.to_owned(),
             marker_key: MarkerKey::default(),
         }
@@ -71,7 +71,7 @@ impl Default for DiffOptions {
 
 impl DiffOptions {
     /// The differ's part of the project file's `options`, for `target`.
-    pub fn new(options: &Options, target: Target) -> Self {
+    pub fn new(options: &Options, target: PlanTarget) -> Self {
         Self {
             prune: options.prune,
             adopt: options.adopt,

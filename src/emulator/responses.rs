@@ -1,9 +1,9 @@
-//! The wire shapes: query parsing, pagination (SPEC §2) and the JSON of every
+//! The emulator's responses: query parsing, pagination (SPEC §2) and the JSON of every
 //! object the API returns. Reads go through `content::redact` here, in one place.
 
 use serde_json::{Map, Value, json};
 
-use super::error::ApiError;
+use super::error::ServiceError;
 use super::store::{ApiRec, BindingRec, EnvRec, GroupRec, Instance, PluginRec, VersionRec};
 use crate::content;
 use crate::model::Flavour;
@@ -45,8 +45,8 @@ impl Query {
     }
 
     /// A mandatory parameter.
-    pub fn required(&self, key: &str) -> Result<&str, ApiError> {
-        self.get(key).ok_or_else(|| ApiError::missing(key))
+    pub fn required(&self, key: &str) -> Result<&str, ServiceError> {
+        self.get(key).ok_or_else(|| ServiceError::missing(key))
     }
 }
 
@@ -57,19 +57,19 @@ pub fn page<T>(
     key: &str,
     items: Vec<T>,
     render: impl Fn(T) -> Value,
-) -> Result<Value, ApiError> {
+) -> Result<Value, ServiceError> {
     let offset = match query.get("offset") {
         None => 0,
         Some(v) => v
             .parse::<i64>()
-            .map_err(|_| ApiError::invalid("offset", ""))?
+            .map_err(|_| ServiceError::invalid("offset", ""))?
             .max(0),
     };
     let limit = match query.get("limit") {
         None => 20,
         Some(v) => match v
             .parse::<i64>()
-            .map_err(|_| ApiError::invalid("limit", ""))?
+            .map_err(|_| ServiceError::invalid("limit", ""))?
         {
             n if n <= 0 => 20,
             n => n.min(500),
