@@ -394,6 +394,21 @@ fn bound_names(state: &State, watched: &[&str]) -> Vec<(String, BTreeSet<String>
         .collect()
 }
 
+/// The manifests of the sampled scenarios: `edge` (cors, then set_resp_headers) on
+/// `edge_apis`, and `moved` on `o_c`, then on `o_b` (both set_resp_headers).
+fn write_move(w: &World, after: bool, edge_apis: &[&str], moved: &[&str]) {
+    let (edge, owner) = if after {
+        (headers("edge"), "o_b")
+    } else {
+        (cors("edge"), "o_c")
+    };
+    w.write("edge.yaml", &(edge + "---\n" + &binding("edge", edge_apis)));
+    w.write(
+        "o.yaml",
+        &(headers(owner) + "---\n" + &binding(owner, moved)),
+    );
+}
+
 /// Applies until an apply succeeds (at most `runs` times) while sampling the emulator's
 /// state as fast as it answers; the samples and the number of applies.
 async fn sampled(w: &World, runs: usize) -> (Vec<State>, usize) {
@@ -449,25 +464,11 @@ async fn no_api_is_ever_observed_without_the_plugin_both_manifests_give_it() {
     .await;
     let edge_apis = ["orders_list", "health"];
     let moved = ["orders_get", "users_list"];
-    w.write(
-        "edge.yaml",
-        &(cors("edge") + "---\n" + &binding("edge", &edge_apis)),
-    );
-    w.write(
-        "o.yaml",
-        &(headers("o_c") + "---\n" + &binding("o_c", &moved)),
-    );
+    write_move(&w, false, &edge_apis, &moved);
     apply(&w).await.expect_code(0);
 
     // edge changes type (same name in both manifests); moved APIs go from o_c to o_b.
-    w.write(
-        "edge.yaml",
-        &(headers("edge") + "---\n" + &binding("edge", &edge_apis)),
-    );
-    w.write(
-        "o.yaml",
-        &(headers("o_b") + "---\n" + &binding("o_b", &moved)),
-    );
+    write_move(&w, true, &edge_apis, &moved);
     let (samples, runs) = sampled(&w, 1).await;
     assert_eq!(runs, 1);
     let saw_temp = always_bound(
@@ -545,24 +546,10 @@ async fn replacements_and_moves_converge_with_every_binding_switch_on_and_20_per
         .await;
         let edge_apis = ["orders_list", "health", "users_get"];
         let moved = ["orders_get", "users_list", "orders_create"];
-        w.write(
-            "edge.yaml",
-            &(cors("edge") + "---\n" + &binding("edge", &edge_apis)),
-        );
-        w.write(
-            "o.yaml",
-            &(headers("o_c") + "---\n" + &binding("o_c", &moved)),
-        );
+        write_move(&w, false, &edge_apis, &moved);
         let first = converge(&w, 10).await;
 
-        w.write(
-            "edge.yaml",
-            &(headers("edge") + "---\n" + &binding("edge", &edge_apis)),
-        );
-        w.write(
-            "o.yaml",
-            &(headers("o_b") + "---\n" + &binding("o_b", &moved)),
-        );
+        write_move(&w, true, &edge_apis, &moved);
         let (samples, second) = sampled(&w, 10).await;
         let tmp = temp_name("edge");
         always_bound(&samples, &edge_apis, &["edge", &tmp], &tmp);
