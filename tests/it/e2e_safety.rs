@@ -580,3 +580,49 @@ async fn replacements_and_moves_converge_with_every_binding_switch_on_and_20_per
         assert_eq!(w.bindings("o_b").await, release(&moved), "seed {seed}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leftover_of_another_type_is_removed_first_and_the_replacement_follows_next_run() {
+    let w = world(BindingQuirks::default()).await;
+    w.write(
+        "edge.yaml",
+        &(cors("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
+    );
+    apply(&w).await.expect_code(0);
+    w.write(
+        "edge.yaml",
+        &(headers("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
+    );
+    leftover(&w, &["orders_list"]).await;
+    // The manifest now asks for a third type: the leftover (set_resp_headers) is in the way.
+    let throttle = "kind: Plugin\nname: edge\ntype: rate_limit\ncontent:\n  default_time_unit: second\n  api_limit: 20\n";
+    w.write(
+        "edge.yaml",
+        &(throttle.to_owned() + "---\n" + &binding("edge", &RELEASE_APIS)),
+    );
+
+    let plan = w.run("plan", &["--prune"]).await;
+    plan.expect_code(0);
+    assert!(
+        plan.stdout
+            .contains("waits for the removal of the leftover"),
+        "{}",
+        plan.stdout
+    );
+    apply(&w).await.expect_code(0);
+    assert_eq!(
+        names(&w.plugins().await),
+        BTreeSet::from(["edge".to_string()])
+    );
+    assert_eq!(
+        w.plugin("edge").await.plugin_type,
+        "cors",
+        "replaced too early"
+    );
+    assert_eq!(w.bindings("edge").await, release(&RELEASE_APIS));
+
+    apply(&w).await.expect_code(0);
+    assert_eq!(w.plugin("edge").await.plugin_type, "rate_limit");
+    assert_eq!(w.bindings("edge").await, release(&RELEASE_APIS));
+    no_changes(&w).await;
+}
