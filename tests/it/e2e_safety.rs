@@ -135,16 +135,7 @@ async fn a_type_change_whose_create_fails_keeps_the_old_plugin_bound() {
     })
     .await;
     let apis = ["orders_list", "health"];
-    w.write(
-        "edge.yaml",
-        &(cors("edge") + "---\n" + &binding("edge", &apis)),
-    );
-    apply(&w).await.expect_code(0);
-
-    w.write(
-        "edge.yaml",
-        &(headers("edge") + "---\n" + &binding("edge", &apis)),
-    );
+    cors_edge_then_headers(&w, &apis).await;
     let out = apply(&w).await;
     out.expect_code(1);
     let live = w.plugin("edge").await;
@@ -165,16 +156,7 @@ async fn a_type_change_whose_create_fails_keeps_the_old_plugin_bound() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_type_change_converges_through_a_temporary_name() {
     let w = world(BindingQuirks::default()).await;
-    w.write(
-        "edge.yaml",
-        &(cors("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
-    apply(&w).await.expect_code(0);
-
-    w.write(
-        "edge.yaml",
-        &(headers("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
+    cors_edge_then_headers(&w, &RELEASE_APIS).await;
     let plan = w.run("plan", &["--prune"]).await;
     plan.expect_code(0);
     assert!(
@@ -202,6 +184,15 @@ async fn a_type_change_converges_through_a_temporary_name() {
     assert_eq!(w.plugin("edge").await.plugin_type, "set_resp_headers");
     assert_eq!(w.bindings("edge").await, release(&RELEASE_APIS));
     no_changes(&w).await;
+}
+
+/// `edge` applied as a cors plug-in on `apis`, then changed to set_resp_headers in the
+/// manifests (not applied).
+async fn cors_edge_then_headers(w: &World, apis: &[&str]) {
+    let edge = |p: String| p + "---\n" + &binding("edge", apis);
+    w.write("edge.yaml", &edge(cors("edge")));
+    apply(w).await.expect_code(0);
+    w.write("edge.yaml", &edge(headers("edge")));
 }
 
 /// The temporary plug-in an interrupted replacement of `edge` left behind: created with the
@@ -241,15 +232,7 @@ async fn leftover(w: &World, apis: &[&str]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_leftover_temporary_plugin_of_an_interrupted_type_change_is_finished() {
     let w = world(BindingQuirks::default()).await;
-    w.write(
-        "edge.yaml",
-        &(cors("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
-    apply(&w).await.expect_code(0);
-    w.write(
-        "edge.yaml",
-        &(headers("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
+    cors_edge_then_headers(&w, &RELEASE_APIS).await;
     // Interrupted after the create and one attach: the old edge still holds every API.
     leftover(&w, &["orders_list"]).await;
 
@@ -267,15 +250,7 @@ async fn a_leftover_temporary_plugin_of_an_interrupted_type_change_is_finished()
 #[tokio::test(flavor = "multi_thread")]
 async fn a_leftover_temporary_plugin_whose_old_plugin_is_gone_is_renamed() {
     let w = world(BindingQuirks::default()).await;
-    w.write(
-        "edge.yaml",
-        &(cors("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
-    apply(&w).await.expect_code(0);
-    w.write(
-        "edge.yaml",
-        &(headers("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
+    cors_edge_then_headers(&w, &RELEASE_APIS).await;
     // Interrupted before the rename: the new plug-in holds every API, the old one is gone.
     leftover(&w, &RELEASE_APIS).await;
     let old = w.plugin("edge").await;
@@ -584,15 +559,7 @@ async fn replacements_and_moves_converge_with_every_binding_switch_on_and_20_per
 #[tokio::test(flavor = "multi_thread")]
 async fn a_leftover_of_another_type_is_removed_first_and_the_replacement_follows_next_run() {
     let w = world(BindingQuirks::default()).await;
-    w.write(
-        "edge.yaml",
-        &(cors("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
-    apply(&w).await.expect_code(0);
-    w.write(
-        "edge.yaml",
-        &(headers("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
+    cors_edge_then_headers(&w, &RELEASE_APIS).await;
     leftover(&w, &["orders_list"]).await;
     // The manifest now asks for a third type: the leftover (set_resp_headers) is in the way.
     let throttle = "kind: Plugin\nname: edge\ntype: rate_limit\ncontent:\n  default_time_unit: second\n  api_limit: 20\n";
