@@ -138,3 +138,115 @@ pub(super) fn api_states(
     states.sort_by(|a, b| (&a.api, &a.env, &a.plugin_type).cmp(&(&b.api, &b.env, &b.plugin_type)));
     states
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::plan::{ApiItem, BindingOp, Operation, PlanTarget};
+
+    fn op(id: &str, attach: bool, plugin: &str, apis: &[&str]) -> Operation {
+        let b = BindingOp {
+            plugin: plugin.into(),
+            plugin_id: None,
+            plugin_type: "cors".into(),
+            env_id: "E".into(),
+            env_name: "RELEASE".into(),
+            apis: apis
+                .iter()
+                .map(|a| ApiItem {
+                    id: (*a).into(),
+                    name: Some(format!("{a}_name")),
+                })
+                .collect(),
+        };
+        let kind = if attach {
+            OpKind::Attach(b)
+        } else {
+            OpKind::Detach(b)
+        };
+        Operation {
+            id: id.into(),
+            stage: kind.stage(),
+            kind,
+            depends_on: Vec::new(),
+            replace: false,
+            reason: None,
+            cause: Default::default(),
+        }
+    }
+
+    fn moved() -> Plan {
+        let mut plan = Plan::new(PlanTarget::default());
+        plan.operations = vec![
+            op("attach/o_b", true, "o_b", &["a", "b"]),
+            op("detach/o_c", false, "o_c", &["a", "b"]),
+        ];
+        plan
+    }
+
+    fn failed() -> StepOutcome {
+        StepOutcome::Failed {
+            error: "boom".into(),
+        }
+    }
+
+    fn lines(states: &[ApiState]) -> Vec<String> {
+        states.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_failed_attach_leaves_the_apis_on_the_old_plugin() {
+        let skipped = StepOutcome::NotAttempted {
+            reason: "dependency".into(),
+        };
+        let states = api_states(&moved(), &[failed(), skipped], &HashMap::new());
+        assert_eq!(
+            lines(&states),
+            [
+                "a_name in RELEASE: still bound to o_c (old)",
+                "b_name in RELEASE: still bound to o_c (old)"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_attach_done_for_some_apis_moves_only_those() {
+        let partial = HashMap::from([(
+            "attach/o_b".to_owned(),
+            Partial {
+                done: BTreeSet::from(["a".to_owned()]),
+                known: true,
+            },
+        )]);
+        let skipped = StepOutcome::NotAttempted {
+            reason: "dependency".into(),
+        };
+        let states = api_states(&moved(), &[failed(), skipped], &partial);
+        assert_eq!(
+            lines(&states),
+            [
+                "a_name in RELEASE: bound to o_b (new)",
+                "b_name in RELEASE: still bound to o_c (old)"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_outcome_is_reported_as_unknown_and_done_apis_are_left_out() {
+        let mut plan = moved();
+        plan.operations.push(op("attach/x", true, "x", &["c"]));
+        let partial = HashMap::from([(
+            "attach/o_b".to_owned(),
+            Partial {
+                done: BTreeSet::new(),
+                known: false,
+            },
+        )]);
+        let states = api_states(&plan, &[failed(), failed(), StepOutcome::Done], &partial);
+        assert_eq!(states.len(), 2, "c's only change is done");
+        assert!(states.iter().all(|s| !s.known));
+        assert!(lines(&states)[0].contains("unknown"));
+    }
+}

@@ -135,16 +135,7 @@ async fn a_type_change_whose_create_fails_keeps_the_old_plugin_bound() {
     })
     .await;
     let apis = ["orders_list", "health"];
-    w.write(
-        "edge.yaml",
-        &(cors("edge") + "---\n" + &binding("edge", &apis)),
-    );
-    apply(&w).await.expect_code(0);
-
-    w.write(
-        "edge.yaml",
-        &(headers("edge") + "---\n" + &binding("edge", &apis)),
-    );
+    cors_edge_then_headers(&w, &apis).await;
     let out = apply(&w).await;
     out.expect_code(1);
     let live = w.plugin("edge").await;
@@ -165,16 +156,7 @@ async fn a_type_change_whose_create_fails_keeps_the_old_plugin_bound() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_type_change_converges_through_a_temporary_name() {
     let w = world(BindingQuirks::default()).await;
-    w.write(
-        "edge.yaml",
-        &(cors("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
-    apply(&w).await.expect_code(0);
-
-    w.write(
-        "edge.yaml",
-        &(headers("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
+    cors_edge_then_headers(&w, &RELEASE_APIS).await;
     let plan = w.run("plan", &["--prune"]).await;
     plan.expect_code(0);
     assert!(
@@ -202,6 +184,15 @@ async fn a_type_change_converges_through_a_temporary_name() {
     assert_eq!(w.plugin("edge").await.plugin_type, "set_resp_headers");
     assert_eq!(w.bindings("edge").await, release(&RELEASE_APIS));
     no_changes(&w).await;
+}
+
+/// `edge` applied as a cors plug-in on `apis`, then changed to set_resp_headers in the
+/// manifests (not applied).
+async fn cors_edge_then_headers(w: &World, apis: &[&str]) {
+    let edge = |p: String| p + "---\n" + &binding("edge", apis);
+    w.write("edge.yaml", &edge(cors("edge")));
+    apply(w).await.expect_code(0);
+    w.write("edge.yaml", &edge(headers("edge")));
 }
 
 /// The temporary plug-in an interrupted replacement of `edge` left behind: created with the
@@ -241,15 +232,7 @@ async fn leftover(w: &World, apis: &[&str]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_leftover_temporary_plugin_of_an_interrupted_type_change_is_finished() {
     let w = world(BindingQuirks::default()).await;
-    w.write(
-        "edge.yaml",
-        &(cors("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
-    apply(&w).await.expect_code(0);
-    w.write(
-        "edge.yaml",
-        &(headers("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
+    cors_edge_then_headers(&w, &RELEASE_APIS).await;
     // Interrupted after the create and one attach: the old edge still holds every API.
     leftover(&w, &["orders_list"]).await;
 
@@ -267,15 +250,7 @@ async fn a_leftover_temporary_plugin_of_an_interrupted_type_change_is_finished()
 #[tokio::test(flavor = "multi_thread")]
 async fn a_leftover_temporary_plugin_whose_old_plugin_is_gone_is_renamed() {
     let w = world(BindingQuirks::default()).await;
-    w.write(
-        "edge.yaml",
-        &(cors("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
-    apply(&w).await.expect_code(0);
-    w.write(
-        "edge.yaml",
-        &(headers("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
-    );
+    cors_edge_then_headers(&w, &RELEASE_APIS).await;
     // Interrupted before the rename: the new plug-in holds every API, the old one is gone.
     leftover(&w, &RELEASE_APIS).await;
     let old = w.plugin("edge").await;
@@ -394,34 +369,24 @@ fn bound_names(state: &State, watched: &[&str]) -> Vec<(String, BTreeSet<String>
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn no_api_is_ever_observed_without_the_plugin_both_manifests_give_it() {
-    let w = World::empty(EmulatorConfig {
-        latency: Duration::from_millis(15),
-        ..EmulatorConfig::demo()
-    })
-    .await;
-    let edge_apis = ["orders_list", "health"];
-    let moved = ["orders_get", "users_list"];
-    w.write(
-        "edge.yaml",
-        &(cors("edge") + "---\n" + &binding("edge", &edge_apis)),
-    );
+/// The manifests of the sampled scenarios: `edge` (cors, then set_resp_headers) on
+/// `edge_apis`, and `moved` on `o_c`, then on `o_b` (both set_resp_headers).
+fn write_move(w: &World, after: bool, edge_apis: &[&str], moved: &[&str]) {
+    let (edge, owner) = if after {
+        (headers("edge"), "o_b")
+    } else {
+        (cors("edge"), "o_c")
+    };
+    w.write("edge.yaml", &(edge + "---\n" + &binding("edge", edge_apis)));
     w.write(
         "o.yaml",
-        &(headers("o_c") + "---\n" + &binding("o_c", &moved)),
+        &(headers(owner) + "---\n" + &binding(owner, moved)),
     );
-    apply(&w).await.expect_code(0);
+}
 
-    // edge changes type (same name in both manifests); moved APIs go from o_c to o_b.
-    w.write(
-        "edge.yaml",
-        &(headers("edge") + "---\n" + &binding("edge", &edge_apis)),
-    );
-    w.write(
-        "o.yaml",
-        &(headers("o_b") + "---\n" + &binding("o_b", &moved)),
-    );
+/// Applies until an apply succeeds (at most `runs` times) while sampling the emulator's
+/// state as fast as it answers; the samples and the number of applies.
+async fn sampled(w: &World, runs: usize) -> (Vec<State>, usize) {
     let stop = Arc::new(AtomicBool::new(false));
     let url = format!("{}/_emulator/state", w.emu.base_url());
     apigsync::api::install_tls_provider();
@@ -444,37 +409,177 @@ async fn no_api_is_ever_observed_without_the_plugin_both_manifests_give_it() {
             samples
         })
     };
-    let out = apply(&w).await;
+    let took = converge(w, runs).await;
     stop.store(true, Ordering::SeqCst);
-    out.expect_code(0);
-    let samples = sampler.await.expect("sampler");
-    let edge_names = BTreeSet::from(["edge".to_string(), temp_name("edge")]);
-    let move_names = BTreeSet::from(["o_c".to_string(), "o_b".to_string()]);
-    let mut saw_temp = false;
-    let mut saw_both_moved = false;
-    for state in &samples {
-        for (api, names) in bound_names(state, &edge_apis) {
+    (sampler.await.expect("sampler"), took)
+}
+
+/// Asserts that in every sample each API of `apis` is bound (in RELEASE) to a plug-in named
+/// in `allowed`; returns whether some sample had `witness` bound to one of them.
+fn always_bound(samples: &[State], apis: &[&str], allowed: &[&str], witness: &str) -> bool {
+    let mut seen = false;
+    for state in samples {
+        for (api, names) in bound_names(state, apis) {
             assert!(
-                !names.is_disjoint(&edge_names),
-                "{api} had no edge plug-in in a sample: {names:?}"
+                names.iter().any(|n| allowed.contains(&n.as_str())),
+                "{api} had none of {allowed:?} in a sample: {names:?}"
             );
-            saw_temp |= names.contains(&temp_name("edge"));
+            seen |= names.contains(witness);
         }
-        for (api, names) in bound_names(state, &moved) {
-            assert!(
-                !names.is_disjoint(&move_names),
-                "{api} had neither o_c nor o_b in a sample: {names:?}"
-            );
-        }
-        saw_both_moved |= state.instances.iter().any(|i| {
-            let n: BTreeSet<&str> = i.plugins.iter().map(|p| p.name.as_str()).collect();
-            n.contains("o_c") && n.contains("o_b")
-        });
     }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_api_is_ever_observed_without_the_plugin_both_manifests_give_it() {
+    let w = World::empty(EmulatorConfig {
+        latency: Duration::from_millis(15),
+        ..EmulatorConfig::demo()
+    })
+    .await;
+    let edge_apis = ["orders_list", "health"];
+    let moved = ["orders_get", "users_list"];
+    write_move(&w, false, &edge_apis, &moved);
+    apply(&w).await.expect_code(0);
+
+    // edge changes type (same name in both manifests); moved APIs go from o_c to o_b.
+    write_move(&w, true, &edge_apis, &moved);
+    let (samples, runs) = sampled(&w, 1).await;
+    assert_eq!(runs, 1);
+    let saw_temp = always_bound(
+        &samples,
+        &edge_apis,
+        &["edge", &temp_name("edge")],
+        &temp_name("edge"),
+    );
+    let saw_both_moved = always_bound(&samples, &moved, &["o_c", "o_b"], "o_b")
+        && samples.iter().any(|state| {
+            state.instances.iter().any(|i| {
+                let n: BTreeSet<&str> = i.plugins.iter().map(|p| p.name.as_str()).collect();
+                n.contains("o_c") && n.contains("o_b")
+            })
+        });
     assert!(
         saw_temp && saw_both_moved,
         "the {} samples never caught the replacement in progress",
         samples.len()
     );
+    no_changes(&w).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leftover_temporary_plugin_is_removed_when_the_type_change_is_undone() {
+    let w = world(BindingQuirks::default()).await;
+    let cors_edge = cors("edge") + "---\n" + &binding("edge", &RELEASE_APIS);
+    w.write("edge.yaml", &cors_edge);
+    apply(&w).await.expect_code(0);
+    w.write(
+        "edge.yaml",
+        &(headers("edge") + "---\n" + &binding("edge", &RELEASE_APIS)),
+    );
+    leftover(&w, &["orders_list"]).await;
+    // The manifest goes back to cors: the leftover is an artifact to remove.
+    w.write("edge.yaml", &cors_edge);
+
+    apply(&w).await.expect_code(0);
+    assert_eq!(
+        names(&w.plugins().await),
+        BTreeSet::from(["edge".to_string()])
+    );
+    assert_eq!(w.plugin("edge").await.plugin_type, "cors");
+    assert_eq!(w.bindings("edge").await, release(&RELEASE_APIS));
+    no_changes(&w).await;
+}
+
+/// Applies until an apply succeeds (at most `runs` times); the number of runs it took.
+async fn converge(w: &World, runs: usize) -> usize {
+    let mut last = String::new();
+    for run in 1..=runs {
+        let out = apply(w).await;
+        if out.code == 0 {
+            return run;
+        }
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        last = format!("{}\n{}", out.stdout, out.stderr);
+    }
+    panic!("no convergence after {runs} applies; the last said:\n{last}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replacements_and_moves_converge_with_every_switch_on_and_20_percent_faults() {
+    for seed in [3, 2026] {
+        let w = World::empty(every_switch_on(seed)).await;
+        let edge_apis = ["orders_list", "health", "users_get"];
+        let moved = ["orders_get", "users_list", "orders_create"];
+        write_move(&w, false, &edge_apis, &moved);
+        let first = converge(&w, 10).await;
+
+        write_move(&w, true, &edge_apis, &moved);
+        let (samples, second) = sampled(&w, 10).await;
+        let tmp = temp_name("edge");
+        always_bound(&samples, &edge_apis, &["edge", &tmp], &tmp);
+        always_bound(&samples, &moved, &["o_c", "o_b"], "o_b");
+        let stats = w.stats();
+        let failed: u64 = stats
+            .operations
+            .values()
+            .flat_map(|by_status| by_status.iter())
+            .filter(|(status, _)| status.as_str() != "200" && !status.starts_with("20"))
+            .map(|(_, n)| n)
+            .sum();
+        eprintln!(
+            "MEASURE seed {seed}: converged after {first} + {second} apply run(s); {} calls, {failed} failed; {} samples",
+            stats.total,
+            samples.len()
+        );
+        assert!(failed > 0, "seed {seed}: no fault fired");
+        no_changes(&w).await;
+        let live = names(&w.plugins().await);
+        assert_eq!(
+            live,
+            BTreeSet::from(["edge".to_string(), "o_b".to_string()]),
+            "seed {seed}"
+        );
+        assert_eq!(w.plugin("edge").await.plugin_type, "set_resp_headers");
+        assert_eq!(w.bindings("edge").await, release(&edge_apis), "seed {seed}");
+        assert_eq!(w.bindings("o_b").await, release(&moved), "seed {seed}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leftover_of_another_type_is_removed_first_and_the_replacement_follows_next_run() {
+    let w = world(BindingQuirks::default()).await;
+    cors_edge_then_headers(&w, &RELEASE_APIS).await;
+    leftover(&w, &["orders_list"]).await;
+    // The manifest now asks for a third type: the leftover (set_resp_headers) is in the way.
+    let throttle = "kind: Plugin\nname: edge\ntype: rate_limit\ncontent:\n  default_time_unit: second\n  api_limit: 20\n";
+    w.write(
+        "edge.yaml",
+        &(throttle.to_owned() + "---\n" + &binding("edge", &RELEASE_APIS)),
+    );
+
+    let plan = w.run("plan", &["--prune"]).await;
+    plan.expect_code(0);
+    assert!(
+        plan.stdout
+            .contains("waits for the removal of the leftover"),
+        "{}",
+        plan.stdout
+    );
+    apply(&w).await.expect_code(0);
+    assert_eq!(
+        names(&w.plugins().await),
+        BTreeSet::from(["edge".to_string()])
+    );
+    assert_eq!(
+        w.plugin("edge").await.plugin_type,
+        "cors",
+        "replaced too early"
+    );
+    assert_eq!(w.bindings("edge").await, release(&RELEASE_APIS));
+
+    apply(&w).await.expect_code(0);
+    assert_eq!(w.plugin("edge").await.plugin_type, "rate_limit");
+    assert_eq!(w.bindings("edge").await, release(&RELEASE_APIS));
     no_changes(&w).await;
 }

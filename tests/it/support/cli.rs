@@ -71,6 +71,28 @@ pub struct World {
     pub env: BTreeMap<String, String>,
 }
 
+/// The demo emulator with every switch of a real-service behaviour on at once (binding
+/// and service quirks, the Kafka log quota, a list lag) and 20% faults seeded by `seed`.
+pub fn every_switch_on(seed: u64) -> EmulatorConfig {
+    EmulatorConfig {
+        fault_rate: 0.2,
+        fault_seed: seed,
+        binding_quirks: emulator::quirks_binding::BindingQuirks {
+            partial_attach: true,
+            binding_conflicts: true,
+            refuse_create: Vec::new(),
+        },
+        service: emulator::quirks_service::ServiceQuirks {
+            fill_defaults: true,
+            vanish_between_reads: Vec::new(),
+            kafka_log_quota: Some(apigsync::content::KAFKA_LOG_PER_GATEWAY),
+            bind_rules: true,
+            list_lag: Some(std::time::Duration::from_millis(20)),
+        },
+        ..EmulatorConfig::demo()
+    }
+}
+
 /// The variable and value of the examples' one secret (the Kafka log plug-in's SASL
 /// password), which comes from the environment.
 pub const EXAMPLE_SECRET: (&str, &str) = ("KAFKA_SASL_PASSWORD", "demo-only-password");
