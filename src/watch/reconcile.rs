@@ -391,10 +391,20 @@ fn kind_label(kind: &OpKind) -> &'static str {
     }
 }
 
+/// One log line per operation; drift names the fields the gateway changed (secrets only
+/// by their path, never a value).
 fn log_plan(plan: &Plan) {
     for op in &plan.operations {
         if op.cause.is_drift() {
-            tracing::info!(operation = %apply::describe(op), cause = ?op.cause, "drift");
+            let fields = match &op.kind {
+                OpKind::UpdatePlugin { changes, .. } => changes
+                    .iter()
+                    .map(|c| c.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => String::new(),
+            };
+            tracing::info!(operation = %apply::describe(op), cause = ?op.cause, %fields, "drift");
         } else {
             tracing::info!(operation = %apply::describe(op), "change from the files");
         }

@@ -196,6 +196,32 @@ async fn drift_is_only_reported_with_drift_report() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn drift_report_names_the_fields_changed_on_the_gateway_and_writes_nothing() {
+    let world = world(Duration::ZERO).await;
+    world.run("apply", &["--auto-approve"]).await.expect_code(0);
+    world
+        .change_content("cors_public", |c| c["max_age"] = 60.into())
+        .await;
+    let writes = world.stats().writes;
+    let watch = start_watch(
+        &world,
+        &world.dir(),
+        &["--interval", "1h", "--drift", "report"],
+    );
+    eventually("the drift is reported", async || {
+        watch.metric("apigsync_drift_detected_total").await >= 1.0
+    })
+    .await;
+    let log = watch.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("drift") && l.contains("update plug-in cors_public"))
+        .unwrap_or_else(|| panic!("no drift line for cors_public\n{log}"));
+    assert!(line.contains("/content/max_age"), "{line}");
+    assert_eq!(world.stats().writes, writes, "report mode wrote");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn metrics_expose_every_series_after_a_reconcile() {
     let world = world(Duration::ZERO).await;
     let dir = world.dir();
