@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::model::{Flavour, Location, PluginType, Scope};
 
 /// The version of the plan's JSON format; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A plan: what `apply` will do to make the gateway equal to the manifests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

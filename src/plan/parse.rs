@@ -47,11 +47,12 @@ mod tests {
     }
 
     #[test]
-    fn another_schema_version_is_refused() {
-        let err = parse_plan(r#"{"schema_version": 2}"#).unwrap_err();
+    fn a_plan_of_the_first_format_is_refused() {
+        // Version 1 plans ordered detaches before attaches: never execute one.
+        let err = parse_plan(r#"{"schema_version": 1}"#).unwrap_err();
         assert!(matches!(
             err,
-            PlanParseError::UnsupportedVersion { found: 2 }
+            PlanParseError::UnsupportedVersion { found: 1 }
         ));
         assert!(matches!(
             parse_plan("{}"),
@@ -63,7 +64,7 @@ mod tests {
     fn malformed_json_is_an_error() {
         assert!(matches!(parse_plan("{"), Err(PlanParseError::Json(_))));
         assert!(matches!(
-            parse_plan(r#"{"schema_version": 1, "operations": 3}"#),
+            parse_plan(r#"{"schema_version": 2, "operations": 3}"#),
             Err(PlanParseError::Json(_))
         ));
     }

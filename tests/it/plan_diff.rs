@@ -632,7 +632,7 @@ fn plan_json_round_trips() {
     let back: apigsync::plan::Plan = serde_json::from_str(&text).unwrap();
     assert_eq!(back, plan);
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(value["schema_version"], json!(1));
+    assert_eq!(value["schema_version"], json!(2));
     assert_eq!(value["operations"][0]["kind"], json!("create_plugin"));
 }
 
