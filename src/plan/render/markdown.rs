@@ -269,10 +269,19 @@ fn bindings(out: &mut String, g: &PluginChanges<'_>) {
         return;
     }
     out.push_str("Bindings:\n\n");
-    for (ops, verb, again) in [
-        (&g.detach, "detach", "detach"),
-        (&g.attach, "attach", "re-attach"),
-    ] {
+    // A replacement binds the new plug-in before it unbinds the old one: list them so.
+    let order = if g.action == Action::Replace {
+        [
+            (&g.attach, "attach", "attach the new plug-in"),
+            (&g.detach, "detach", "then detach the old one"),
+        ]
+    } else {
+        [
+            (&g.detach, "detach", "detach"),
+            (&g.attach, "attach", "re-attach"),
+        ]
+    };
+    for (ops, verb, again) in order {
         for (b, replace) in ops.iter() {
             let apis: Vec<String> = b.apis.iter().map(|a| code(a.label())).collect();
             let (verb, strong) = match (verb, *replace) {
