@@ -118,7 +118,7 @@ fn written_target(resolved: &ResolvedTarget, args: &TargetArgs) -> TargetConfig 
             endpoint: args.endpoint.is_some().then(|| endpoint.clone()),
             project_id: Some(placeholder("HW_PROJECT_ID", project_id)),
             instance_id: Some(instance_id.clone()),
-            emulator: None,
+            ..TargetConfig::default()
         },
         ResolvedTarget::Emulator {
             flavour,

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use super::error::Diags;
+use super::targets::{Membership, TargetFilter};
 use super::subst;
 use super::typed;
 use super::yaml::{Entry, Node, Pos, Yaml};
@@ -31,9 +32,11 @@ pub(crate) const PLUGIN_FIELDS: &[&str] = &[
     "roma_app_id",
     "remark",
     "content",
+    "targets",
 ];
 /// Fields of a `kind: Binding` document.
-pub(crate) const BINDING_FIELDS: &[&str] = &["kind", "plugin", "env", "apis", "displace"];
+pub(crate) const BINDING_FIELDS: &[&str] =
+    &["kind", "plugin", "env", "apis", "displace", "targets"];
 
 /// A plug-in document with the positions the cross-document checks point at.
 #[derive(Debug)]
@@ -63,6 +66,8 @@ pub(crate) struct Reader<'a> {
     pub file: &'a Path,
     pub env: &'a BTreeMap<String, String>,
     pub options: &'a Options,
+    /// The target the documents are read for.
+    pub target: &'a TargetFilter<'a>,
     pub diags: &'a mut Diags,
 }
 
@@ -81,7 +86,8 @@ impl Reader<'_> {
         self.diags.warn(at, message);
     }
 
-    /// Reads one document; `None` (with diagnostics) when it is unusable.
+    /// Reads one document; `None` when it is unusable (with diagnostics) or
+    /// belongs to other targets only (its `targets:` field).
     pub(crate) fn document(&mut self, mut doc: Node) -> Option<Doc> {
         let Yaml::Map(entries) = &doc.value else {
             let got = doc.type_name();
@@ -123,6 +129,16 @@ impl Reader<'_> {
                 return None;
             }
         };
+        match self.target.membership(&doc) {
+            Membership::In => {}
+            Membership::Out => return None,
+            Membership::Invalid(problems) => {
+                for (pos, message) in problems {
+                    self.error(pos, message);
+                }
+                return None;
+            }
+        }
         let secrets = if kind == "Plugin" {
             self.secret_templates(&doc)
         } else {
@@ -171,6 +187,10 @@ impl Reader<'_> {
                          (or set options.allow_literal_secrets: true in apigsync.yaml)"
                     ),
                 );
+            }
+            let field = pointer.trim_start_matches('/');
+            if let Some(problem) = self.target.secret_problem(field, template) {
+                self.error(pos, problem);
             }
             out.insert(
                 (*pointer).to_owned(),

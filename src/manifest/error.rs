@@ -140,6 +140,11 @@ impl Diags {
         warnings
     }
 
+    /// The problems recorded (warnings dropped: take them first).
+    pub(crate) fn into_errors(self) -> Vec<Diagnostic> {
+        self.errors
+    }
+
     /// How many diagnostics were recorded so far.
     pub(crate) fn len(&self) -> usize {
         self.errors.len()

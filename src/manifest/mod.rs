@@ -25,6 +25,7 @@ mod error;
 mod project;
 mod schema;
 pub mod subst;
+mod targets;
 mod typed;
 mod walk;
 mod yaml;
@@ -36,10 +37,12 @@ pub use document::MAX_USER_REMARK;
 pub use error::{Diagnostic, LoadError, Refusal};
 pub use project::MAX_PARALLELISM;
 pub use schema::json_schema;
+pub use targets::TargetDesired;
 pub use walk::{MAX_ENTRIES, MAX_FILE_BYTES, MAX_FOLDER_BYTES};
 
 use crate::model::{Desired, Location, Options, ProjectFile};
 use document::{Doc, Reader};
+use targets::TargetFilter;
 use error::Diags;
 
 /// The name of the project file at the root of a manifest folder.
@@ -54,12 +57,23 @@ pub struct Source {
     pub text: String,
 }
 
-/// Reads and validates the manifest folder `dir`, substituting `${VAR}` from `env`.
-/// Hostile entries (FIFOs, devices, symlink loops, oversize files) are refused
-/// without being opened or read in full (see [`walk`]).
+/// Reads and validates the manifest folder `dir` of a project with one target,
+/// substituting `${VAR}` from `env`. Hostile entries (FIFOs, devices, symlink loops,
+/// oversize files) are refused without being opened or read in full (see [`walk`]).
+/// A project with several targets is an error here: read it with [`load_targets`].
 pub fn load_dir(dir: &Path, env: &BTreeMap<String, String>) -> Result<Desired, LoadError> {
     let sources = walk::read_folder(dir)?;
     parse_sources(&sources, env)
+}
+
+/// Reads and validates the manifest folder `dir` once for each of its targets (the
+/// project file's `targets:`, else its one `target:`), each with its `vars`.
+pub fn load_targets(
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+) -> Result<Vec<TargetDesired>, LoadError> {
+    let sources = walk::read_folder(dir)?;
+    parse_targets(&sources, env)
 }
 
 /// Reads the project file of `dir` alone (for commands that need only the target);
@@ -73,12 +87,40 @@ pub fn load_project(
         .transpose()
 }
 
-/// Parses and validates already-read manifest files (pure). The project file is
-/// the source named `apigsync.yaml` in the folder that holds all the others.
+/// Parses and validates already-read manifest files of a project with one target (pure).
+/// The project file is the source named `apigsync.yaml` in the folder that holds all the others.
 pub fn parse_sources(
     sources: &[Source],
     env: &BTreeMap<String, String>,
 ) -> Result<Desired, LoadError> {
+    let mut targets = parse_targets(sources, env)?;
+    if targets.len() == 1
+        && let Some(one) = targets.pop()
+    {
+        return Ok(one.desired);
+    }
+    let names: Vec<&str> = targets.iter().map(|t| t.target.label()).collect();
+    let at = Location::new(common_parent(sources).join(PROJECT_FILE), 1, 1);
+    Err(LoadError::Invalid {
+        diagnostics: vec![Diagnostic {
+            location: at,
+            message: format!(
+                "the project file declares {} targets ({}); read them one by one",
+                names.len(),
+                names.join(", ")
+            ),
+        }],
+    })
+}
+
+/// Parses and validates already-read manifest files once for each target of the
+/// project file (pure): the documents of each target (those without `targets:` and
+/// those naming it), with its `vars` over `env`. Every problem of every target is
+/// reported together; one that only some targets have names them.
+pub fn parse_targets(
+    sources: &[Source],
+    env: &BTreeMap<String, String>,
+) -> Result<Vec<TargetDesired>, LoadError> {
     let mut diags = Diags::default();
     let root = common_parent(sources);
     let is_project = |s: &Source| {
@@ -88,38 +130,77 @@ pub fn parse_sources(
         .iter()
         .find(|s| is_project(s))
         .and_then(|s| read_project(s, env, &mut diags));
-    let options = project
-        .as_ref()
-        .map(|p| p.options.clone())
-        .unwrap_or_default();
-    let flavour = project.as_ref().and_then(|p| p.target.flavour);
+    let documents: Vec<(&Source, Vec<yaml::Node>)> = sources
+        .iter()
+        .filter(|s| !is_project(s))
+        .map(|s| (s, documents(s, &mut diags)))
+        .collect();
+    let base = project.clone().unwrap_or_default();
+    let declared: Vec<&str> = base.targets.keys().map(String::as_str).collect();
+    let mut per_target = Vec::new();
+    let mut loaded = Vec::new();
+    for target in base.named_targets() {
+        let filter = TargetFilter {
+            declared: declared.clone(),
+            current: target.name.as_deref(),
+            vars: &target.config.vars,
+        };
+        let env = targets::env_with_vars(env, &target);
+        let mut target_diags = Diags::default();
+        let desired = read_documents(&documents, &env, &base, &filter, &mut target_diags);
+        let desired = Desired {
+            project: project.as_ref().map(|p| p.for_target(&target)),
+            ..desired
+        };
+        per_target.push((target.name.clone(), target_diags.into_errors()));
+        loaded.push(TargetDesired { target, desired });
+    }
+    for d in targets::merge_diagnostics(per_target) {
+        diags.push(d.location, d.message);
+    }
+    let project_warnings = diags.take_warnings();
+    for t in &mut loaded {
+        t.desired.warnings.extend(project_warnings.iter().cloned());
+        t.desired.warnings.sort();
+    }
+    diags.finish(loaded)
+}
+
+/// The plug-ins and bindings of the documents that belong to one target.
+fn read_documents(
+    documents: &[(&Source, Vec<yaml::Node>)],
+    env: &BTreeMap<String, String>,
+    project: &ProjectFile,
+    filter: &TargetFilter<'_>,
+    diags: &mut Diags,
+) -> Desired {
     let mut plugins = Vec::new();
     let mut bindings = Vec::new();
-    for source in sources.iter().filter(|s| !is_project(s)) {
-        for doc in documents(source, &mut diags) {
+    for (source, docs) in documents {
+        for doc in docs {
             let mut reader = Reader {
                 file: &source.path,
                 env,
-                options: &options,
-                diags: &mut diags,
+                options: &project.options,
+                target: filter,
+                diags,
             };
-            match reader.document(doc) {
+            match reader.document(doc.clone()) {
                 Some(Doc::Plugin(p)) => plugins.push(p),
                 Some(Doc::Binding(b)) => bindings.push(b),
                 None => {}
             }
         }
     }
-    checks::run(&plugins, &bindings, flavour, &mut diags);
+    checks::run(&plugins, &bindings, project.target.flavour, diags);
     let mut plugins: Vec<_> = plugins.into_iter().map(|p| p.plugin).collect();
     plugins.sort_by(|a, b| a.name.cmp(&b.name));
-    let warnings = diags.take_warnings();
-    diags.finish(Desired {
-        project,
+    Desired {
+        project: None,
         plugins,
         bindings: bindings.into_iter().map(|b| b.binding).collect(),
-        warnings,
-    })
+        warnings: diags.take_warnings(),
+    }
 }
 
 /// Parses the project file alone (for commands that need only the target).
@@ -140,10 +221,13 @@ fn read_project(
 ) -> Option<ProjectFile> {
     let docs = documents(source, diags);
     let options = Options::default();
+    let vars = BTreeMap::new();
+    let filter = TargetFilter::none(&vars);
     let mut reader = Reader {
         file: &source.path,
         env,
         options: &options,
+        target: &filter,
         diags,
     };
     project::read(&mut reader, docs)

@@ -7,7 +7,7 @@ use super::document::Reader;
 use super::error::Diags;
 use super::yaml::{Node, Yaml};
 use crate::content::did_you_mean;
-use crate::model::{Location, ProjectFile, owner_problem};
+use crate::model::{Location, ProjectFile, owner_problem, target_name_problem};
 
 /// Reads the project file's single document (an empty file is the default project).
 pub(crate) fn read(reader: &mut Reader<'_>, docs: Vec<Node>) -> Option<ProjectFile> {
@@ -37,7 +37,9 @@ pub(crate) fn read(reader: &mut Reader<'_>, docs: Vec<Node>) -> Option<ProjectFi
         return None;
     }
     match serde_json::from_value::<ProjectFile>(doc.to_json()) {
-        Ok(project) => bounds(reader, &doc, project).and_then(|p| check_owner(reader, &doc, p)),
+        Ok(project) => bounds(reader, &doc, project)
+            .and_then(|p| check_owner(reader, &doc, p))
+            .and_then(|p| check_targets(reader, &doc, p)),
         Err(e) => {
             let at = Location::new(reader.file, doc.pos.line, doc.pos.column);
             // serde's message names the field and what was expected.
@@ -164,6 +166,65 @@ fn check_owner(reader: &mut Reader<'_>, doc: &Node, project: ProjectFile) -> Opt
     let at = Location::new(reader.file, pos.line, pos.column);
     reader.diags.push(at, format!("options.owner: {problem}"));
     None
+}
+
+/// The project, unless its targets are wrong: `target` and `targets` together, a bad
+/// target name, an empty `targets`, or a var that is not a name or not a scalar.
+fn check_targets(reader: &mut Reader<'_>, doc: &Node, project: ProjectFile) -> Option<ProjectFile> {
+    let before = reader.diags.len();
+    let at = |pos: super::yaml::Pos| Location::new(reader.file, pos.line, pos.column);
+    let mut problems = Vec::new();
+    if let (Some(_), Some(many)) = (doc.entry("target"), doc.entry("targets")) {
+        problems.push((
+            at(many.key_pos),
+            "the project file holds either target: (one gateway) or targets: (several by name), not both".to_owned(),
+        ));
+    }
+    if let Some(many) = doc.entry("targets") {
+        if project.targets.is_empty() {
+            problems.push((at(many.value.pos), "targets: names no target; declare at least one, or use target:".to_owned()));
+        }
+        if let Yaml::Map(entries) = &many.value.value {
+            for e in entries {
+                if let Some(problem) = target_name_problem(&e.key) {
+                    problems.push((at(e.key_pos), problem));
+                }
+                vars_problems(&e.value, &at, &mut problems);
+            }
+        }
+    }
+    if let Some(one) = doc.entry("target") {
+        vars_problems(&one.value, &at, &mut problems);
+    }
+    for (location, message) in problems {
+        reader.diags.push(location, message);
+    }
+    (reader.diags.len() == before).then_some(project)
+}
+
+/// Problems of a target's `vars`: names that `${NAME}` cannot reference, values that are not scalars.
+fn vars_problems(
+    target: &Node,
+    at: &impl Fn(super::yaml::Pos) -> Location,
+    problems: &mut Vec<(Location, String)>,
+) {
+    let Some(Yaml::Map(vars)) = target.entry("vars").map(|e| &e.value.value) else {
+        return;
+    };
+    for var in vars {
+        if super::subst::reference_name(&format!("${{{}}}", var.key)).is_none() {
+            problems.push((
+                at(var.key_pos),
+                format!("var name {:?} is not a variable name (letters, digits and '_', not starting with a digit)", var.key),
+            ));
+        }
+        if matches!(var.value.value, Yaml::Map(_) | Yaml::Seq(_)) {
+            problems.push((
+                at(var.value.pos),
+                format!("var {} must be text, a number or a boolean, got {}", var.key, var.value.type_name()),
+            ));
+        }
+    }
 }
 
 /// Reports mapping keys the schema does not declare, recursing into declared objects.

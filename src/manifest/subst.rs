@@ -55,6 +55,15 @@ pub fn is_env_reference(s: &str) -> bool {
     is_single_reference(s) && s.split_once(":-").is_none_or(|(_, default)| default == "}")
 }
 
+/// The variable a single reference (`${NAME}`, `${NAME:-default}`) names; `None` for any other text.
+pub fn reference_name(s: &str) -> Option<&str> {
+    if !is_single_reference(s) {
+        return None;
+    }
+    let inner = s.strip_prefix("${")?.strip_suffix('}')?;
+    Some(inner.split_once(":-").map_or(inner, |(name, _)| name))
+}
+
 /// `s` escaped so that substitution gives `s` back (`${` becomes `$${`): for text
 /// read from a gateway and written into manifests.
 pub fn escape(s: &str) -> String {
@@ -115,6 +124,13 @@ mod tests {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn a_single_reference_names_its_variable() {
+        assert_eq!(reference_name("${KAFKA_PASSWORD}"), Some("KAFKA_PASSWORD"));
+        assert_eq!(reference_name("${A:-x}"), Some("A"));
+        assert_eq!(reference_name("${A}-b"), None);
     }
 
     #[test]

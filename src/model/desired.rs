@@ -111,9 +111,13 @@ pub enum ApiRef {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectFile {
-    /// Which gateway to manage.
+    /// Which gateway to manage (one target; see `targets` for several).
     #[serde(default)]
     pub target: TargetConfig,
+    /// Several gateways, by target name, instead of `target`: `plan`, `apply` and
+    /// `watch` work on each of them (or on those named by `--target`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub targets: BTreeMap<String, TargetConfig>,
     /// How to manage it.
     #[serde(default)]
     pub options: Options,
@@ -135,6 +139,11 @@ pub struct TargetConfig {
     pub instance_id: Option<String>,
     /// Run against the embedded emulator instead of a real gateway.
     pub emulator: Option<EmulatorTarget>,
+    /// Values (text, numbers, booleans) substituted into `${VAR}` of this target's
+    /// documents; they win over the environment. Never secrets: a secret field may
+    /// not name one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, Value>,
 }
 
 /// `target.emulator`: start the emulator in-process, seeded with the demo seed.

@@ -8,6 +8,7 @@ mod live;
 mod location;
 mod owner;
 mod plugin_type;
+mod targets;
 
 pub use desired::{
     ApiRef, Desired, DesiredBinding, DesiredPlugin, EmulatorTarget, OptionFlags, Options,
@@ -17,3 +18,4 @@ pub use live::{Api, Env, Live, LiveBinding, LivePlugin, RELEASE_ENV_ID, RELEASE_
 pub use location::Location;
 pub use owner::{DEFAULT_OWNER, MAX_OWNER_LEN, owner_problem};
 pub use plugin_type::{Flavour, PluginType, Scope};
+pub use targets::{MAX_TARGET_NAME_LEN, NamedTarget, target_name_problem};

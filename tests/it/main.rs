@@ -38,6 +38,7 @@ mod manifest_errors;
 mod manifest_examples;
 mod manifest_load_dir;
 mod manifest_secrets;
+mod manifest_targets;
 mod manifest_values;
 mod perf_throttle;
 mod plan_diff;
