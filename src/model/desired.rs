@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -116,8 +117,9 @@ pub struct ProjectFile {
     pub target: TargetConfig,
     /// Several gateways, by target name, instead of `target`: `plan`, `apply` and
     /// `watch` work on each of them (or on those named by `--target`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub targets: BTreeMap<String, TargetConfig>,
+    /// In the order they are written: plan, apply and watch take them in this order.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub targets: IndexMap<String, TargetConfig>,
     /// How to manage it.
     #[serde(default)]
     pub options: Options,

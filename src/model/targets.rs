@@ -26,7 +26,7 @@ impl NamedTarget {
 }
 
 impl ProjectFile {
-    /// The targets of this project, sorted by name: the `targets:` map, else the one `target:`.
+    /// The targets of this project, in file order: the `targets:` map, else the one `target:`.
     pub fn named_targets(&self) -> Vec<NamedTarget> {
         if self.targets.is_empty() {
             return vec![NamedTarget {
@@ -115,7 +115,7 @@ mod tests {
             project.targets.insert(name.into(), TargetConfig::default());
         }
         let names: Vec<_> = project.named_targets().into_iter().map(|t| t.name).collect();
-        assert_eq!(names, [Some("prod".into()), Some("staging".into())]);
+        assert_eq!(names, [Some("staging".into()), Some("prod".into())]);
         let narrowed = project.for_target(&project.named_targets()[0]);
         assert!(narrowed.targets.is_empty());
         assert_eq!(narrowed.options.owner, "team-a");

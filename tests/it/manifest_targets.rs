@@ -77,16 +77,16 @@ fn each_target_reads_the_documents_with_its_own_typed_vars() {
         shown,
         [
             (
-                Some("prod"),
-                serde_json::json!({"allow_origin": "https://example.com", "max_age": 600})
-            ),
-            (
                 Some("staging"),
                 serde_json::json!({"allow_origin": "https://staging.example.com", "max_age": 60})
             ),
+            (
+                Some("prod"),
+                serde_json::json!({"allow_origin": "https://example.com", "max_age": 600})
+            ),
         ]
     );
-    let project = targets[0].desired.project.as_ref().expect("project");
+    let project = targets[1].desired.project.as_ref().expect("project");
     assert_eq!(project.target.instance_id.as_deref(), Some("i-prod"));
     assert!(project.targets.is_empty(), "narrowed to its target");
 }
@@ -101,9 +101,9 @@ fn a_document_limited_to_one_target_exists_only_there() {
     let names = |i: usize| -> Vec<&str> {
         targets[i].desired.plugins.iter().map(|p| p.name.as_str()).collect()
     };
-    assert_eq!(targets[0].target.label(), "prod");
-    assert_eq!(names(0), ["cors_public", "prod_headers"]);
-    assert_eq!(names(1), ["cors_public"]);
+    assert_eq!(targets[1].target.label(), "prod");
+    assert_eq!(names(1), ["cors_public", "prod_headers"]);
+    assert_eq!(names(0), ["cors_public"]);
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn an_unknown_target_in_a_document_is_located_once_with_a_hint() {
     let doc = PROD_ONLY.replace("[prod]", "[prd]");
     assert_eq!(
         errors(&[("apigsync.yaml", PROJECT), ("prod.yaml", &doc)], &[]),
-        ["m/prod.yaml:4:11: unknown target \"prd\", apigsync.yaml declares prod, staging, did you mean \"prod\"?"]
+        ["m/prod.yaml:4:11: unknown target \"prd\", apigsync.yaml declares staging, prod, did you mean \"prod\"?"]
     );
 }
 
@@ -200,6 +200,6 @@ fn reading_a_folder_of_several_targets_as_one_is_an_error() {
         .expect_err("two targets");
     assert_eq!(
         err.to_string(),
-        "m/apigsync.yaml:1:1: the project file declares 2 targets (prod, staging); read them one by one"
+        "m/apigsync.yaml:1:1: the project file declares 2 targets (staging, prod); read them one by one"
     );
 }
