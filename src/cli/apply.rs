@@ -11,9 +11,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::output;
 use super::plan::{PlanOutput, render_plan};
-use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs};
+use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs, TargetSelectArgs};
 use crate::apply::{self, ApplyOptions, OperationReport, Report, StepOutcome};
+use crate::manifest::TargetDesired;
+use crate::model::Desired;
+use crate::plan::render;
 use crate::plan::{self, Plan};
+use std::collections::BTreeMap;
 
 /// How to print the outcome of an apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -53,6 +57,8 @@ pub struct Args {
     #[arg(long, short, value_enum, default_value_t = ApplyOutput::Text)]
     pub output: ApplyOutput,
     #[command(flatten)]
+    pub targets: TargetSelectArgs,
+    #[command(flatten)]
     pub reconcile: ReconcileArgs,
     #[command(flatten)]
     pub select: SelectArgs,
@@ -60,24 +66,37 @@ pub struct Args {
     pub gateway: GatewayArgs,
 }
 
-fn read_plan(path: &PathBuf) -> anyhow::Result<Plan> {
+fn read_plans(path: &PathBuf) -> anyhow::Result<Vec<Plan>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the plan {}", path.display()))?;
-    plan::parse_plan(&text).with_context(|| format!("{} is not a usable plan", path.display()))
+    plan::parse_plans(&text).with_context(|| format!("{} is not a usable plan", path.display()))
 }
 
-fn confirm(plan: &Plan) -> anyhow::Result<bool> {
+fn confirm(work: &[Work]) -> anyhow::Result<bool> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         bail!(
             "refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve"
         );
     }
-    eprint!(
-        "Apply {} operation(s) to instance {}? Only 'yes' will be accepted: ",
-        plan.operations.len(),
-        plan.target.instance_id.as_deref().unwrap_or("?")
-    );
+    let places: Vec<String> = work
+        .iter()
+        .filter(|w| !w.plan.is_empty())
+        .map(|w| {
+            let instance = w.plan.target.instance_id.as_deref().unwrap_or("?");
+            match &w.name {
+                Some(name) => format!(
+                    "{} to target {name} (instance {instance})",
+                    w.plan.operations.len()
+                ),
+                None => format!(
+                    "{} operation(s) to instance {instance}",
+                    w.plan.operations.len()
+                ),
+            }
+        })
+        .collect();
+    eprint!("Apply {}? Only 'yes' will be accepted: ", places.join(", "));
     std::io::stderr().flush()?;
     let mut answer = String::new();
     stdin.lock().read_line(&mut answer)?;
@@ -118,78 +137,210 @@ fn progress(total: usize, bar: bool) -> impl Fn(&OperationReport) + Send + Sync 
     }
 }
 
-/// Runs `apply`.
+/// One target's share of an apply: its connection, the desired state (when the folder
+/// loads), and its plan once made.
+struct Work {
+    name: Option<String>,
+    conn: session::Connection,
+    desired: Option<Desired>,
+    parallelism: usize,
+    plan: Plan,
+}
+
+impl Work {
+    fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or("target")
+    }
+}
+
+/// Runs `apply`: plans every target first (nothing is applied unless all could be
+/// planned), asks once, then applies the targets in order, stopping after one fails.
 pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     let env = session::process_env();
     let json = args.output == ApplyOutput::Json;
-    let (plan, desired, project) = match &args.plan {
-        None => {
-            let desired = session::load(&args.dir, &env)?;
-            let project = desired.project.clone().unwrap_or_default();
-            (None, Some(desired), project)
-        }
-        Some(path) => {
-            let plan = read_plan(path)?;
-            let desired = crate::manifest::load_dir(&args.dir, &env).ok();
-            (Some(plan), desired, session::load_project(&args.dir, &env)?)
-        }
-    };
-    let conn = args.gateway.connect(&project, Some(&args.dir)).await?;
-    let result = apply_on(&conn, args, plan, desired.as_ref(), &project, &env, color).await;
-    let calls = conn.client.stats().total_calls();
-    conn.close().await;
-    tracing::info!(api_calls = calls, "apply finished");
-    let (plan, report) = result?;
-    if json {
-        let out = serde_json::json!({ "plan": plan, "report": report });
-        output::stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
-    } else if !plan.is_empty() {
-        output::stdout(&report.text())?;
+    let (several, work) = prepare(args, &env).await?;
+    let mut work = work?;
+    if !json {
+        let shown = if several {
+            let sections: Vec<render::TargetSection<'_>> = work
+                .iter()
+                .map(|w| render::TargetSection {
+                    name: w.label(),
+                    result: Ok((&w.plan, None)),
+                })
+                .collect();
+            render::text_set(&sections, color)
+        } else {
+            work.iter()
+                .map(|w| render_plan(&w.plan, PlanOutput::Text, color, None))
+                .collect()
+        };
+        output::stdout(&shown)?;
     }
-    Ok(if report.is_success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(super::EXIT_ERROR)
-    })
+    let total: usize = work.iter().map(|w| w.plan.operations.len()).sum();
+    if total > 0 && !args.auto_approve && !confirm(&work)? {
+        close(work).await;
+        bail!("apply cancelled: nothing was changed");
+    }
+    let mut reports = Vec::new();
+    let mut stopped_by: Option<String> = None;
+    for w in &mut work {
+        if w.plan.is_empty() || stopped_by.is_some() {
+            reports.push(None);
+            continue;
+        }
+        let report = execute(w, &env).await;
+        if !report.as_ref().is_ok_and(Report::is_success) {
+            stopped_by = Some(w.label().to_owned());
+        }
+        reports.push(Some(report));
+    }
+    let calls: u64 = work
+        .iter()
+        .map(|w| w.conn.client.stats().total_calls())
+        .sum();
+    tracing::info!(api_calls = calls, "apply finished");
+    let outcome = summarise(&work, reports, several, json, stopped_by.as_deref());
+    close(work).await;
+    outcome
 }
 
-async fn apply_on(
-    conn: &session::Connection,
+/// Loads the folder or the saved plan, connects to every target and makes (or checks)
+/// its plan. The outer error is a usage or load error; the inner one a target that
+/// could not be planned, after every connection is closed.
+async fn prepare(
     args: &Args,
-    saved: Option<Plan>,
-    desired: Option<&crate::model::Desired>,
-    project: &crate::model::ProjectFile,
-    env: &std::collections::BTreeMap<String, String>,
-    color: bool,
-) -> anyhow::Result<(Plan, Report)> {
-    let json = args.output == ApplyOutput::Json;
-    let parallelism = session::parallelism(&args.reconcile, &project.options);
-    let live = session::live(conn, parallelism).await?;
-    let plan = match saved {
-        Some(plan) => {
-            check_saved(&plan, conn, &live)?;
-            plan
+    env: &BTreeMap<String, String>,
+) -> anyhow::Result<(bool, anyhow::Result<Vec<Work>>)> {
+    let items = match &args.plan {
+        None => session::load_targets(&args.dir, env, &args.targets)?
+            .into_iter()
+            .map(|target| Item {
+                target,
+                loaded: true,
+                saved: None,
+            })
+            .collect(),
+        Some(path) => saved_items(args, path, env)?,
+    };
+    let several = items.iter().any(|i| i.target.target.name.is_some());
+    let count = items.len();
+    let mut work = Vec::new();
+    for item in items {
+        let target = &item.target;
+        match plan_target(args, &item, count > 1).await {
+            Ok(w) => work.push(w),
+            Err(e) => {
+                close(work).await;
+                let e = if several {
+                    e.context(format!(
+                        "target {}: nothing was applied to any target",
+                        target.target.label()
+                    ))
+                } else {
+                    e
+                };
+                return Ok((several, Err(e)));
+            }
         }
-        None => {
-            let desired = desired.context("no manifests loaded")?;
-            session::diff(
-                desired,
+    }
+    Ok((several, Ok(work)))
+}
+
+/// What to apply to one target: its desired state (`loaded` when the folder loaded;
+/// otherwise only its project, and secrets come from the environment alone) and the
+/// saved plan, if one was given.
+struct Item {
+    target: TargetDesired,
+    loaded: bool,
+    saved: Option<Plan>,
+}
+
+/// The targets of a saved plan file, each with its plan.
+fn saved_items(
+    args: &Args,
+    path: &PathBuf,
+    env: &BTreeMap<String, String>,
+) -> anyhow::Result<Vec<Item>> {
+    let plans = read_plans(path)?;
+    let project = session::load_project(&args.dir, env)?;
+    let loaded = crate::manifest::load_targets(&args.dir, env).ok();
+    let declared = project.named_targets();
+    let mut items = Vec::new();
+    for plan in plans {
+        let name = plan.target.name.clone();
+        if !args.targets.targets.is_empty()
+            && !name
+                .as_ref()
+                .is_some_and(|n| args.targets.targets.contains(n))
+        {
+            continue;
+        }
+        let Some(target) = declared.iter().find(|t| t.name == name) else {
+            bail!(
+                "the saved plan is for {}, which {} does not declare",
+                name.map_or("a folder with one target".to_owned(), |n| format!(
+                    "target {n}"
+                )),
+                args.dir.join(crate::manifest::PROJECT_FILE).display()
+            );
+        };
+        let found = loaded
+            .as_ref()
+            .and_then(|all| all.iter().find(|t| t.target.name == name));
+        items.push(Item {
+            target: TargetDesired {
+                target: target.clone(),
+                desired: Desired {
+                    project: Some(project.for_target(target)),
+                    ..found.map(|t| t.desired.clone()).unwrap_or_default()
+                },
+            },
+            loaded: found.is_some(),
+            saved: Some(plan),
+        });
+    }
+    Ok(items)
+}
+
+/// Connects to one target and makes its plan (or checks the saved one against its gateway).
+async fn plan_target(args: &Args, item: &Item, several: bool) -> anyhow::Result<Work> {
+    let target = &item.target;
+    let project = target.desired.project.clone().unwrap_or_default();
+    let conn = args.gateway.connect_to(target, several, &args.dir).await?;
+    let parallelism = session::parallelism(&args.reconcile, &project.options);
+    let planned = async {
+        let live = session::live(&conn, parallelism).await?;
+        match &item.saved {
+            Some(plan) => check_saved(plan, &conn, &live).map(|()| plan.clone()),
+            None => session::diff(
+                &target.desired,
                 &live,
                 &args.reconcile,
                 &args.select,
                 conn.client.target(),
-            )?
+                target.target.name.as_deref(),
+            ),
         }
-    };
-    if !json {
-        output::stdout(&render_plan(&plan, PlanOutput::Text, color, None))?;
     }
-    if plan.is_empty() {
-        return Ok((plan, Report::default()));
+    .await;
+    match planned {
+        Ok(plan) => Ok(Work {
+            name: target.target.name.clone(),
+            desired: item.loaded.then(|| target.desired.clone()),
+            conn,
+            parallelism,
+            plan,
+        }),
+        Err(e) => {
+            conn.close().await;
+            Err(e)
+        }
     }
-    if !args.auto_approve && !confirm(&plan)? {
-        bail!("apply cancelled: nothing was changed");
-    }
+}
+
+/// Executes one target's plan, Ctrl-C finishing the operations in flight.
+async fn execute(w: &Work, env: &BTreeMap<String, String>) -> anyhow::Result<Report> {
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();
     let signal_task = tokio::spawn(async move {
@@ -205,17 +356,94 @@ async fn apply_on(
         }
     });
     let report = apply::execute(
-        &plan,
-        &conn.client,
+        &w.plan,
+        &w.conn.client,
         env,
-        desired,
-        &ApplyOptions { parallelism },
+        w.desired.as_ref(),
+        &ApplyOptions {
+            parallelism: w.parallelism,
+        },
         &shutdown,
-        progress(plan.operations.len(), output::stderr_is_text_terminal()),
+        progress(w.plan.operations.len(), output::stderr_is_text_terminal()),
     )
     .await;
     signal_task.abort();
-    Ok((plan, report?))
+    Ok(report?)
+}
+
+/// Prints the outcome of every target and decides the exit code: 0 only when every
+/// operation of every target was done.
+fn summarise(
+    work: &[Work],
+    reports: Vec<Option<anyhow::Result<Report>>>,
+    several: bool,
+    json: bool,
+    stopped_by: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let mut success = true;
+    let mut entries = Vec::new();
+    let mut text = String::new();
+    for (w, report) in work.iter().zip(reports) {
+        let (report, note) = match report {
+            Some(Ok(report)) => (report, None),
+            Some(Err(e)) => {
+                success = false;
+                output::message(
+                    output::Level::Error,
+                    &format!("target {}: {e:#}", w.label()),
+                );
+                (Report::default(), Some(format!("failed: {e:#}")))
+            }
+            None if !w.plan.is_empty() => {
+                success = false;
+                let why = format!(
+                    "not applied: target {} failed first",
+                    stopped_by.unwrap_or("?")
+                );
+                (Report::default(), Some(why))
+            }
+            None => (Report::default(), None),
+        };
+        success &= report.is_success();
+        if several {
+            let line = match &note {
+                Some(note) => format!("{note}\n"),
+                None if w.plan.is_empty() => "No changes.\n".to_owned(),
+                None => report.text(),
+            };
+            text.push_str(&format!("Target {}: {line}", w.label()));
+        } else if !w.plan.is_empty() {
+            text.push_str(&report.text());
+        }
+        entries.push(serde_json::json!({
+            "target": w.name,
+            "plan": w.plan,
+            "report": report,
+            "note": note,
+        }));
+    }
+    if json {
+        let out = if several {
+            serde_json::json!({ "targets": entries })
+        } else {
+            let mut one = entries.pop().unwrap_or_default();
+            serde_json::json!({ "plan": one["plan"].take(), "report": one["report"].take() })
+        };
+        output::stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
+    } else {
+        output::stdout(&text)?;
+    }
+    Ok(if success {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::EXIT_ERROR)
+    })
+}
+
+async fn close(work: Vec<Work>) {
+    for w in work {
+        w.conn.close().await;
+    }
 }
 
 fn check_saved(

@@ -10,7 +10,7 @@ use clap::Args;
 use super::target::{ResolvedTarget, TargetArgs, resolve};
 use crate::api::{Client, ClientOptions, Credentials, Secret, Target, fetch_live};
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
-use crate::manifest::{self, PROJECT_FILE};
+use crate::manifest::{self, PROJECT_FILE, TargetDesired};
 use crate::model::{Desired, Live, ProjectFile};
 use crate::plan::{self, DiffOptions, Plan};
 
@@ -42,6 +42,26 @@ pub struct GatewayArgs {
 }
 
 impl GatewayArgs {
+    /// Connects to the gateway of `target`: as overridden by these flags when it is the
+    /// only target worked on, else with [`TargetArgs::for_one_of_several`].
+    pub async fn connect_to(
+        &self,
+        target: &TargetDesired,
+        several: bool,
+        dir: &Path,
+    ) -> anyhow::Result<Connection> {
+        let project = target.desired.project.clone().unwrap_or_default();
+        if !several {
+            return self.connect(&project, Some(dir)).await;
+        }
+        let flags = self.target.for_one_of_several(&project.target)?;
+        let options = ClientOptions {
+            retry_budget: self.retry_budget,
+            ..ClientOptions::default()
+        };
+        connect(&project, &flags, &self.credentials, options, Some(dir)).await
+    }
+
     /// Connects to the target of `project`, as overridden by these flags.
     pub async fn connect(
         &self,
@@ -54,6 +74,14 @@ impl GatewayArgs {
         };
         connect(project, &self.target, &self.credentials, options, dir).await
     }
+}
+
+/// `--target NAME`: which targets of apigsync.yaml's `targets:` to work on.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetSelectArgs {
+    /// Work on this target of apigsync.yaml's targets: only; repeatable [default: every target].
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
 }
 
 /// Flags that decide what the differ may do; each overrides `options` of apigsync.yaml.
@@ -79,25 +107,66 @@ pub fn process_env() -> BTreeMap<String, String> {
     std::env::vars().collect()
 }
 
-/// Loads and validates the manifest folder.
-pub fn load(dir: &Path, env: &BTreeMap<String, String>) -> anyhow::Result<Desired> {
+/// Loads and validates the manifest folder once per target (`targets:` of apigsync.yaml,
+/// else its one target), keeping the targets `select` names, in file order. Warnings are
+/// printed once.
+pub fn load_targets(
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+    select: &TargetSelectArgs,
+) -> anyhow::Result<Vec<TargetDesired>> {
     if !dir.is_dir() {
         bail!(
             "manifest folder {} does not exist or is not a folder",
             dir.display()
         );
     }
-    let desired = manifest::load_dir(dir, env)
+    let targets = manifest::load_targets(dir, env)
         .with_context(|| format!("invalid manifests in {}", dir.display()))?;
-    print_warnings(&desired);
-    Ok(desired)
+    let declared: Vec<&str> = targets
+        .iter()
+        .filter_map(|t| t.target.name.as_deref())
+        .collect();
+    if !select.targets.is_empty() && declared.is_empty() {
+        bail!(
+            "--target picks among the targets: of {PROJECT_FILE}, but {} names one target",
+            dir.join(PROJECT_FILE).display()
+        );
+    }
+    if let Some(unknown) = select
+        .targets
+        .iter()
+        .find(|n| !declared.contains(&n.as_str()))
+    {
+        bail!(
+            "--target {unknown}: {} declares no such target (it declares {})",
+            dir.join(PROJECT_FILE).display(),
+            declared.join(", ")
+        );
+    }
+    print_warnings(&targets);
+    Ok(targets
+        .into_iter()
+        .filter(|t| {
+            select.targets.is_empty()
+                || t.target
+                    .name
+                    .as_ref()
+                    .is_some_and(|n| select.targets.contains(n))
+        })
+        .collect())
 }
 
-/// Prints the load's warnings to stderr, one per line.
-pub fn print_warnings(desired: &Desired) {
-    for warning in &desired.warnings {
+/// Prints the warnings of every target's load to stderr, each once; returns how many.
+pub fn print_warnings(targets: &[TargetDesired]) -> usize {
+    let mut warnings: Vec<&crate::model::Warning> =
+        targets.iter().flat_map(|t| &t.desired.warnings).collect();
+    warnings.sort();
+    warnings.dedup();
+    for warning in &warnings {
         super::output::message(super::output::Level::Warn, &warning.to_string());
     }
+    warnings.len()
 }
 
 /// Reads only the project file of `dir`, if it has one (with the loader's limits).
@@ -267,13 +336,15 @@ pub fn parallelism(args: &ReconcileArgs, desired_options: &crate::model::Options
     desired_options.with_flags(&args.flags()).parallelism
 }
 
-/// Diffs `desired` against `live` with the options of the project file and flags.
+/// Diffs `desired` against `live` with the options of the project file and flags;
+/// `name` is the target's name under `targets:`, recorded in the plan.
 pub fn diff(
     desired: &Desired,
     live: &Live,
     args: &ReconcileArgs,
     select: &SelectArgs,
     target: &Target,
+    name: Option<&str>,
 ) -> anyhow::Result<Plan> {
     let options = desired
         .project
@@ -284,6 +355,7 @@ pub fn diff(
     let target = plan::PlanTarget {
         flavour: Some(target.flavour),
         instance_id: Some(target.instance_id.clone()),
+        name: name.map(str::to_owned),
     };
     let opts = DiffOptions::new(&options, target)
         .with_marker_key(plan::MarkerKey::from_env(&process_env()));

@@ -70,6 +70,40 @@ pub enum TargetError {
         /// Where it can be set.
         where_: &'static str,
     },
+    /// A flag that names one gateway, given while several targets are worked on.
+    #[error(
+        "{flag} names one gateway, but apigsync.yaml declares several targets: pick one with --target NAME, or set it under that target in apigsync.yaml"
+    )]
+    OneGatewayFlag {
+        /// The flag.
+        flag: &'static str,
+    },
+}
+
+impl TargetArgs {
+    /// These flags for one target among several: `--region` and `--project-id` (and
+    /// `HW_REGION_NAME`, `HW_PROJECT_ID`) only fill what the target leaves out; the flags
+    /// that name one gateway (flavour, endpoint, instance, emulator state) are refused.
+    pub fn for_one_of_several(&self, file: &TargetConfig) -> Result<TargetArgs, TargetError> {
+        let named = [
+            ("--flavour", self.flavour.is_some()),
+            ("--endpoint", self.endpoint.is_some()),
+            ("--instance-id", self.instance_id.is_some()),
+            ("--emulator-state", self.emulator_state.is_some()),
+        ];
+        if let Some((flag, _)) = named.iter().find(|(_, given)| *given) {
+            return Err(TargetError::OneGatewayFlag { flag });
+        }
+        let has_place = file.endpoint.is_some() || file.region.is_some();
+        Ok(TargetArgs {
+            region: self.region.clone().filter(|_| !has_place),
+            project_id: self
+                .project_id
+                .clone()
+                .filter(|_| file.project_id.is_none()),
+            ..TargetArgs::default()
+        })
+    }
 }
 
 /// Merges the project file's target with the flags (flags win).
@@ -143,6 +177,34 @@ mod tests {
             instance_id: Some("i".into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn among_several_targets_region_and_project_only_fill_what_a_target_leaves_out() {
+        let args = TargetArgs {
+            region: Some("eu-de".into()),
+            project_id: Some("from-env".into()),
+            ..Default::default()
+        };
+        let filled = args.for_one_of_several(&remote_file()).expect("allowed");
+        assert_eq!((filled.region, filled.project_id), (None, None));
+        let bare = TargetConfig {
+            flavour: Some(Flavour::Apig),
+            instance_id: Some("i".into()),
+            ..Default::default()
+        };
+        let filled = args.for_one_of_several(&bare).expect("allowed");
+        assert_eq!(filled.region.as_deref(), Some("eu-de"));
+        assert_eq!(filled.project_id.as_deref(), Some("from-env"));
+        let endpoint = TargetArgs {
+            endpoint: Some("http://x".into()),
+            ..Default::default()
+        };
+        let err = endpoint.for_one_of_several(&bare).expect_err("one gateway");
+        assert!(
+            err.to_string().starts_with("--endpoint names one gateway"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -34,12 +34,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
              e.g. apigsync validate examples/manifests"
         ),
     };
-    match manifest::load_dir(&dir, &env) {
-        Ok(desired)
-            if desired.project.is_none()
-                && desired.plugins.is_empty()
-                && desired.bindings.is_empty() =>
-        {
+    match manifest::load_targets(&dir, &env) {
+        Ok(targets) if targets.iter().all(|t| is_empty(&t.desired)) => {
             output::message(
                 Level::Error,
                 &format!(
@@ -49,9 +45,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::from(super::EXIT_ERROR))
         }
-        Ok(desired) => {
-            super::session::print_warnings(&desired);
-            if desired.project.is_none() {
+        Ok(targets) => {
+            let warnings = super::session::print_warnings(&targets);
+            if targets.iter().any(|t| t.desired.project.is_none()) {
                 output::message(
                     Level::Warn,
                     &format!(
@@ -61,13 +57,35 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     ),
                 );
             }
-            output::stdout(&format!(
-                "{}: valid ({} plug-in(s), {} binding(s), {} warning(s))\n",
-                dir.display(),
-                desired.plugins.len(),
-                desired.bindings.len(),
-                desired.warnings.len()
-            ))?;
+            let count = |t: &manifest::TargetDesired| {
+                format!(
+                    "{} plug-in(s), {} binding(s)",
+                    t.desired.plugins.len(),
+                    t.desired.bindings.len()
+                )
+            };
+            let line = match targets.as_slice() {
+                [one] if one.target.name.is_none() => format!(
+                    "{}: valid ({}, {} warning(s))\n",
+                    dir.display(),
+                    count(one),
+                    warnings
+                ),
+                several => {
+                    let each: Vec<String> = several
+                        .iter()
+                        .map(|t| format!("{}: {}", t.target.label(), count(t)))
+                        .collect();
+                    format!(
+                        "{}: valid for {} target(s) ({}; {} warning(s))\n",
+                        dir.display(),
+                        several.len(),
+                        each.join("; "),
+                        warnings
+                    )
+                }
+            };
+            output::stdout(&line)?;
             Ok(ExitCode::SUCCESS)
         }
         Err(LoadError::Invalid { diagnostics }) => {
@@ -86,4 +104,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         Err(err) => Err(err.into()),
     }
+}
+
+fn is_empty(desired: &crate::model::Desired) -> bool {
+    desired.project.is_none() && desired.plugins.is_empty() && desired.bindings.is_empty()
 }

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::str::FromStr;
 
 use super::error::Diags;
-use super::targets::{Membership, TargetFilter};
 use super::subst;
+use super::targets::{Membership, TargetFilter};
 use super::typed;
 use super::yaml::{Entry, Node, Pos, Yaml};
 use crate::content;

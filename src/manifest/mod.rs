@@ -42,8 +42,8 @@ pub use walk::{MAX_ENTRIES, MAX_FILE_BYTES, MAX_FOLDER_BYTES};
 
 use crate::model::{Desired, Location, Options, ProjectFile};
 use document::{Doc, Reader};
-use targets::TargetFilter;
 use error::Diags;
+use targets::TargetFilter;
 
 /// The name of the project file at the root of a manifest folder.
 pub const PROJECT_FILE: &str = "apigsync.yaml";

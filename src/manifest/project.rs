@@ -182,7 +182,10 @@ fn check_targets(reader: &mut Reader<'_>, doc: &Node, project: ProjectFile) -> O
     }
     if let Some(many) = doc.entry("targets") {
         if project.targets.is_empty() {
-            problems.push((at(many.value.pos), "targets: names no target; declare at least one, or use target:".to_owned()));
+            problems.push((
+                at(many.value.pos),
+                "targets: names no target; declare at least one, or use target:".to_owned(),
+            ));
         }
         if let Yaml::Map(entries) = &many.value.value {
             for e in entries {
@@ -221,7 +224,11 @@ fn vars_problems(
         if matches!(var.value.value, Yaml::Map(_) | Yaml::Seq(_)) {
             problems.push((
                 at(var.value.pos),
-                format!("var {} must be text, a number or a boolean, got {}", var.key, var.value.type_name()),
+                format!(
+                    "var {} must be text, a number or a boolean, got {}",
+                    var.key,
+                    var.value.type_name()
+                ),
             ));
         }
     }

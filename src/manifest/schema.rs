@@ -71,7 +71,8 @@ fn plugin() -> Value {
         "scope": {"enum": ["global", "app"], "default": "global", "description": "app needs roma_app_id (ROMA Connect only)"},
         "roma_app_id": {"type": "string"},
         "remark": {"type": "string", "maxLength": MAX_USER_REMARK},
-        "content": {"type": "object", "description": "plugin_content as plain YAML; ${VAR} and ${VAR:-default} are substituted"}
+        "content": {"type": "object", "description": "plugin_content as plain YAML; ${VAR} and ${VAR:-default} are substituted"},
+        "targets": targets_field()
     });
     json!({
         "type": "object",
@@ -88,7 +89,8 @@ fn binding() -> Value {
         "plugin": {"type": "string", "description": "the plug-in name"},
         "env": {"type": "string", "description": "environment name (or id)"},
         "apis": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/ApiRef"}},
-        "displace": {"type": "boolean", "default": false, "description": "allow these bindings to replace a plug-in of the same type that apigsync does not manage (the gateway keeps one per type, API and environment); the plan shows it as destructive"}
+        "displace": {"type": "boolean", "default": false, "description": "allow these bindings to replace a plug-in of the same type that apigsync does not manage (the gateway keeps one per type, API and environment); the plan shows it as destructive"},
+        "targets": targets_field()
     });
     json!({
         "type": "object",
@@ -96,6 +98,11 @@ fn binding() -> Value {
         "required": ["kind", "plugin", "env", "apis"],
         "additionalProperties": false
     })
+}
+
+/// A document's `targets:`: the targets of apigsync.yaml it exists in.
+fn targets_field() -> Value {
+    json!({"type": "array", "minItems": 1, "items": {"type": "string"}, "description": "only in these targets of apigsync.yaml's targets: (default: every target)"})
 }
 
 #[cfg(test)]

@@ -140,7 +140,9 @@ pub(crate) fn env_with_vars(
 
 /// One report from each target's diagnostics: a problem every target has, once, as
 /// is; a problem of only some targets, once, naming them.
-pub(crate) fn merge_diagnostics(per_target: Vec<(Option<String>, Vec<Diagnostic>)>) -> Vec<Diagnostic> {
+pub(crate) fn merge_diagnostics(
+    per_target: Vec<(Option<String>, Vec<Diagnostic>)>,
+) -> Vec<Diagnostic> {
     let total = per_target.len();
     let mut seen: BTreeMap<Diagnostic, Vec<String>> = BTreeMap::new();
     for (name, diagnostics) in per_target {

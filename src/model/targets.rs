@@ -114,7 +114,11 @@ mod tests {
         for name in ["staging", "prod"] {
             project.targets.insert(name.into(), TargetConfig::default());
         }
-        let names: Vec<_> = project.named_targets().into_iter().map(|t| t.name).collect();
+        let names: Vec<_> = project
+            .named_targets()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
         assert_eq!(names, [Some("staging".into()), Some("prod".into())]);
         let narrowed = project.for_target(&project.named_targets()[0]);
         assert!(narrowed.targets.is_empty());

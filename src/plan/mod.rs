@@ -26,10 +26,10 @@ pub use error::{PlanError, PlanErrors};
 pub use fingerprint::{MARKER_KEY_VAR, MarkerKey};
 pub use model::{
     ApiItem, BindingOp, Cause, FieldChange, LITERAL_SECRET, MAX_APIS_PER_CALL, Notice, NoticeKind,
-    OpId, OpKind, Operation, Plan, PlanTarget, PluginSpec, Read, ReadObject, Replacement,
+    OpId, OpKind, Operation, Plan, PlanSet, PlanTarget, PluginSpec, Read, ReadObject, Replacement,
     SCHEMA_VERSION, SecretSlot, Stage, Summary,
 };
-pub use parse::{PlanParseError, parse_plan};
+pub use parse::{PlanParseError, parse_plan, parse_plans};
 pub use restrict::{Restriction, restrict};
 pub use secrets::{ResolveError, resolve_secrets};
 pub use stale::{Drift, DriftKind, check_stale};

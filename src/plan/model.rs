@@ -54,6 +54,26 @@ fn default_owner() -> String {
     crate::model::DEFAULT_OWNER.to_owned()
 }
 
+/// The plans of several targets in one file (`plan --out` of a folder with `targets:`),
+/// in target order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSet {
+    /// [`SCHEMA_VERSION`], as in each plan.
+    pub schema_version: u32,
+    /// One plan per target; each names its target in `target.name`.
+    pub plans: Vec<Plan>,
+}
+
+impl PlanSet {
+    /// The set of `plans`, in this format version.
+    pub fn new(plans: Vec<Plan>) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            plans,
+        }
+    }
+}
+
 /// The gateway a plan targets.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanTarget {
@@ -61,6 +81,9 @@ pub struct PlanTarget {
     pub flavour: Option<Flavour>,
     /// Gateway / ROMA instance id, when known.
     pub instance_id: Option<String>,
+    /// The target's name under `targets:` of apigsync.yaml (absent with one `target:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// A stable operation id, unique within a plan, e.g. `attach/cors_public/RELEASE/1`.

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use thiserror::Error;
 
-use super::model::{Plan, SCHEMA_VERSION};
+use super::model::{Plan, PlanSet, SCHEMA_VERSION};
 
 /// Why a saved plan could not be read.
 #[derive(Debug, Error)]
@@ -25,6 +25,23 @@ pub enum PlanParseError {
 /// Parses the JSON of a saved plan, refusing a schema version other than [`SCHEMA_VERSION`].
 pub fn parse_plan(text: &str) -> Result<Plan, PlanParseError> {
     let value: Value = serde_json::from_str(text).map_err(PlanParseError::Json)?;
+    check_version(&value)?;
+    serde_json::from_value(value).map_err(PlanParseError::Json)
+}
+
+/// Parses a saved plan file: one plan, or the plans of several targets ([`PlanSet`]).
+pub fn parse_plans(text: &str) -> Result<Vec<Plan>, PlanParseError> {
+    let value: Value = serde_json::from_str(text).map_err(PlanParseError::Json)?;
+    if value.get("plans").is_none() {
+        return parse_plan(text).map(|plan| vec![plan]);
+    }
+    check_version(&value)?;
+    let set: PlanSet = serde_json::from_value(value).map_err(PlanParseError::Json)?;
+    Ok(set.plans)
+}
+
+/// Refuses a `schema_version` other than [`SCHEMA_VERSION`].
+fn check_version(value: &Value) -> Result<(), PlanParseError> {
     let found = value
         .get("schema_version")
         .and_then(Value::as_u64)
@@ -32,7 +49,7 @@ pub fn parse_plan(text: &str) -> Result<Plan, PlanParseError> {
     if found != u64::from(SCHEMA_VERSION) {
         return Err(PlanParseError::UnsupportedVersion { found });
     }
-    serde_json::from_value(value).map_err(PlanParseError::Json)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -44,6 +61,20 @@ mod tests {
     fn a_rendered_plan_parses_back() {
         let plan = Plan::new(PlanTarget::default());
         assert_eq!(parse_plan(&render::json(&plan)).unwrap(), plan);
+    }
+
+    #[test]
+    fn the_plans_of_several_targets_parse_back_and_one_plan_reads_as_a_set_of_one() {
+        let named = |name: &str| {
+            Plan::new(PlanTarget {
+                name: Some(name.into()),
+                ..PlanTarget::default()
+            })
+        };
+        let plans = vec![named("staging"), named("prod")];
+        assert_eq!(parse_plans(&render::json_set(&plans)).unwrap(), plans);
+        let one = Plan::new(PlanTarget::default());
+        assert_eq!(parse_plans(&render::json(&one)).unwrap(), vec![one]);
     }
 
     #[test]

@@ -276,6 +276,7 @@ impl Reconciler {
         let target = plan::PlanTarget {
             flavour: Some(self.client.target().flavour),
             instance_id: Some(self.client.target().instance_id.clone()),
+            name: None,
         };
         let opts = DiffOptions::new(&options, target)
             .with_marker_key(plan::MarkerKey::from_env(&self.env));

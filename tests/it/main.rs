@@ -18,6 +18,7 @@ mod cli_install;
 mod cli_output;
 mod cli_schema;
 mod cli_select;
+mod cli_targets;
 mod content_examples;
 mod content_rules;
 mod dump_roundtrip;

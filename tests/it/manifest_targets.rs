@@ -71,7 +71,12 @@ fn each_target_reads_the_documents_with_its_own_typed_vars() {
     .expect("loads");
     let shown: Vec<(Option<&str>, serde_json::Value)> = targets
         .iter()
-        .map(|t| (t.target.name.as_deref(), t.desired.plugins[0].content.clone()))
+        .map(|t| {
+            (
+                t.target.name.as_deref(),
+                t.desired.plugins[0].content.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         shown,
@@ -94,12 +99,21 @@ fn each_target_reads_the_documents_with_its_own_typed_vars() {
 #[test]
 fn a_document_limited_to_one_target_exists_only_there() {
     let targets = load(
-        &[("apigsync.yaml", PROJECT), ("cors.yaml", CORS), ("prod.yaml", PROD_ONLY)],
+        &[
+            ("apigsync.yaml", PROJECT),
+            ("cors.yaml", CORS),
+            ("prod.yaml", PROD_ONLY),
+        ],
         &[],
     )
     .expect("loads");
     let names = |i: usize| -> Vec<&str> {
-        targets[i].desired.plugins.iter().map(|p| p.name.as_str()).collect()
+        targets[i]
+            .desired
+            .plugins
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect()
     };
     assert_eq!(targets[1].target.label(), "prod");
     assert_eq!(names(1), ["cors_public", "prod_headers"]);
@@ -111,7 +125,9 @@ fn an_unknown_target_in_a_document_is_located_once_with_a_hint() {
     let doc = PROD_ONLY.replace("[prod]", "[prd]");
     assert_eq!(
         errors(&[("apigsync.yaml", PROJECT), ("prod.yaml", &doc)], &[]),
-        ["m/prod.yaml:4:11: unknown target \"prd\", apigsync.yaml declares staging, prod, did you mean \"prod\"?"]
+        [
+            "m/prod.yaml:4:11: unknown target \"prd\", apigsync.yaml declares staging, prod, did you mean \"prod\"?"
+        ]
     );
 }
 
@@ -120,7 +136,9 @@ fn a_problem_of_one_target_names_it() {
     let project = PROJECT.replace("MAX_AGE: 60}", "MAX_AGE: soon}");
     assert_eq!(
         errors(&[("apigsync.yaml", &project), ("cors.yaml", CORS)], &[]),
-        ["m/cors.yaml:6:3: max_age in cors content must be an integer, got string \"soon\" (the value comes from a ${VAR} reference) (target staging)"]
+        [
+            "m/cors.yaml:6:3: max_age in cors content must be an integer, got string \"soon\" (the value comes from a ${VAR} reference) (target staging)"
+        ]
     );
 }
 
@@ -158,7 +176,9 @@ fn target_and_targets_together_are_refused() {
     let errs = errors(&[("apigsync.yaml", &project)], &[]);
     assert_eq!(
         errs,
-        ["m/apigsync.yaml:3:1: the project file holds either target: (one gateway) or targets: (several by name), not both"]
+        [
+            "m/apigsync.yaml:3:1: the project file holds either target: (one gateway) or targets: (several by name), not both"
+        ]
     );
 }
 
@@ -185,12 +205,17 @@ targets:
 #[test]
 fn a_document_limited_to_targets_needs_targets_in_the_project() {
     let errs = errors(
-        &[("apigsync.yaml", "target:\n  flavour: apig\n"), ("prod.yaml", PROD_ONLY)],
+        &[
+            ("apigsync.yaml", "target:\n  flavour: apig\n"),
+            ("prod.yaml", PROD_ONLY),
+        ],
         &[],
     );
     assert_eq!(
         errs,
-        ["m/prod.yaml:4:1: \"targets\" limits a document to some targets, but apigsync.yaml has one target: declare several under targets: there"]
+        [
+            "m/prod.yaml:4:1: \"targets\" limits a document to some targets, but apigsync.yaml has one target: declare several under targets: there"
+        ]
     );
 }
 

@@ -100,6 +100,7 @@ fn every_kind() -> (Live, Plan) {
         target: PlanTarget {
             flavour: Some(Flavour::Apig),
             instance_id: Some("3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d".into()),
+            name: None,
         },
         ..DiffOptions::default()
     };

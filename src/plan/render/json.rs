@@ -1,11 +1,19 @@
 //! The JSON rendering: the plan itself, pretty-printed (format in `docs/plan-format.md`).
 
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanSet};
 
 /// The plan as pretty JSON, with a trailing newline.
 pub fn json(plan: &Plan) -> String {
     // A plan holds only strings, numbers, booleans and JSON values: serialisation cannot fail.
     let mut out = serde_json::to_string_pretty(plan).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// The plans of several targets as one pretty JSON document ([`PlanSet`]), with a trailing newline.
+pub fn json_set(plans: &[Plan]) -> String {
+    let set = PlanSet::new(plans.to_vec());
+    let mut out = serde_json::to_string_pretty(&set).unwrap_or_default();
     out.push('\n');
     out
 }

@@ -3,6 +3,7 @@
 
 mod drift;
 mod group;
+mod grouped;
 mod json;
 mod markdown;
 mod md_text;
@@ -11,7 +12,8 @@ mod steps;
 mod text;
 mod values;
 
-pub use json::json;
+pub use grouped::{TargetSection, markdown_set, text_set};
+pub use json::{json, json_set};
 pub use markdown::markdown;
 pub use steps::describe;
 pub use text::text;

@@ -196,11 +196,16 @@ impl World {
 
     /// A client of the demo instance, for changes "behind apigsync's back".
     pub fn client(&self) -> Client {
+        self.client_of(Flavour::Apig, INSTANCE)
+    }
+
+    /// A client of any instance of the emulator.
+    pub fn client_of(&self, flavour: Flavour, instance: &str) -> Client {
         let target = Target::new(
-            Flavour::Apig,
+            flavour,
             &self.emu.base_url(),
             self.emu.project_id(),
-            INSTANCE,
+            instance,
         )
         .expect("target");
         let cred = emulator::Credential::demo();
