@@ -307,7 +307,10 @@ fn saved_items(
 async fn plan_target(args: &Args, item: &Item, several: bool) -> anyhow::Result<Work> {
     let target = &item.target;
     let project = target.desired.project.clone().unwrap_or_default();
-    let conn = args.gateway.connect_to(target, several, &args.dir).await?;
+    let conn = args
+        .gateway
+        .connect_to(&project, several, &args.dir)
+        .await?;
     let parallelism = session::parallelism(&args.reconcile, &project.options);
     let planned = async {
         let live = session::live(&conn, parallelism).await?;

@@ -144,7 +144,10 @@ async fn plan_target(
 ) -> anyhow::Result<(Plan, Live)> {
     let desired = &target.desired;
     let project = desired.project.clone().unwrap_or_default();
-    let conn = args.gateway.connect_to(target, several, &args.dir).await?;
+    let conn = args
+        .gateway
+        .connect_to(&project, several, &args.dir)
+        .await?;
     let parallelism = session::parallelism(&args.reconcile, &project.options);
     let live = session::live(&conn, parallelism).await;
     let calls = conn.client.stats().total_calls();

@@ -46,20 +46,19 @@ impl GatewayArgs {
     /// only target worked on, else with [`TargetArgs::for_one_of_several`].
     pub async fn connect_to(
         &self,
-        target: &TargetDesired,
+        project: &ProjectFile,
         several: bool,
         dir: &Path,
     ) -> anyhow::Result<Connection> {
-        let project = target.desired.project.clone().unwrap_or_default();
         if !several {
-            return self.connect(&project, Some(dir)).await;
+            return self.connect(project, Some(dir)).await;
         }
         let flags = self.target.for_one_of_several(&project.target)?;
         let options = ClientOptions {
             retry_budget: self.retry_budget,
             ..ClientOptions::default()
         };
-        connect(&project, &flags, &self.credentials, options, Some(dir)).await
+        connect(project, &flags, &self.credentials, options, Some(dir)).await
     }
 
     /// Connects to the target of `project`, as overridden by these flags.
@@ -123,38 +122,56 @@ pub fn load_targets(
     }
     let targets = manifest::load_targets(dir, env)
         .with_context(|| format!("invalid manifests in {}", dir.display()))?;
-    let declared: Vec<&str> = targets
-        .iter()
-        .filter_map(|t| t.target.name.as_deref())
-        .collect();
-    if !select.targets.is_empty() && declared.is_empty() {
+    let declared: Vec<Option<String>> = targets.iter().map(|t| t.target.name.clone()).collect();
+    check_selection(&declared, select, dir)?;
+    print_warnings(&targets);
+    Ok(targets
+        .into_iter()
+        .filter(|t| selected(select, t.target.name.as_deref()))
+        .collect())
+}
+
+/// The targets of `project` that `select` names (every one when it names none), in file order.
+pub fn select_targets(
+    project: &ProjectFile,
+    select: &TargetSelectArgs,
+    dir: &Path,
+) -> anyhow::Result<Vec<crate::model::NamedTarget>> {
+    let all = project.named_targets();
+    let declared: Vec<Option<String>> = all.iter().map(|t| t.name.clone()).collect();
+    check_selection(&declared, select, dir)?;
+    Ok(all
+        .into_iter()
+        .filter(|t| selected(select, t.name.as_deref()))
+        .collect())
+}
+
+/// Whether `--target` keeps the target `name`.
+fn selected(select: &TargetSelectArgs, name: Option<&str>) -> bool {
+    select.targets.is_empty() || name.is_some_and(|n| select.targets.iter().any(|s| s == n))
+}
+
+/// Refuses `--target` for a folder with one target, and names it does not declare.
+fn check_selection(
+    declared: &[Option<String>],
+    select: &TargetSelectArgs,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    let names: Vec<&str> = declared.iter().filter_map(|n| n.as_deref()).collect();
+    if !select.targets.is_empty() && names.is_empty() {
         bail!(
             "--target picks among the targets: of {PROJECT_FILE}, but {} names one target",
             dir.join(PROJECT_FILE).display()
         );
     }
-    if let Some(unknown) = select
-        .targets
-        .iter()
-        .find(|n| !declared.contains(&n.as_str()))
-    {
+    if let Some(unknown) = select.targets.iter().find(|n| !names.contains(&n.as_str())) {
         bail!(
             "--target {unknown}: {} declares no such target (it declares {})",
             dir.join(PROJECT_FILE).display(),
-            declared.join(", ")
+            names.join(", ")
         );
     }
-    print_warnings(&targets);
-    Ok(targets
-        .into_iter()
-        .filter(|t| {
-            select.targets.is_empty()
-                || t.target
-                    .name
-                    .as_ref()
-                    .is_some_and(|n| select.targets.contains(n))
-        })
-        .collect())
+    Ok(())
 }
 
 /// Prints the warnings of every target's load to stderr, each once; returns how many.

@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::duration::within;
 use super::leader::LeaderArgs;
-use super::session::{self, GatewayArgs, ReconcileArgs};
+use super::session::{self, GatewayArgs, ReconcileArgs, TargetSelectArgs};
 use crate::manifest::PROJECT_FILE;
 use crate::model::OptionFlags;
-use crate::watch::http::{self, Health};
+use crate::watch::http::{self, Exposed, Watched};
 use crate::watch::leader::{self, always_leading};
 use crate::watch::metrics::Metrics;
 use crate::watch::reconcile::{DriftPolicy, Reconciler};
@@ -75,6 +76,11 @@ worktree; the swap is followed and a half-updated tree is never read.
 Endpoints on --listen: /metrics (Prometheus), /healthz, /readyz.
 SIGTERM or Ctrl-C: no new operation starts, the ones in flight finish, exit 0.
 
+Several targets: with targets: in apigsync.yaml, one process reconciles every \
+target (or those --target names), each on its own loop, interval and backoff; \
+/readyz is ready when every target is, and every series of /metrics carries a \
+target label.
+
 Several replicas: with --leader-elect only the holder of a Kubernetes Lease reads \
 and writes the gateway; the others stay ready and apply nothing, and take over \
 within --lease-duration when the leader stops (apigsync_leader is 1 on the leader).
@@ -96,6 +102,8 @@ pub struct Args {
     /// Quiet time after a file change before reconciling (bursts coalesce; 10ms to 10m).
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = within(DEBOUNCE.0, DEBOUNCE.1))]
     pub debounce: Duration,
+    #[command(flatten)]
+    pub targets: TargetSelectArgs,
     #[command(flatten)]
     pub reconcile: ReconcileArgs,
     #[command(flatten)]
@@ -139,14 +147,18 @@ async fn shutdown_signal(token: CancellationToken) {
 /// Keeps `apigsync_leader` current and reconciles at once on becoming the leader.
 async fn follow_leadership(
     mut leading: leader::Leading,
-    metrics: Metrics,
-    trigger: tokio::sync::mpsc::Sender<()>,
+    metrics: Vec<Metrics>,
+    triggers: Vec<tokio::sync::mpsc::Sender<()>>,
 ) {
     loop {
         let now = *leading.borrow_and_update();
-        metrics.leader.set(i64::from(now));
+        for m in &metrics {
+            m.leader.set(i64::from(now));
+        }
         if now {
-            let _ = trigger.try_send(());
+            for trigger in &triggers {
+                let _ = trigger.try_send(());
+            }
         }
         if leading.changed().await.is_err() {
             return;
@@ -154,7 +166,7 @@ async fn follow_leadership(
     }
 }
 
-/// Runs `watch` until a shutdown signal.
+/// Runs `watch` until a shutdown signal: one reconcile loop per target, in one process.
 pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let env = session::process_env();
     let lease = args.leader.lease()?;
@@ -165,16 +177,10 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         None => always_leading(),
     };
 
-    let metrics = Metrics::default();
-    let health = Arc::new(Health::starting());
-    let (addr, server) = http::serve(
-        args.listen,
-        metrics.clone(),
-        health.clone(),
-        shutdown.clone(),
-    )
-    .await
-    .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let exposed = Exposed::new(vec![Watched::starting(None)]);
+    let (addr, server) = http::serve(args.listen, exposed.clone(), shutdown.clone())
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
 
     let flags_name_instance = args.gateway.target.instance_id.is_some();
     if !wait_for_folder(&args.dir, flags_name_instance, &shutdown).await {
@@ -184,58 +190,121 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     let project = session::load_project(&args.dir, &env)
         .with_context(|| format!("reading the project file of {}", args.dir.display()))?;
-    let conn = args.gateway.connect(&project, Some(&args.dir)).await?;
-
-    let (tx, rx) = trigger::channel();
+    let targets = session::select_targets(&project, &args.targets, &args.dir)?;
+    let several = targets.len() > 1;
+    let mut loops = Vec::new();
+    for target in &targets {
+        let narrowed = project.for_target(target);
+        let conn = args
+            .gateway
+            .connect_to(&narrowed, several, &args.dir)
+            .await
+            .with_context(|| format!("target {}", target.label()))?;
+        let watched = Watched::starting(target.name.clone());
+        let (tx, rx) = trigger::channel();
+        let overrides = OptionFlags {
+            parallelism: Some(session::parallelism(&args.reconcile, &narrowed.options)),
+            ..args.reconcile.flags()
+        };
+        let reconciler = Reconciler::new(
+            args.dir.clone(),
+            conn.client.clone(),
+            env.clone(),
+            overrides,
+            args.drift,
+            watched.metrics.clone(),
+            watched.health.clone(),
+            shutdown.clone(),
+        )
+        .for_target(target.name.clone())
+        .pin_target(narrowed.target.clone())
+        .with_leadership(leading.clone());
+        loops.push(TargetLoop {
+            watched,
+            conn,
+            tx,
+            rx,
+            reconciler,
+        });
+    }
+    exposed.set(loops.iter().map(|l| l.watched.clone()).collect());
     tokio::spawn(follow_leadership(
         leading.clone(),
-        metrics.clone(),
-        tx.clone(),
+        loops.iter().map(|l| l.watched.metrics.clone()).collect(),
+        loops.iter().map(|l| l.tx.clone()).collect(),
     ));
-    let mut files = trigger::watch_folder(&args.dir, args.debounce, tx)
-        .with_context(|| format!("cannot watch {}", args.dir.display()))?;
-    let target = conn.client.target();
-    tracing::info!(
-        folder = %args.dir.display(),
-        watching = ?files.watched(),
-        endpoints = %format!("http://{addr}"),
-        instance = %target.instance_id,
-        gateway = %target.endpoint,
-        interval = ?args.interval,
-        drift = ?args.drift,
-        "watch started"
-    );
-
-    let overrides = OptionFlags {
-        parallelism: Some(session::parallelism(&args.reconcile, &project.options)),
-        ..args.reconcile.flags()
-    };
-    let mut reconciler = Reconciler::new(
-        args.dir.clone(),
-        conn.client.clone(),
-        env,
-        overrides,
-        args.drift,
-        metrics,
-        health,
-        shutdown.clone(),
+    let files = trigger::watch_folder(
+        &args.dir,
+        args.debounce,
+        loops.iter().map(|l| l.tx.clone()).collect(),
     )
-    .pin_target(project.target.clone())
-    .with_leadership(leading);
+    .with_context(|| format!("cannot watch {}", args.dir.display()))?;
+    let files = Arc::new(std::sync::Mutex::new(files));
+    let watching = files.lock().map(|f| f.watched()).unwrap_or_default();
+    for l in &loops {
+        let target = l.conn.client.target();
+        tracing::info!(
+            folder = %args.dir.display(),
+            watching = ?watching,
+            endpoints = %format!("http://{addr}"),
+            target = l.watched.name.as_deref().unwrap_or("target"),
+            instance = %target.instance_id,
+            gateway = %target.endpoint,
+            interval = ?args.interval,
+            drift = ?args.drift,
+            "watch started"
+        );
+    }
     let timing = LoopTiming {
         interval: args.interval,
         backoff_base: Duration::from_secs(1).min(args.interval),
         backoff_max: Duration::from_secs(300).min(args.interval),
     };
-    run_loop(timing, rx, shutdown.clone(), async || {
-        let outcome = reconciler.reconcile().await;
-        files.refresh();
-        outcome
-    })
-    .await;
+    let mut tasks = Vec::new();
+    let mut conns = Vec::new();
+    for l in loops {
+        let TargetLoop {
+            watched,
+            conn,
+            rx,
+            mut reconciler,
+            ..
+        } = l;
+        conns.push(conn);
+        let (timing, shutdown, files) = (timing.clone(), shutdown.clone(), files.clone());
+        let span = match &watched.name {
+            Some(name) => tracing::info_span!("target", target = %name),
+            None => tracing::Span::none(),
+        };
+        tasks.push(
+            async move {
+                run_loop(timing, rx, shutdown, async || {
+                    let outcome = reconciler.reconcile().await;
+                    if let Ok(mut f) = files.lock() {
+                        f.refresh();
+                    }
+                    outcome
+                })
+                .await;
+            }
+            .instrument(span),
+        );
+    }
+    futures_util::future::join_all(tasks).await;
     shutdown.cancel();
     let _ = server.await;
-    conn.close().await;
+    for conn in conns {
+        conn.close().await;
+    }
     tracing::info!("watch stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// One target's reconcile loop, before it runs.
+struct TargetLoop {
+    watched: Watched,
+    conn: session::Connection,
+    tx: tokio::sync::mpsc::Sender<()>,
+    rx: tokio::sync::mpsc::Receiver<()>,
+    reconciler: Reconciler,
 }

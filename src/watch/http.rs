@@ -1,7 +1,7 @@
 //! The watch-mode HTTP endpoints: `/metrics`, `/healthz`, `/readyz`.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
 use axum::extract::State;
@@ -47,33 +47,98 @@ impl Health {
     }
 }
 
-#[derive(Clone)]
-struct AppState {
-    metrics: Metrics,
-    health: Arc<Health>,
+/// One watched target's metrics and readiness.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    /// Its name under `targets:`, `None` for the single `target:`.
+    pub name: Option<String>,
+    /// Its series.
+    pub metrics: Metrics,
+    /// Its readiness.
+    pub health: Arc<Health>,
 }
 
-/// The router of the three endpoints.
-pub fn router(metrics: Metrics, health: Arc<Health>) -> Router {
+impl Watched {
+    /// A target that has not reconciled yet.
+    pub fn starting(name: Option<String>) -> Self {
+        Self {
+            name,
+            metrics: Metrics::default(),
+            health: Arc::new(Health::starting()),
+        }
+    }
+}
+
+/// What the endpoints expose: every watched target. Cheap to clone (shared); the
+/// targets are known once apigsync.yaml is read, so they can be set after the
+/// endpoints serve (until then: one target, not ready).
+#[derive(Debug, Clone)]
+pub struct Exposed {
+    targets: Arc<RwLock<Vec<Watched>>>,
+}
+
+impl Exposed {
+    /// Exposes `targets`.
+    pub fn new(targets: Vec<Watched>) -> Self {
+        Self {
+            targets: Arc::new(RwLock::new(targets)),
+        }
+    }
+
+    /// Exposes `targets` from now on.
+    pub fn set(&self, targets: Vec<Watched>) {
+        *self.targets.write().unwrap_or_else(|e| e.into_inner()) = targets;
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Watched>> {
+        // A poisoned lock only means a panic elsewhere; the value is still usable.
+        self.targets.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ready when every target is; otherwise each reason, named by its target.
+    pub fn not_ready_reason(&self) -> Option<String> {
+        let reasons: Vec<String> = self
+            .read()
+            .iter()
+            .filter_map(|t| {
+                let reason = t.health.not_ready_reason()?;
+                Some(match &t.name {
+                    Some(name) => format!("target {name}: {reason}"),
+                    None => reason,
+                })
+            })
+            .collect();
+        (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
+    /// The text exposition of every target's series.
+    pub fn encode(&self) -> String {
+        super::metrics::encode_targets(self.read().iter().map(|t| (t.name.as_deref(), &t.metrics)))
+    }
+}
+
+/// The router of the three endpoints, over every watched target.
+pub fn router(exposed: Exposed) -> Router {
     Router::new()
         .route("/metrics", get(metrics_handler))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready_handler))
-        .with_state(AppState { metrics, health })
+        .with_state(exposed)
 }
 
-async fn metrics_handler(State(s): State<AppState>) -> impl IntoResponse {
+async fn metrics_handler(State(s): State<Exposed>) -> impl IntoResponse {
+    let text = s.encode();
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        s.metrics.encode(),
+        text,
     )
 }
 
-async fn ready_handler(State(s): State<AppState>) -> impl IntoResponse {
-    match s.health.not_ready_reason() {
+async fn ready_handler(State(s): State<Exposed>) -> impl IntoResponse {
+    match s.not_ready_reason() {
         None => (StatusCode::OK, "ready\n".to_string()),
         Some(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -85,13 +150,12 @@ async fn ready_handler(State(s): State<AppState>) -> impl IntoResponse {
 /// Binds `addr` and serves until `shutdown` is cancelled; returns the bound address.
 pub async fn serve(
     addr: SocketAddr,
-    metrics: Metrics,
-    health: Arc<Health>,
+    exposed: Exposed,
     shutdown: CancellationToken,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let app = router(metrics, health);
+    let app = router(exposed);
     let task = tokio::spawn(async move {
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })

@@ -84,6 +84,12 @@ impl Metrics {
     /// A registry holding every series under the `apigsync_` prefix.
     pub fn registry(&self) -> Registry {
         let mut r = Registry::with_prefix("apigsync");
+        self.register(&mut r);
+        r
+    }
+
+    /// Registers every series in `r`.
+    fn register(&self, r: &mut Registry) {
         r.register(
             "reconciles",
             "Reconciles by result",
@@ -135,21 +141,102 @@ impl Metrics {
             "1 while this replica leads and may write, 0 on standby",
             self.leader.clone(),
         );
-        r
     }
 
     /// The text exposition of every series.
     pub fn encode(&self) -> String {
-        let mut out = String::new();
-        // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry());
-        out
+        encode(&self.registry())
     }
+}
+
+/// The text exposition of the series of several targets: each series labelled with
+/// `target="NAME"` (a target without a name, the single `target:`, adds no label), each
+/// metric family described once with the samples of every target under it.
+pub fn encode_targets<'a>(
+    targets: impl IntoIterator<Item = (Option<&'a str>, &'a Metrics)>,
+) -> String {
+    let texts = targets.into_iter().map(|(name, metrics)| {
+        let mut r = Registry::with_prefix("apigsync");
+        match name {
+            Some(name) => metrics
+                .register(r.sub_registry_with_label(("target".into(), name.to_owned().into()))),
+            None => metrics.register(&mut r),
+        }
+        encode(&r)
+    });
+    merge_families(texts)
+}
+
+/// Several expositions of the same families as one: each family's `# HELP`/`# TYPE`
+/// lines once (from its first appearance), then the samples of every exposition.
+fn merge_families(texts: impl IntoIterator<Item = String>) -> String {
+    let mut order: Vec<String> = Vec::new();
+    let mut families: std::collections::HashMap<String, (String, String)> = Default::default();
+    let mut described: std::collections::HashSet<String> = Default::default();
+    for text in texts {
+        let mut current: Option<String> = None;
+        for line in text.lines().filter(|l| *l != "# EOF") {
+            if let Some(rest) = line.strip_prefix("# ") {
+                let name = rest.split(' ').nth(1).unwrap_or_default().to_owned();
+                let (head, _) = families.entry(name.clone()).or_insert_with(|| {
+                    order.push(name.clone());
+                    Default::default()
+                });
+                if !described.contains(&name) {
+                    head.push_str(line);
+                    head.push('\n');
+                }
+                current = Some(name);
+            } else if let Some((_, samples)) = current.as_ref().and_then(|c| families.get_mut(c)) {
+                samples.push_str(line);
+                samples.push('\n');
+            }
+        }
+        described.extend(families.keys().cloned());
+    }
+    let mut out = String::new();
+    for name in order {
+        if let Some((head, samples)) = families.get(&name) {
+            out.push_str(head);
+            out.push_str(samples);
+        }
+    }
+    out.push_str("# EOF\n");
+    out
+}
+
+fn encode(registry: &Registry) -> String {
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = prometheus_client::encoding::text::encode(&mut out, registry);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_series_of_each_target_carry_its_name() {
+        let (staging, prod) = (Metrics::default(), Metrics::default());
+        staging.desired_plugins.set(2);
+        prod.desired_plugins.set(5);
+        let text = encode_targets([(Some("staging"), &staging), (Some("prod"), &prod)]);
+        assert!(
+            text.contains("apigsync_desired_plugins{target=\"staging\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("apigsync_desired_plugins{target=\"prod\"} 5"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("# TYPE apigsync_desired_plugins gauge")
+                .count(),
+            1,
+            "{text}"
+        );
+    }
 
     #[test]
     fn exposes_every_series_with_prefix() {

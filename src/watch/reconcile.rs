@@ -59,6 +59,8 @@ pub struct Reconciler {
     last_good_had_plugins: bool,
     last_stats: ClientStats,
     start_target: Option<TargetConfig>,
+    /// The target's name under `targets:` (`None` for the single `target:`).
+    target: Option<String>,
 }
 
 /// The result of one pass, for the log line.
@@ -96,7 +98,14 @@ impl Reconciler {
             last_good_had_plugins: false,
             last_stats: ClientStats::default(),
             start_target: None,
+            target: None,
         }
+    }
+
+    /// Reconciles target `name` of apigsync.yaml's `targets:` (with its vars and documents).
+    pub fn for_target(mut self, name: Option<String>) -> Self {
+        self.target = name;
+        self
     }
 
     /// Fails closed when a later read of apigsync.yaml names another target than
@@ -206,17 +215,28 @@ impl Reconciler {
             self.metrics.source_valid.set(0);
             PassError::Source(format!("cannot read {}: {e}", self.dir.display()))
         })?;
-        let result = manifest::load_dir(&resolved, &self.env);
-        let desired = match result {
-            Ok(d) => d,
+        let result = manifest::load_targets(&resolved, &self.env);
+        let found = match result {
+            Ok(targets) => targets.into_iter().find(|t| t.target.name == self.target),
             Err(e) => {
                 self.metrics.source_valid.set(0);
                 return Err(PassError::Source(e.to_string().replace('\n', "; ")));
             }
         };
+        let Some(found) = found else {
+            self.metrics.source_valid.set(0);
+            let what = match &self.target {
+                Some(name) => format!("apigsync.yaml no longer declares target {name}"),
+                None => "apigsync.yaml now declares several targets".to_owned(),
+            };
+            return Err(PassError::Source(format!(
+                "{what}; restart watch to change the targets it watches"
+            )));
+        };
+        let desired = found.desired;
         if let Some(start) = &self.start_target {
             let now = desired.project.as_ref().map(|p| &p.target);
-            if now.is_some_and(|t| t != start) {
+            if now.is_some_and(|t| !t.same_gateway(start)) {
                 self.metrics.source_valid.set(0);
                 return Err(PassError::Source(
                     "apigsync.yaml names another target than at start; restart watch to switch gateways".into(),
@@ -276,7 +296,7 @@ impl Reconciler {
         let target = plan::PlanTarget {
             flavour: Some(self.client.target().flavour),
             instance_id: Some(self.client.target().instance_id.clone()),
-            name: None,
+            name: self.target.clone(),
         };
         let opts = DiffOptions::new(&options, target)
             .with_marker_key(plan::MarkerKey::from_env(&self.env));

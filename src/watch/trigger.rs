@@ -55,12 +55,19 @@ fn symlink_parents(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Watches `dir` (see the module docs) and sends on `tx` after each debounced burst.
+/// Watches `dir` (see the module docs) and sends on every one of `txs` (one per
+/// target's loop) after each debounced burst.
 pub fn watch_folder(
     dir: &Path,
     debounce: Duration,
-    tx: mpsc::Sender<()>,
+    txs: Vec<mpsc::Sender<()>>,
 ) -> Result<FileTrigger, notify::Error> {
+    let send = move || {
+        for tx in &txs {
+            // A full channel already holds a pending trigger: this burst joins it.
+            let _ = tx.try_send(());
+        }
+    };
     let dir = std::path::absolute(dir).map_err(notify::Error::io)?;
     let config = notify::Config::default().with_follow_symlinks(false);
     let handler = move |result: DebounceEventResult| {
@@ -83,15 +90,14 @@ pub fn watch_folder(
                     return;
                 }
                 tracing::debug!(changes, "manifest folder changed");
-                // A full channel already holds a pending trigger: this burst joins it.
-                let _ = tx.try_send(());
+                send();
             }
             Err(errors) => {
                 tracing::warn!(
                     ?errors,
                     "file watch error; the resync interval still applies"
                 );
-                let _ = tx.try_send(());
+                send();
             }
         }
     };

@@ -7,6 +7,7 @@ use apigsync::emulator::EmulatorConfig;
 use apigsync::model::Flavour;
 
 use crate::support::cli::{INSTANCE, World};
+use crate::support::watch::{eventually, start_watch_of_project};
 
 /// The demo seed's ROMA instance.
 const ROMA_INSTANCE: &str = "9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a49";
@@ -273,4 +274,68 @@ async fn a_flag_that_names_one_gateway_needs_one_target_and_nothing_is_written()
     )
     .await
     .expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_watch_reconciles_every_target_with_its_own_metrics_and_readiness() {
+    let world = two_targets().await;
+    let watch = start_watch_of_project(&world, &world.dir(), &["--interval", "1h"]);
+    let successes = |target: &'static str| {
+        watch.metric(match target {
+            "staging" => "apigsync_reconciles_total{target=\"staging\",result=\"success\"}",
+            _ => "apigsync_reconciles_total{target=\"prod\",result=\"success\"}",
+        })
+    };
+    eventually("both targets reconciled and ready", async || {
+        successes("staging").await >= 1.0
+            && successes("prod").await >= 1.0
+            && watch.ready_status().await == 200
+    })
+    .await;
+    assert_eq!(
+        watch
+            .metric("apigsync_desired_plugins{target=\"staging\"}")
+            .await,
+        2.0
+    );
+    assert_eq!(
+        watch
+            .metric("apigsync_desired_plugins{target=\"prod\"}")
+            .await,
+        1.0
+    );
+    let roma = client(&world, Flavour::Roma, ROMA_INSTANCE);
+    assert_eq!(
+        plugins(&roma).await,
+        [("cors_public".to_owned(), "https://example.com".to_owned())]
+    );
+
+    world.write(
+        "apigsync.yaml",
+        &project(&world, "https://shop.example.com"),
+    );
+    eventually("the prod var edit is applied to prod", async || {
+        plugins(&roma).await
+            == [(
+                "cors_public".to_owned(),
+                "https://shop.example.com".to_owned(),
+            )]
+    })
+    .await;
+    let apig = client(&world, Flavour::Apig, INSTANCE);
+    assert_eq!(
+        plugins(&apig).await[0],
+        (
+            "cors_public".to_owned(),
+            "https://staging.example.com".to_owned()
+        ),
+        "staging keeps its own vars"
+    );
+    let (_, body) = watch.get("/metrics").await.expect("metrics");
+    assert_eq!(
+        body.matches("# TYPE apigsync_desired_plugins gauge")
+            .count(),
+        1,
+        "one family, a series per target\n{body}"
+    );
 }

@@ -47,13 +47,29 @@ pub fn start_named_watch(
     name: &str,
     env: &[(&str, &str)],
 ) -> Watch {
+    spawn_watch(world, dir, extra, name, env, world.target_flags())
+}
+
+/// [`start_watch`] without target flags: the targets come from the folder's apigsync.yaml.
+pub fn start_watch_of_project(world: &World, dir: &Path, extra: &[&str]) -> Watch {
+    spawn_watch(world, dir, extra, "watch", &[], Vec::new())
+}
+
+fn spawn_watch(
+    world: &World,
+    dir: &Path,
+    extra: &[&str],
+    name: &str,
+    env: &[(&str, &str)],
+    target_flags: Vec<String>,
+) -> Watch {
     let port = free_port();
     let log = world.scratch(&format!("{name}.log"));
     let log_file = std::fs::File::create(&log).expect("log file");
     let child = Command::new(env!("CARGO_BIN_EXE_apigsync"))
         .arg("watch")
         .arg(dir)
-        .args(world.target_flags())
+        .args(target_flags)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(extra)
         .env("HW_ACCESS_KEY", emulator::DEMO_ACCESS_KEY)
