@@ -414,6 +414,9 @@ fn summarise(
                 None if w.plan.is_empty() => "No changes.\n".to_owned(),
                 None => report.text(),
             };
+            if text.is_empty() {
+                text.push('\n');
+            }
             text.push_str(&format!("Target {}: {line}", w.label()));
         } else if !w.plan.is_empty() {
             text.push_str(&report.text());

@@ -6,7 +6,7 @@ use apigsync::api::Client;
 use apigsync::emulator::EmulatorConfig;
 use apigsync::model::Flavour;
 
-use crate::support::cli::{INSTANCE, World};
+use crate::support::cli::{INSTANCE, World, copy_dir, run_binary};
 use crate::support::watch::{eventually, start_watch_of_project};
 
 /// The demo seed's ROMA instance.
@@ -338,4 +338,33 @@ async fn one_watch_reconciles_every_target_with_its_own_metrics_and_readiness() 
         1,
         "one family, a series per target\n{body}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_targets_example_applies_to_both_embedded_gateways_then_plans_no_changes() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("targets");
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/targets"),
+        &dir,
+    );
+    let run = |args: &[&str]| {
+        let mut all = vec![args[0].to_owned(), dir.display().to_string()];
+        all.extend(args[1..].iter().map(|s| (*s).to_owned()));
+        run_binary(all, Default::default(), tmp.path().to_path_buf())
+    };
+    let apply = run(&["apply", "--auto-approve"]).await;
+    apply.expect_code(0);
+    assert!(
+        apply
+            .stdout
+            .contains("Target staging: Apply complete: 4 done")
+            && apply.stdout.contains("Target prod: Apply complete: 2 done"),
+        "{}",
+        apply.stdout
+    );
+    run(&["plan", "--detailed-exitcode"]).await.expect_code(0);
+    run(&["plan", "--target", "prod", "--detailed-exitcode"])
+        .await
+        .expect_code(0);
 }
