@@ -1,23 +1,24 @@
 //! `apigsync apply [DIR | --plan FILE]`: make the gateway equal to the folder.
 
+mod prepare;
+
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
+
+use prepare::{Work, close, prepare};
 
 use super::output;
 use super::plan::{PlanOutput, render_plan};
 use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs, TargetSelectArgs};
 use crate::apply::{self, ApplyOptions, OperationReport, Report, StepOutcome};
-use crate::manifest::TargetDesired;
-use crate::model::Desired;
 use crate::plan::render;
-use crate::plan::{self, Plan};
-use std::collections::BTreeMap;
 
 /// How to print the outcome of an apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -64,12 +65,6 @@ pub struct Args {
     pub select: SelectArgs,
     #[command(flatten)]
     pub gateway: GatewayArgs,
-}
-
-fn read_plans(path: &PathBuf) -> anyhow::Result<Vec<Plan>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the plan {}", path.display()))?;
-    plan::parse_plans(&text).with_context(|| format!("{} is not a usable plan", path.display()))
 }
 
 fn confirm(work: &[Work]) -> anyhow::Result<bool> {
@@ -137,22 +132,6 @@ fn progress(total: usize, bar: bool) -> impl Fn(&OperationReport) + Send + Sync 
     }
 }
 
-/// One target's share of an apply: its connection, the desired state (when the folder
-/// loads), and its plan once made.
-struct Work {
-    name: Option<String>,
-    conn: session::Connection,
-    desired: Option<Desired>,
-    parallelism: usize,
-    plan: Plan,
-}
-
-impl Work {
-    fn label(&self) -> &str {
-        self.name.as_deref().unwrap_or("target")
-    }
-}
-
 /// Runs `apply`: plans every target first (nothing is applied unless all could be
 /// planned), asks once, then applies the targets in order, stopping after one fails.
 pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
@@ -203,143 +182,6 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     let outcome = summarise(&work, reports, several, json, stopped_by.as_deref());
     close(work).await;
     outcome
-}
-
-/// Loads the folder or the saved plan, connects to every target and makes (or checks)
-/// its plan. The outer error is a usage or load error; the inner one a target that
-/// could not be planned, after every connection is closed.
-async fn prepare(
-    args: &Args,
-    env: &BTreeMap<String, String>,
-) -> anyhow::Result<(bool, anyhow::Result<Vec<Work>>)> {
-    let items = match &args.plan {
-        None => session::load_targets(&args.dir, env, &args.targets)?
-            .into_iter()
-            .map(|target| Item {
-                target,
-                loaded: true,
-                saved: None,
-            })
-            .collect(),
-        Some(path) => saved_items(args, path, env)?,
-    };
-    let several = items.iter().any(|i| i.target.target.name.is_some());
-    let count = items.len();
-    let mut work = Vec::new();
-    for item in items {
-        let target = &item.target;
-        match plan_target(args, &item, count > 1).await {
-            Ok(w) => work.push(w),
-            Err(e) => {
-                close(work).await;
-                let e = if several {
-                    e.context(format!(
-                        "target {}: nothing was applied to any target",
-                        target.target.label()
-                    ))
-                } else {
-                    e
-                };
-                return Ok((several, Err(e)));
-            }
-        }
-    }
-    Ok((several, Ok(work)))
-}
-
-/// What to apply to one target: its desired state (`loaded` when the folder loaded;
-/// otherwise only its project, and secrets come from the environment alone) and the
-/// saved plan, if one was given.
-struct Item {
-    target: TargetDesired,
-    loaded: bool,
-    saved: Option<Plan>,
-}
-
-/// The targets of a saved plan file, each with its plan.
-fn saved_items(
-    args: &Args,
-    path: &PathBuf,
-    env: &BTreeMap<String, String>,
-) -> anyhow::Result<Vec<Item>> {
-    let plans = read_plans(path)?;
-    let project = session::load_project(&args.dir, env)?;
-    let loaded = crate::manifest::load_targets(&args.dir, env).ok();
-    let declared = project.named_targets();
-    let mut items = Vec::new();
-    for plan in plans {
-        let name = plan.target.name.clone();
-        if !args.targets.targets.is_empty()
-            && !name
-                .as_ref()
-                .is_some_and(|n| args.targets.targets.contains(n))
-        {
-            continue;
-        }
-        let Some(target) = declared.iter().find(|t| t.name == name) else {
-            bail!(
-                "the saved plan is for {}, which {} does not declare",
-                name.map_or("a folder with one target".to_owned(), |n| format!(
-                    "target {n}"
-                )),
-                args.dir.join(crate::manifest::PROJECT_FILE).display()
-            );
-        };
-        let found = loaded
-            .as_ref()
-            .and_then(|all| all.iter().find(|t| t.target.name == name));
-        items.push(Item {
-            target: TargetDesired {
-                target: target.clone(),
-                desired: Desired {
-                    project: Some(project.for_target(target)),
-                    ..found.map(|t| t.desired.clone()).unwrap_or_default()
-                },
-            },
-            loaded: found.is_some(),
-            saved: Some(plan),
-        });
-    }
-    Ok(items)
-}
-
-/// Connects to one target and makes its plan (or checks the saved one against its gateway).
-async fn plan_target(args: &Args, item: &Item, several: bool) -> anyhow::Result<Work> {
-    let target = &item.target;
-    let project = target.desired.project.clone().unwrap_or_default();
-    let conn = args
-        .gateway
-        .connect_to(&project, several, &args.dir)
-        .await?;
-    let parallelism = session::parallelism(&args.reconcile, &project.options);
-    let planned = async {
-        let live = session::live(&conn, parallelism).await?;
-        match &item.saved {
-            Some(plan) => check_saved(plan, &conn, &live).map(|()| plan.clone()),
-            None => session::diff(
-                &target.desired,
-                &live,
-                &args.reconcile,
-                &args.select,
-                conn.client.target(),
-                target.target.name.as_deref(),
-            ),
-        }
-    }
-    .await;
-    match planned {
-        Ok(plan) => Ok(Work {
-            name: target.target.name.clone(),
-            desired: item.loaded.then(|| target.desired.clone()),
-            conn,
-            parallelism,
-            plan,
-        }),
-        Err(e) => {
-            conn.close().await;
-            Err(e)
-        }
-    }
 }
 
 /// Executes one target's plan, Ctrl-C finishing the operations in flight.
@@ -444,33 +286,4 @@ fn summarise(
     } else {
         ExitCode::from(super::EXIT_ERROR)
     })
-}
-
-async fn close(work: Vec<Work>) {
-    for w in work {
-        w.conn.close().await;
-    }
-}
-
-fn check_saved(
-    plan: &Plan,
-    conn: &session::Connection,
-    live: &crate::model::Live,
-) -> anyhow::Result<()> {
-    let instance = &conn.client.target().instance_id;
-    if let Some(planned) = &plan.target.instance_id
-        && planned != instance
-    {
-        bail!("the saved plan was made for instance {planned}, not {instance}");
-    }
-    let drifts = plan::check_stale(plan, live);
-    if drifts.is_empty() {
-        return Ok(());
-    }
-    let list: Vec<String> = drifts.iter().map(|d| format!("  - {d}")).collect();
-    bail!(
-        "the saved plan is stale: {} object(s) changed on the gateway since it was made:\n{}\nmake a new plan",
-        drifts.len(),
-        list.join("\n")
-    )
 }
