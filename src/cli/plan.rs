@@ -106,14 +106,14 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
         .filter_map(|(_, r)| r.as_ref().ok().map(|(p, _)| p))
         .collect();
     let failed = plans.len() < results.len();
+    let json = render::json_set(&plans);
     if failed && args.out.is_some() {
         output::message(
             output::Level::Error,
             "the plan was not saved: a target could not be planned, and a saved plan must cover every target it names",
         );
     } else {
-        let owned: Vec<Plan> = plans.iter().map(|p| (*p).clone()).collect();
-        save(args, &render::json_set(&owned))?;
+        save(args, &json)?;
     }
     let sections: Vec<render::TargetSection<'_>> = results
         .iter()
@@ -127,9 +127,7 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
         .collect();
     let shown = match args.output {
         PlanOutput::Text => render::text_set(&sections, color),
-        PlanOutput::Json => {
-            render::json_set(&plans.iter().map(|p| (*p).clone()).collect::<Vec<_>>())
-        }
+        PlanOutput::Json => json,
         PlanOutput::Markdown => render::markdown_set(&sections),
     };
     output::stdout(&shown)?;

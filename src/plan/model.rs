@@ -64,16 +64,6 @@ pub struct PlanSet {
     pub plans: Vec<Plan>,
 }
 
-impl PlanSet {
-    /// The set of `plans`, in this format version.
-    pub fn new(plans: Vec<Plan>) -> Self {
-        Self {
-            schema_version: SCHEMA_VERSION,
-            plans,
-        }
-    }
-}
-
 /// The gateway a plan targets.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanTarget {

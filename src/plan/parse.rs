@@ -72,7 +72,8 @@ mod tests {
             })
         };
         let plans = vec![named("staging"), named("prod")];
-        assert_eq!(parse_plans(&render::json_set(&plans)).unwrap(), plans);
+        let borrowed: Vec<&Plan> = plans.iter().collect();
+        assert_eq!(parse_plans(&render::json_set(&borrowed)).unwrap(), plans);
         let one = Plan::new(PlanTarget::default());
         assert_eq!(parse_plans(&render::json(&one)).unwrap(), vec![one]);
     }
