@@ -43,7 +43,7 @@ Examples:
   apigsync plan manifests/ --out plan.json && apigsync apply manifests/ --plan plan.json
   apigsync plan manifests/ --target staging")]
 pub struct Args {
-    /// The manifest folder; its apigsync.yaml names the target.
+    /// The manifest folder; its apigsync.yaml names the target (or several, under targets:).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Output format.

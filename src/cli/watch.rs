@@ -87,7 +87,7 @@ within --lease-duration when the leader stops (apigsync_leader is 1 on the leade
 
 Example: apigsync watch /manifests/current/manifests --listen 0.0.0.0:9464 --log-format json")]
 pub struct Args {
-    /// The manifest folder; its apigsync.yaml names the target.
+    /// The manifest folder; its apigsync.yaml names the target (or several, under targets:).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Resync interval: reconcile at least this often (e.g. 30s, 1m30s, 1h; 1s to 168h).

@@ -45,7 +45,7 @@ Examples:
   apigsync apply examples/manifests --auto-approve
   apigsync apply manifests/ --plan plan.json --auto-approve")]
 pub struct Args {
-    /// The manifest folder; its apigsync.yaml names the target.
+    /// The manifest folder; its apigsync.yaml names the target (or several, under targets:).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Apply this saved plan (from `plan --out FILE`) instead of planning now.
