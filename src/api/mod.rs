@@ -15,6 +15,7 @@ mod credentials;
 mod error;
 pub mod live;
 mod ops;
+mod page;
 mod retry;
 mod target;
 mod throttle;
