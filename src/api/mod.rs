@@ -30,6 +30,6 @@ pub use live::{fetch_live, fetch_live_with};
 pub use retry::{Backoff, MAX_DELAY, jittered, parse_retry_after};
 pub use target::{Target, TargetError};
 pub use wire::{
-    ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, Plugin, PluginBody,
+    ApiId, ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, Plugin, PluginBody,
     PluginOperApiInfo,
 };
