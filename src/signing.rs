@@ -57,7 +57,13 @@ pub fn encode(s: &str) -> String {
 /// The canonical URI: each decoded segment re-encoded, always ending in `/`.
 pub fn canonical_uri(path: &str) -> String {
     let decoded = percent_decode_str(path).decode_utf8_lossy();
-    let mut uri = decoded.split('/').map(encode).collect::<Vec<_>>().join("/");
+    let mut uri = String::with_capacity(decoded.len() + 1);
+    for (i, segment) in decoded.split('/').enumerate() {
+        if i > 0 {
+            uri.push('/');
+        }
+        uri.extend(utf8_percent_encode(segment, ENCODE));
+    }
     if !uri.ends_with('/') {
         uri.push('/');
     }
@@ -70,11 +76,16 @@ pub fn canonical_uri(path: &str) -> String {
 pub fn canonical_query(pairs: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = pairs.iter().collect();
     sorted.sort();
-    sorted
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    let mut out = String::new();
+    for (i, (k, v)) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.extend(utf8_percent_encode(k, ENCODE));
+        out.push('=');
+        out.extend(utf8_percent_encode(v, ENCODE));
+    }
+    out
 }
 
 /// Splits a raw URL query into unencoded pairs (`+` stays `+`: the signer encodes spaces as `%20`).

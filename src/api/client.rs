@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use super::credentials::Credentials;
 use super::error::{ApiError, Op, parse_error_body, snippet};
+use super::page::decode_page;
 use super::retry::{Backoff, jittered, parse_retry_after};
 use super::target::Target;
 use super::throttle::{Signal, Throttle};
@@ -619,35 +620,38 @@ impl Client {
             .query("limit", PAGE_LIMIT.to_string())
             .query("offset", offset.to_string());
         let reply = self.send(&page_call).await?;
-        let mut page: serde_json::Map<String, Value> = decode(call.op, &reply)?;
-        let total = page.get("total").and_then(Value::as_u64);
-        let list = page.remove(list_key).unwrap_or(Value::Array(Vec::new()));
-        let items = serde_json::from_value(list).map_err(|e| ApiError::Decode {
-            op: call.op.clone(),
-            status: reply.status,
-            body_snippet: format!("unexpected {list_key:?} items: {e}"),
+        let page = decode_page::<T>(&reply.body, list_key).map_err(|e| {
+            let unexpected = e
+                .is_data()
+                .then(|| format!("unexpected {list_key:?} page: {e}"));
+            decode_error(call.op, &reply, unexpected)
         })?;
-        Ok((items, total))
+        Ok((page.items, page.total))
     }
 }
 
 /// Decodes a JSON reply; the error never quotes a JSON body (it may hold plug-in content).
 pub(crate) fn decode<T: DeserializeOwned>(op: &Op, reply: &Reply) -> Result<T, ApiError> {
     serde_json::from_slice(&reply.body).map_err(|e| {
-        let body_snippet = if serde_json::from_slice::<Value>(&reply.body).is_ok() {
-            format!("unexpected JSON: {e}")
-        } else {
-            format!(
-                "not JSON: {}",
-                snippet(&String::from_utf8_lossy(&reply.body))
-            )
-        };
-        ApiError::Decode {
-            op: op.clone(),
-            status: reply.status,
-            body_snippet,
-        }
+        let is_json = serde_json::from_slice::<Value>(&reply.body).is_ok();
+        decode_error(op, reply, is_json.then(|| format!("unexpected JSON: {e}")))
     })
+}
+
+/// The error of a reply that did not decode: what was `unexpected` in its JSON, else the
+/// start of a body that is not JSON.
+fn decode_error(op: &Op, reply: &Reply, unexpected: Option<String>) -> ApiError {
+    let body_snippet = unexpected.unwrap_or_else(|| {
+        format!(
+            "not JSON: {}",
+            snippet(&String::from_utf8_lossy(&reply.body))
+        )
+    });
+    ApiError::Decode {
+        op: op.clone(),
+        status: reply.status,
+        body_snippet,
+    }
 }
 
 fn to_header_map(headers: &[(String, String)]) -> Result<HeaderMap, String> {

@@ -13,7 +13,7 @@
 //! `attached-apis` and hands any error to `common.CheckDeletedDiag`, which drops the
 //! resource on a 404).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -21,13 +21,19 @@ use tokio::task::JoinSet;
 
 use super::client::Client;
 use super::error::ApiError;
-use super::wire::{ApiInfo, AttachedApi, Plugin};
+use super::wire::{ApiInfo, AttachedApi, EnvInfo, Plugin};
 use crate::model::{Api, Env, Live, LiveBinding, LivePlugin};
 
-/// The answer of one second-stage call.
+/// The answer of one call of the fetch.
 enum Detail {
-    /// APIs published in an environment.
-    Published(String, Vec<ApiInfo>),
+    /// Every plug-in.
+    Plugins(Vec<Plugin>),
+    /// Every environment.
+    Envs(Vec<EnvInfo>),
+    /// Every API.
+    Apis(Vec<ApiInfo>),
+    /// The ids of the APIs published in an environment.
+    Published(String, Vec<String>),
     /// The bindings of the plug-in at this index.
     Bindings(usize, Vec<AttachedApi>),
     /// The plug-in at this index was deleted after the list.
@@ -42,6 +48,9 @@ pub async fn fetch_live(client: &Client, parallelism: usize) -> Result<Live, Api
 /// Like [`fetch_live`], but reads the bindings only of the plug-ins `wants_bindings`
 /// accepts (e.g. managed or desired ones); the others get `bindings: None`.
 ///
+/// No stage waits for another: the bindings are read as soon as the plug-in list is in,
+/// the published APIs as soon as the environment list is, whatever the API list is doing.
+///
 /// Beware: the differ needs the bindings of unmanaged plug-ins of a desired type
 /// to tell when a desired binding would displace one.
 pub async fn fetch_live_with(
@@ -50,61 +59,179 @@ pub async fn fetch_live_with(
     wants_bindings: impl Fn(&Plugin) -> bool,
 ) -> Result<Live, ApiError> {
     let permits = Arc::new(Semaphore::new(parallelism.max(1)));
-    let (plugins, envs, apis) = tokio::try_join!(
-        limited(&permits, client.list_plugins()),
-        limited(&permits, client.list_envs()),
-        limited(&permits, client.list_apis(None)),
-    )?;
-
     let mut tasks = JoinSet::new();
-    for env in &envs {
-        let (client, permits, env_id) = (client.clone(), permits.clone(), env.id.clone());
+    for list in [List::Plugins, List::Envs, List::Apis] {
+        let (client, permits) = (client.clone(), permits.clone());
         tasks.spawn(async move {
-            let apis = limited(&permits, client.list_apis(Some(&env_id))).await?;
-            Ok::<_, ApiError>(Detail::Published(env_id, apis))
-        });
-    }
-    for (index, plugin) in plugins.iter().enumerate() {
-        if !wants_bindings(plugin) {
-            continue;
-        }
-        let (client, permits, id) = (client.clone(), permits.clone(), plugin.id.clone());
-        tasks.spawn(async move {
-            match limited(&permits, client.list_attached_apis(&id, None)).await {
-                Ok(bound) => Ok(Detail::Bindings(index, bound)),
-                Err(e) if vanished(&e) => {
-                    tracing::info!(plugin_id = %id, error = %e, "plug-in deleted since the list; left out");
-                    Ok(Detail::Vanished(index))
-                }
-                Err(e) => Err(e),
-            }
+            let _permit = permits.acquire().await;
+            Ok(match list {
+                List::Plugins => Detail::Plugins(client.list_plugins().await?),
+                List::Envs => Detail::Envs(client.list_envs().await?),
+                List::Apis => Detail::Apis(client.list_apis(None).await?),
+            })
         });
     }
 
+    let mut plugins = Vec::new();
+    let mut envs = Vec::new();
+    let mut by_id = None;
     let mut published: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut bindings: Vec<Option<Vec<AttachedApi>>> = vec![None; plugins.len()];
-    let mut gone = vec![false; plugins.len()];
-    while let Some(joined) = tasks.join_next().await {
+    let mut bindings: Vec<Option<Bound>> = Vec::new();
+    // Bindings read before the API list came in (it tells which bound APIs it lacks).
+    let mut unsorted: Vec<(usize, Vec<AttachedApi>)> = Vec::new();
+    let mut gone = Vec::new();
+    // Plug-ins whose bindings are still to read. Their tasks are spawned a few at a time:
+    // 10,000 tasks spawned at once hold 40 MB of futures that wait for a permit.
+    let mut queued: VecDeque<(usize, String)> = VecDeque::new();
+    loop {
+        while tasks.len() < 2 * parallelism.max(1)
+            && let Some((index, id)) = queued.pop_front()
+        {
+            spawn_bindings(&mut tasks, client, &permits, index, id);
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
         // Tasks are never aborted, so a join error is a panic: let it continue.
         let detail = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
         match detail {
+            Detail::Plugins(list) => {
+                queued.extend(
+                    list.iter()
+                        .enumerate()
+                        .filter(|(_, plugin)| wants_bindings(plugin))
+                        .map(|(index, plugin)| (index, plugin.id.clone())),
+                );
+                bindings.resize_with(list.len(), || None);
+                gone = vec![false; list.len()];
+                plugins = list;
+            }
+            Detail::Envs(list) => {
+                for env in &list {
+                    let (client, permits, env_id) =
+                        (client.clone(), permits.clone(), env.id.clone());
+                    tasks.spawn(async move {
+                        let apis =
+                            limited(&permits, client.list_published_api_ids(&env_id)).await?;
+                        Ok(Detail::Published(env_id, apis))
+                    });
+                }
+                envs = list;
+            }
+            Detail::Apis(list) => {
+                let listed = listed(list);
+                for (index, bound) in unsorted.drain(..) {
+                    bindings[index] = Some(condense(bound, &listed));
+                }
+                by_id = Some(listed);
+            }
             Detail::Published(env_id, apis) => {
                 for api in apis {
-                    published.entry(api.id).or_default().insert(env_id.clone());
+                    published.entry(api).or_default().insert(env_id.clone());
                 }
             }
-            Detail::Bindings(index, bound) => bindings[index] = Some(bound),
+            // Kept as the pairs alone (and the rare API the list lacks), not as the
+            // answer's items: those hold ten strings each, 80,000 of them at 10,000 plug-ins.
+            Detail::Bindings(index, bound) => match &by_id {
+                Some(listed) => bindings[index] = Some(condense(bound, listed)),
+                None => unsorted.push((index, bound)),
+            },
             Detail::Vanished(index) => gone[index] = true,
         }
     }
-    let (plugins, bindings) = plugins
+    // Every task ended, the API list's among them.
+    let mut by_id = by_id.unwrap_or_default();
+    let (plugins, bindings): (Vec<Plugin>, Vec<Option<Bound>>) = plugins
         .into_iter()
         .zip(bindings)
         .zip(gone)
         .filter(|(_, gone)| !gone)
         .map(|(pair, _)| pair)
         .unzip();
-    Ok(assemble(plugins, bindings, &envs, apis, published))
+    // Bound APIs missing from the API list (it should hold them all) are still named.
+    for bound in bindings.iter().flatten() {
+        for api in &bound.unlisted {
+            by_id.entry(api.id.clone()).or_insert_with(|| api.clone());
+        }
+    }
+    Ok(assemble(plugins, bindings, &envs, by_id, published))
+}
+
+/// The lists the fetch starts with.
+#[derive(Clone, Copy)]
+enum List {
+    Plugins,
+    Envs,
+    Apis,
+}
+
+/// Reads the bindings of the plug-in at `index` (id `id`) in a task of `tasks`.
+fn spawn_bindings(
+    tasks: &mut JoinSet<Result<Detail, ApiError>>,
+    client: &Client,
+    permits: &Arc<Semaphore>,
+    index: usize,
+    id: String,
+) {
+    let (client, permits) = (client.clone(), permits.clone());
+    tasks.spawn(async move {
+        match limited(&permits, client.list_attached_apis(&id, None)).await {
+            Ok(bound) => Ok(Detail::Bindings(index, bound)),
+            Err(e) if vanished(&e) => {
+                tracing::info!(plugin_id = %id, error = %e, "plug-in deleted since the list; left out");
+                Ok(Detail::Vanished(index))
+            }
+            Err(e) => Err(e),
+        }
+    });
+}
+
+/// A plug-in's bindings as read: the distinct pairs, sorted, and the bound APIs the API
+/// list does not hold.
+struct Bound {
+    bindings: Vec<LiveBinding>,
+    unlisted: Vec<Api>,
+}
+
+/// The APIs of the list by id (the first of a duplicated id wins).
+fn listed(apis: Vec<ApiInfo>) -> BTreeMap<String, Api> {
+    let mut by_id: BTreeMap<String, Api> = BTreeMap::new();
+    for api in apis {
+        by_id.entry(api.id.clone()).or_insert_with(|| Api {
+            published_in: Vec::new(),
+            id: api.id,
+            name: api.name,
+            group_id: api.group_id,
+            group_name: api.group_name,
+            method: api.req_method,
+        });
+    }
+    by_id
+}
+
+fn condense(bound: Vec<AttachedApi>, listed: &BTreeMap<String, Api>) -> Bound {
+    let mut unlisted = Vec::new();
+    let mut pairs = BTreeSet::new();
+    for b in bound {
+        if !listed.contains_key(&b.api_id) {
+            unlisted.push(Api {
+                id: b.api_id.clone(),
+                name: b.api_name,
+                group_id: b.group_id,
+                group_name: b.group_name,
+                method: b.req_method,
+                published_in: Vec::new(),
+            });
+        }
+        pairs.insert(LiveBinding {
+            env_id: b.env_id,
+            api_id: b.api_id,
+        });
+    }
+    Bound {
+        bindings: pairs.into_iter().collect(),
+        unlisted,
+    }
 }
 
 /// A 404 on a plug-in's bindings: the plug-in is gone (APIG.3068), not the instance (APIG.3030).
@@ -123,33 +250,11 @@ async fn limited<T>(
 
 fn assemble(
     plugins: Vec<Plugin>,
-    bindings: Vec<Option<Vec<AttachedApi>>>,
-    envs: &[super::wire::EnvInfo],
-    apis: Vec<ApiInfo>,
+    bindings: Vec<Option<Bound>>,
+    envs: &[EnvInfo],
+    mut by_id: BTreeMap<String, Api>,
     published: BTreeMap<String, BTreeSet<String>>,
 ) -> Live {
-    let mut by_id: BTreeMap<String, Api> = BTreeMap::new();
-    for api in apis {
-        by_id.entry(api.id.clone()).or_insert_with(|| Api {
-            published_in: Vec::new(),
-            id: api.id,
-            name: api.name,
-            group_id: api.group_id,
-            group_name: api.group_name,
-            method: api.req_method,
-        });
-    }
-    // Bound APIs missing from the API list (it should hold them all) are still named.
-    for bound in bindings.iter().flatten().flatten() {
-        by_id.entry(bound.api_id.clone()).or_insert_with(|| Api {
-            id: bound.api_id.clone(),
-            name: bound.api_name.clone(),
-            group_id: bound.group_id.clone(),
-            group_name: bound.group_name.clone(),
-            method: bound.req_method.clone(),
-            published_in: Vec::new(),
-        });
-    }
     for (api_id, envs) in published {
         if let Some(api) = by_id.get_mut(&api_id) {
             api.published_in = envs.into_iter().collect();
@@ -162,16 +267,7 @@ fn assemble(
         .into_iter()
         .zip(bindings)
         .map(|(p, bound)| {
-            let bindings = bound.map(|bound| {
-                let set: BTreeSet<LiveBinding> = bound
-                    .into_iter()
-                    .map(|b| LiveBinding {
-                        env_id: b.env_id,
-                        api_id: b.api_id,
-                    })
-                    .collect();
-                set.into_iter().collect()
-            });
+            let bindings = bound.map(|bound| bound.bindings);
             LivePlugin {
                 id: p.id,
                 name: p.name,

@@ -15,6 +15,7 @@ mod credentials;
 mod error;
 pub mod live;
 mod ops;
+mod page;
 mod retry;
 mod target;
 mod throttle;
@@ -29,6 +30,6 @@ pub use live::{fetch_live, fetch_live_with};
 pub use retry::{Backoff, MAX_DELAY, jittered, parse_retry_after};
 pub use target::{Target, TargetError};
 pub use wire::{
-    ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, Plugin, PluginBody,
+    ApiId, ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, Plugin, PluginBody,
     PluginOperApiInfo,
 };

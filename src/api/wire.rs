@@ -163,6 +163,14 @@ pub struct ApiInfo {
     pub run_env_id: Option<String>,
 }
 
+/// An item of the API list when only its id matters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ApiId {
+    /// API id.
+    pub id: String,
+}
+
 fn content_from_text<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
     Ok(match Value::deserialize(d)? {
         Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),

@@ -16,6 +16,7 @@ use std::fmt;
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use hmac::{KeyInit, Mac};
+use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -148,21 +149,34 @@ pub fn applied_content(
 /// The record of a plug-in's bindings as applied: the set of `(environment id, API id)`.
 pub fn applied_bindings<'a>(bindings: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let pairs: BTreeSet<(&str, &str)> = bindings.into_iter().collect();
-    of_json(&json!(pairs))[..RECORD_FP_LEN].to_owned()
+    let mut text = Vec::new();
+    write_json(&pairs, &mut text);
+    of_text(&text)[..RECORD_FP_LEN].to_owned()
 }
 
 /// The staleness fingerprint of a live plug-in: id, name, type, scope, app, remark and
-/// content (`update_time` left out: it changes without any change that matters).
+/// content (`update_time` left out: it changes without any change that matters). The
+/// canonical JSON of that object, written member by member in key order.
 pub fn live_plugin(plugin: &LivePlugin) -> String {
-    of_json(&json!({
-        "id": plugin.id,
-        "name": plugin.name,
-        "type": plugin.plugin_type,
-        "scope": plugin.scope,
-        "roma_app_id": plugin.roma_app_id,
-        "remark": plugin.remark,
-        "content": plugin.content,
-    }))
+    let mut text = Vec::new();
+    text.extend_from_slice(br#"{"content":"#);
+    write_canonical(&plugin.content, &mut text);
+    let members = [
+        ("id", Some(&plugin.id)),
+        ("name", Some(&plugin.name)),
+        ("remark", plugin.remark.as_ref()),
+        ("roma_app_id", plugin.roma_app_id.as_ref()),
+        ("scope", Some(&plugin.scope)),
+        ("type", Some(&plugin.plugin_type)),
+    ];
+    for (key, value) in members {
+        text.push(b',');
+        write_json(key, &mut text);
+        text.push(b':');
+        write_json(&value, &mut text);
+    }
+    text.push(b'}');
+    of_text(&text)
 }
 
 /// The staleness fingerprint of the set of APIs `plugin` is bound to in `env_id`, when its
@@ -174,63 +188,129 @@ pub fn live_bindings(plugin: &LivePlugin, env_id: &str) -> Option<String> {
         .filter(|b| b.env_id == env_id)
         .map(|b| b.api_id.as_str())
         .collect();
-    Some(of_json(&json!(apis)))
+    let mut text = Vec::new();
+    write_json(&apis, &mut text);
+    Some(of_text(&text))
 }
 
 /// The first 8 bytes (16 hex digits) of the SHA-256 of the canonical JSON of `value`.
 fn of_json(value: &Value) -> String {
-    let digest = Sha256::digest(canonical_json(value).as_bytes());
+    let mut text = Vec::new();
+    write_canonical(value, &mut text);
+    of_text(&text)
+}
+
+/// The first 8 bytes (16 hex digits) of the SHA-256 of `text`.
+fn of_text(text: &[u8]) -> String {
+    let digest = Sha256::digest(text);
     hex::encode(&digest[..8])
 }
 
-/// Serialises `value` with object keys sorted at every level, so equal values give equal text
-/// whatever order their keys were read in.
-fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(value, &mut out);
-    out
-}
-
-fn write_canonical(value: &Value, out: &mut String) {
+/// Writes `value` as JSON with object keys sorted at every level, so equal values give equal
+/// text whatever order their keys were read in.
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, member)) in members.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[key], out);
+                write_json(key, out);
+                out.push(b':');
+                write_canonical(member, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_json(scalar, out),
     }
+}
+
+/// Appends the compact JSON of `value`: canonical as is for anything without objects (a
+/// string, a scalar, a set of strings or of pairs of strings).
+fn write_json<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // Writing strings, scalars and their sets to a Vec cannot fail.
+    let _ = serde_json::to_writer(out, value);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn canonical_json(value: &Value) -> String {
+        let mut text = Vec::new();
+        write_canonical(value, &mut text);
+        String::from_utf8(text).unwrap()
+    }
+
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {
-        let a = json!({"b": 1, "a": {"d": [1, {"z": 0, "y": 1}], "c": null}});
+        let a = json!({"b": 1, "a": {"d": [1, {"z": 0, "y": 1}], "c": null}, "é\"": "\n"});
         assert_eq!(
             canonical_json(&a),
-            r#"{"a":{"c":null,"d":[1,{"y":1,"z":0}]},"b":1}"#
+            r#"{"a":{"c":null,"d":[1,{"y":1,"z":0}]},"b":1,"é\"":"\n"}"#
+        );
+    }
+
+    /// The fingerprints written member by member equal the canonical JSON of the object they
+    /// stand for: plans and markers written by earlier versions keep matching.
+    #[test]
+    fn direct_fingerprints_equal_those_of_the_canonical_json() {
+        let mut plugin = LivePlugin {
+            id: "id\"1".into(),
+            name: "cors_ü".into(),
+            plugin_type: "cors".into(),
+            scope: "global".into(),
+            roma_app_id: None,
+            remark: Some("r [apigsync@team]".into()),
+            content: json!({"max_age": 600, "allow_origin": "*", "z": {"b": [1], "a": null}}),
+            update_time: None,
+            bindings: Some(vec![
+                crate::model::LiveBinding {
+                    env_id: "e2".into(),
+                    api_id: "a9".into(),
+                },
+                crate::model::LiveBinding {
+                    env_id: "e1".into(),
+                    api_id: "a2".into(),
+                },
+                crate::model::LiveBinding {
+                    env_id: "e1".into(),
+                    api_id: "a1".into(),
+                },
+            ]),
+        };
+        let object = |p: &LivePlugin| {
+            of_json(&json!({
+                "id": p.id, "name": p.name, "type": p.plugin_type, "scope": p.scope,
+                "roma_app_id": p.roma_app_id, "remark": p.remark, "content": p.content,
+            }))
+        };
+        assert_eq!(live_plugin(&plugin), object(&plugin));
+        plugin.roma_app_id = Some("app".into());
+        plugin.remark = None;
+        assert_eq!(live_plugin(&plugin), object(&plugin));
+        assert_eq!(
+            live_bindings(&plugin, "e1"),
+            Some(of_json(&json!(["a1", "a2"])))
+        );
+        assert_eq!(live_bindings(&plugin, "e3"), Some(of_json(&json!([]))));
+        let pairs = [("e2", "a9"), ("e1", "a2"), ("e1", "a1")];
+        assert_eq!(
+            applied_bindings(pairs),
+            of_json(&json!([["e1", "a1"], ["e1", "a2"], ["e2", "a9"]]))[..RECORD_FP_LEN]
         );
     }
 

@@ -73,7 +73,7 @@ impl<'a> Records<'a> {
     pub(super) fn new(
         desired: &[&'a DesiredPlugin],
         live: &BTreeMap<&str, &LivePlugin>,
-        wanted: &BTreeMap<&str, Bindings>,
+        ownership: &Ownership<'_>,
     ) -> Self {
         let mut out = BTreeMap::new();
         for p in desired {
@@ -83,7 +83,7 @@ impl<'a> Records<'a> {
             let Some((now, Some(recorded))) = live_records(l) else {
                 continue;
             };
-            let files = desired_record(p, wanted.get(p.name.as_str()));
+            let files = ownership.applied(p);
             out.insert(p.name.as_str(), [files, now, recorded]);
         }
         Self(out)

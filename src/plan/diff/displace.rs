@@ -16,7 +16,7 @@ use super::builder::Builder;
 use super::rules::Origin;
 
 /// The first desired binding document of each (plug-in, env id, API id).
-pub(super) type Origins<'a> = HashMap<(&'a str, String, String), Origin>;
+pub(super) type Origins<'a> = HashMap<(&'a str, &'a str, &'a str), Origin<'a>>;
 
 impl Builder<'_> {
     /// Checks every attach against the live plug-ins of its type bound to the same API and
@@ -51,7 +51,7 @@ impl Builder<'_> {
             };
             for api in &a.apis {
                 let key = (a.env_id.as_str(), a.plugin_type.as_str(), api.id.as_str());
-                let origin = origins.get(&(a.plugin.as_str(), a.env_id.clone(), api.id.clone()));
+                let origin = origins.get(&(a.plugin.as_str(), a.env_id.as_str(), api.id.as_str()));
                 for other in bound.get(&key).into_iter().flatten() {
                     if other.name == a.plugin
                         || detached.contains(&(

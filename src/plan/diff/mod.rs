@@ -31,7 +31,7 @@ use crate::model::{DEFAULT_OWNER, Desired, DesiredPlugin, Live, LivePlugin, Opti
 
 use super::error::{PlanError, PlanErrors};
 use super::fingerprint::{self, MIN_MARKER_KEY_LEN, MarkerKey};
-use super::marker::{self, Marker};
+use super::marker::{self, Applied, Marker};
 use super::model::{Notice, NoticeKind, Plan, PlanTarget, PluginSpec, Read, ReadObject};
 use super::order::order;
 use super::secrets;
@@ -97,6 +97,9 @@ pub(super) struct Ownership<'a> {
     owner: &'a str,
     key: &'a MarkerKey,
     wanted: &'a Wanted<'a>,
+    /// The record of applying each desired plug-in, computed once (the marker of its spec and
+    /// the cause of its operations both need it).
+    applied: &'a HashMap<&'a str, (&'a DesiredPlugin, Applied)>,
 }
 
 impl Ownership<'_> {
@@ -104,6 +107,27 @@ impl Ownership<'_> {
     fn manages(&self, plugin: &LivePlugin) -> bool {
         marker::owner_of(plugin.remark.as_deref()).as_deref() == Some(self.owner)
     }
+
+    /// The record of applying `p` with the bindings the files give it.
+    fn applied(&self, p: &DesiredPlugin) -> Applied {
+        match self.applied.get(p.name.as_str()) {
+            Some((of, applied)) if std::ptr::eq(*of, p) => applied.clone(),
+            _ => cause::desired_record(p, self.wanted.get(p.name.as_str())),
+        }
+    }
+}
+
+/// The record of applying each of `desired`'s plug-ins, by name.
+fn applied_records<'a>(
+    desired: &'a Desired,
+    wanted: &Wanted<'_>,
+) -> HashMap<&'a str, (&'a DesiredPlugin, Applied)> {
+    let mut out = HashMap::new();
+    for p in &desired.plugins {
+        out.entry(p.name.as_str())
+            .or_insert_with(|| (p, cause::desired_record(p, wanted.get(p.name.as_str()))));
+    }
+    out
 }
 
 /// Compares `desired` with `live` and returns the plan that makes the gateway match, or
@@ -122,10 +146,12 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     } = resolve_bindings(desired, live, &mut errors);
     let with_api_ids = rules::oidc_apis(desired, live, &wanted, &mut errors);
     let desired = with_api_ids.as_ref().unwrap_or(desired);
+    let applied = applied_records(desired, &wanted);
     let ownership = Ownership {
         owner: &opts.owner,
         key: &opts.marker_key,
         wanted: &wanted,
+        applied: &applied,
     };
     let live_by_name: BTreeMap<&str, &LivePlugin> =
         live.plugins.iter().map(|p| (p.name.as_str(), p)).collect();
@@ -246,7 +272,7 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     if !errors.is_empty() {
         return Err(PlanErrors(errors));
     }
-    let records = cause::Records::new(&desired_plugins, &live_by_name, &wanted);
+    let records = cause::Records::new(&desired_plugins, &live_by_name, &ownership);
     b.refresh_records(&desired_plugins, &live_by_name, &records, &ownership);
     records.assign(&mut b.ops);
 
@@ -276,9 +302,8 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
 /// The body to send for a desired plug-in (secrets as templates), its remark ending with
 /// the marker of `ownership`, which records this content and the bindings the plan sets.
 fn spec(p: &DesiredPlugin, ownership: &Ownership<'_>) -> PluginSpec {
-    let marker = Marker::of_desired(ownership.key, ownership.owner, p).with_applied(
-        cause::desired_record(p, ownership.wanted.get(p.name.as_str())),
-    );
+    let marker =
+        Marker::of_desired(ownership.key, ownership.owner, p).with_applied(ownership.applied(p));
     let (content, secrets) = secrets::plan_content(p);
     PluginSpec {
         name: p.name.clone(),

@@ -58,10 +58,10 @@ pub(super) fn known_type(plugin: &LivePlugin) -> bool {
 }
 
 /// Where a desired binding of (plug-in, env id, API id) comes from.
-#[derive(Debug, Clone)]
-pub(super) struct Origin {
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Origin<'a> {
     /// The binding document.
-    pub(super) location: Location,
+    pub(super) location: &'a Location,
     /// `displace: true` in that document.
     pub(super) displace: bool,
 }
@@ -71,7 +71,7 @@ pub(super) struct Resolved<'a> {
     /// Plug-in name → env id → API ids.
     pub(super) wanted: Wanted<'a>,
     /// (plug-in, env id, API id) → the first binding document that asks for it.
-    pub(super) origins: HashMap<(&'a str, String, String), Origin>,
+    pub(super) origins: super::displace::Origins<'a>,
     /// Bindings kept to APIs taken offline.
     pub(super) notices: Vec<Notice>,
 }
@@ -97,7 +97,7 @@ fn kept_binding(live: &Live, plugin: &DesiredPlugin, env_id: &str, api_id: &str)
 /// already holds to an API taken offline since is kept, with a notice.
 pub(super) fn resolve_bindings<'a>(
     desired: &'a Desired,
-    live: &Live,
+    live: &'a Live,
     errors: &mut Vec<PlanError>,
 ) -> Resolved<'a> {
     let mut out = Resolved {
@@ -106,7 +106,7 @@ pub(super) fn resolve_bindings<'a>(
         notices: Vec::new(),
     };
     // (env id, type, API id) → the first plug-in bound there, and where.
-    let mut taken: HashMap<(String, PluginType, String), (&str, &Location)> = HashMap::new();
+    let mut taken: HashMap<(&str, PluginType, &str), (&str, &Location)> = HashMap::new();
     let resolver = Resolver::new(live);
     let mut declared_by_name = HashMap::new();
     for p in &desired.plugins {
@@ -185,7 +185,7 @@ pub(super) fn resolve_bindings<'a>(
                 errors.push(error);
                 continue;
             }
-            let key = (env.id.clone(), declared.plugin_type, api.id.clone());
+            let key = (env.id.as_str(), declared.plugin_type, api.id.as_str());
             match taken.get(&key) {
                 Some((other, other_location)) if *other != plugin => {
                     errors.push(PlanError::TwoOfOneType {
@@ -207,9 +207,9 @@ pub(super) fn resolve_bindings<'a>(
                 apis.insert(api.id.clone());
             }
             out.origins
-                .entry((plugin, env.id.clone(), api.id.clone()))
-                .or_insert_with(|| Origin {
-                    location: location.clone(),
+                .entry((plugin, env.id.as_str(), api.id.as_str()))
+                .or_insert(Origin {
+                    location,
                     displace: binding.displace,
                 });
         }
