@@ -7,8 +7,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 
 use super::output;
-use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs, TargetSelectArgs};
-use crate::manifest::TargetDesired;
+use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs, TargetRead, TargetSelectArgs};
 use crate::model::Live;
 use crate::plan::{Plan, render};
 
@@ -78,29 +77,37 @@ pub fn render_plan(plan: &Plan, output: PlanOutput, color: bool, live: Option<&L
 /// Runs `plan`: for each target of the folder (or those `--target` names).
 pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     let env = session::process_env();
-    let targets = session::load_targets(&args.dir, &env, &args.targets)?;
-    let several = targets.iter().any(|t| t.target.name.is_some());
+    let reads = session::load_and_read(
+        &args.dir,
+        &env,
+        &args.targets,
+        &args.gateway,
+        &args.reconcile,
+    )
+    .await?;
+    let several = reads.iter().any(|r| r.target.target.name.is_some());
+    let mut results = Vec::new();
+    for read in reads {
+        let label = read.target.target.label().to_owned();
+        let result = plan_target(args, read).await;
+        if several && let Err(e) = &result {
+            output::message(output::Level::Error, &format!("target {label}: {e:#}"));
+        }
+        results.push((label, result));
+    }
     if !several {
-        let Some(one) = targets.first() else {
+        let Some((_, result)) = results.pop() else {
             anyhow::bail!("no target to plan");
         };
-        let (plan, live) = plan_target(args, one, false).await?;
+        let (plan, live) = result?;
         save(args, &render::json(&plan))?;
         output::stdout(&render_plan(&plan, args.output, color, Some(&live)))?;
         return Ok(exit_code(args, [&plan], false));
     }
-    let mut results = Vec::new();
-    for t in &targets {
-        let result = plan_target(args, t, targets.len() > 1).await.map_err(|e| {
-            let why = format!("{e:#}");
-            output::message(
-                output::Level::Error,
-                &format!("target {}: {why}", t.target.label()),
-            );
-            why
-        });
-        results.push((t.target.label(), result));
-    }
+    let results: Vec<(String, Planned)> = results
+        .into_iter()
+        .map(|(label, r)| (label, r.map_err(|e| format!("{e:#}"))))
+        .collect();
     let plans: Vec<&Plan> = results
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok().map(|(p, _)| p))
@@ -134,26 +141,18 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     Ok(exit_code(args, plans, failed))
 }
 
-/// Reads one target's gateway and diffs the folder against it.
-async fn plan_target(
-    args: &Args,
-    target: &TargetDesired,
-    several: bool,
-) -> anyhow::Result<(Plan, Live)> {
-    let desired = &target.desired;
-    let project = desired.project.clone().unwrap_or_default();
-    let conn = args
-        .gateway
-        .connect_to(&project, several, &args.dir)
-        .await?;
-    let parallelism = session::parallelism(&args.reconcile, &project.options);
-    let live = session::live(&conn, parallelism).await;
+/// One target's plan and the live state it was made from, or why there is none.
+type Planned = Result<(Plan, Live), String>;
+
+/// Diffs one target's folder against its gateway (read by [`session::load_and_read`]).
+async fn plan_target(args: &Args, read: TargetRead) -> anyhow::Result<(Plan, Live)> {
+    let TargetRead { target, read } = read;
+    let (conn, live) = read?;
     let calls = conn.client.stats().total_calls();
     let api_target = conn.client.target().clone();
     conn.close().await;
-    let live = live?;
     let plan = session::diff(
-        desired,
+        &target.desired,
         &live,
         &args.reconcile,
         &args.select,

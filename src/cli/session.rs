@@ -114,12 +114,7 @@ pub fn load_targets(
     env: &BTreeMap<String, String>,
     select: &TargetSelectArgs,
 ) -> anyhow::Result<Vec<TargetDesired>> {
-    if !dir.is_dir() {
-        bail!(
-            "manifest folder {} does not exist or is not a folder",
-            dir.display()
-        );
-    }
+    check_dir(dir)?;
     let targets = manifest::load_targets(dir, env)
         .with_context(|| format!("invalid manifests in {}", dir.display()))?;
     let declared: Vec<Option<String>> = targets.iter().map(|t| t.target.name.clone()).collect();
@@ -129,6 +124,72 @@ pub fn load_targets(
         .into_iter()
         .filter(|t| selected(select, t.target.name.as_deref()))
         .collect())
+}
+
+/// One target read: its desired state, and its connection with the live state (or why
+/// the gateway could not be reached or read).
+pub struct TargetRead {
+    /// The target and what the folder says it should hold.
+    pub target: TargetDesired,
+    /// The connection and the live state, or the error of either.
+    pub read: anyhow::Result<(Connection, Live)>,
+}
+
+/// Loads the folder, then reads the gateway of every selected target, the targets at the
+/// same time. A folder that does not load is the error, and no gateway is called then
+/// (guarded by `cli_behaviour::plan_with_an_unset_variable_names_the_file_and_line`); a
+/// target that cannot be reached or read is its own [`TargetRead::read`] error.
+pub async fn load_and_read(
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+    select: &TargetSelectArgs,
+    gateway: &GatewayArgs,
+    reconcile: &ReconcileArgs,
+) -> anyhow::Result<Vec<TargetRead>> {
+    let targets = load_targets(dir, env, select)?;
+    let several = targets.len() > 1;
+    let mut pending = Vec::new();
+    for target in targets {
+        let project = target.desired.project.clone().unwrap_or_default();
+        let parallelism = parallelism(reconcile, &project.options);
+        let read = match gateway.connect_to(&project, several, dir).await {
+            Ok(conn) => {
+                let client = conn.client.clone();
+                let fetch = tokio::spawn(async move { read_live(&client, parallelism).await });
+                Ok((conn, fetch))
+            }
+            Err(e) => Err(e),
+        };
+        pending.push((target, read));
+    }
+    let mut reads = Vec::new();
+    for (target, read) in pending {
+        let read = match read {
+            Ok((conn, fetch)) => match fetch.await {
+                Ok(Ok(live)) => Ok((conn, live)),
+                Ok(Err(e)) => {
+                    conn.close().await;
+                    Err(e)
+                }
+                Err(e) => {
+                    conn.close().await;
+                    Err(anyhow::Error::new(e).context("reading the gateway stopped"))
+                }
+            },
+            Err(e) => Err(e),
+        };
+        reads.push(TargetRead { target, read });
+    }
+    Ok(reads)
+}
+
+/// Closes the connections of `reads`.
+pub async fn close_reads(reads: Vec<TargetRead>) {
+    for r in reads {
+        if let Ok((conn, _)) = r.read {
+            conn.close().await;
+        }
+    }
 }
 
 /// The targets of `project` that `select` names (every one when it names none), in file order.
@@ -169,6 +230,17 @@ fn check_selection(
             "--target {unknown}: {} declares no such target (it declares {})",
             dir.join(PROJECT_FILE).display(),
             names.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// An error naming `dir` unless it is a folder.
+fn check_dir(dir: &Path) -> anyhow::Result<()> {
+    if !dir.is_dir() {
+        bail!(
+            "manifest folder {} does not exist or is not a folder",
+            dir.display()
         );
     }
     Ok(())
@@ -324,16 +396,19 @@ impl SelectArgs {
 
 /// Fetches the live state of the connected instance.
 pub async fn live(conn: &Connection, parallelism: usize) -> anyhow::Result<Live> {
-    let target = conn.client.target();
-    conn.client.set_max_in_flight(parallelism);
-    fetch_live(&conn.client, parallelism)
-        .await
-        .with_context(|| {
-            format!(
-                "reading the live state of instance {} at {}",
-                target.instance_id, target.endpoint
-            )
-        })
+    read_live(&conn.client, parallelism).await
+}
+
+/// Fetches the live state of `client`'s instance.
+async fn read_live(client: &Client, parallelism: usize) -> anyhow::Result<Live> {
+    let target = client.target();
+    client.set_max_in_flight(parallelism);
+    fetch_live(client, parallelism).await.with_context(|| {
+        format!(
+            "reading the live state of instance {} at {}",
+            target.instance_id, target.endpoint
+        )
+    })
 }
 
 impl ReconcileArgs {

@@ -35,48 +35,109 @@ pub(super) async fn prepare(
     args: &Args,
     env: &BTreeMap<String, String>,
 ) -> anyhow::Result<(bool, anyhow::Result<Vec<Work>>)> {
-    let items = match &args.plan {
-        None => session::load_targets(&args.dir, env, &args.targets)?
-            .into_iter()
-            .map(|target| Item {
-                target,
-                loaded: true,
-                saved: None,
-            })
-            .collect(),
-        Some(path) => saved_items(args, path, env)?,
+    let Some(path) = &args.plan else {
+        let reads = session::load_and_read(
+            &args.dir,
+            env,
+            &args.targets,
+            &args.gateway,
+            &args.reconcile,
+        )
+        .await?;
+        let several = reads.iter().any(|r| r.target.target.name.is_some());
+        return Ok((several, plan_every_target(args, reads, several).await));
     };
+    let items = saved_items(args, path, env)?;
     let several = items.iter().any(|i| i.target.target.name.is_some());
     let count = items.len();
     let mut work = Vec::new();
     for item in items {
-        let target = &item.target;
-        match plan_target(args, &item, count > 1).await {
+        match check_target(args, &item, count > 1).await {
             Ok(w) => work.push(w),
             Err(e) => {
                 close(work).await;
-                let e = if several {
-                    e.context(format!(
-                        "target {}: nothing was applied to any target",
-                        target.target.label()
-                    ))
-                } else {
-                    e
-                };
-                return Ok((several, Err(e)));
+                return Ok((
+                    several,
+                    Err(not_applied(e, item.target.target.label(), several)),
+                ));
             }
         }
     }
     Ok((several, Ok(work)))
 }
 
-/// What to apply to one target: its desired state (`loaded` when the folder loaded;
-/// otherwise only its project, and secrets come from the environment alone) and the
-/// saved plan, if one was given.
+/// Makes the plan of every target read; the first that cannot be read or planned is
+/// the error, and every connection is closed then.
+async fn plan_every_target(
+    args: &Args,
+    reads: Vec<session::TargetRead>,
+    several: bool,
+) -> anyhow::Result<Vec<Work>> {
+    let mut work = Vec::new();
+    let mut reads = reads.into_iter();
+    while let Some(session::TargetRead { target, read }) = reads.next() {
+        let TargetDesired {
+            target: named,
+            desired,
+        } = target;
+        let planned = match read {
+            Ok((conn, live)) => {
+                let plan = session::diff(
+                    &desired,
+                    &live,
+                    &args.reconcile,
+                    &args.select,
+                    conn.client.target(),
+                    named.name.as_deref(),
+                );
+                match plan {
+                    Ok(plan) => Ok(Work {
+                        name: named.name.clone(),
+                        parallelism: session::parallelism(
+                            &args.reconcile,
+                            &desired.project.clone().unwrap_or_default().options,
+                        ),
+                        desired: Some(desired),
+                        conn,
+                        plan,
+                    }),
+                    Err(e) => {
+                        conn.close().await;
+                        Err(e)
+                    }
+                }
+            }
+            Err(e) => Err(e),
+        };
+        match planned {
+            Ok(w) => work.push(w),
+            Err(e) => {
+                close(work).await;
+                session::close_reads(reads.collect()).await;
+                return Err(not_applied(e, named.label(), several));
+            }
+        }
+    }
+    Ok(work)
+}
+
+/// `e`, saying that nothing was applied when several targets were worked on.
+fn not_applied(e: anyhow::Error, target: &str, several: bool) -> anyhow::Error {
+    if several {
+        e.context(format!(
+            "target {target}: nothing was applied to any target"
+        ))
+    } else {
+        e
+    }
+}
+
+/// A target of a saved plan: its desired state (`loaded` when the folder loaded;
+/// otherwise only its project, and secrets come from the environment alone) and its plan.
 struct Item {
     target: TargetDesired,
     loaded: bool,
-    saved: Option<Plan>,
+    saved: Plan,
 }
 
 /// The targets of a saved plan file, each with its plan.
@@ -120,14 +181,14 @@ fn saved_items(
                 },
             },
             loaded: found.is_some(),
-            saved: Some(plan),
+            saved: plan,
         });
     }
     Ok(items)
 }
 
-/// Connects to one target and makes its plan (or checks the saved one against its gateway).
-async fn plan_target(args: &Args, item: &Item, several: bool) -> anyhow::Result<Work> {
+/// Connects to one target of a saved plan and checks the plan against its gateway.
+async fn check_target(args: &Args, item: &Item, several: bool) -> anyhow::Result<Work> {
     let target = &item.target;
     let project = target.desired.project.clone().unwrap_or_default();
     let conn = args
@@ -135,28 +196,17 @@ async fn plan_target(args: &Args, item: &Item, several: bool) -> anyhow::Result<
         .connect_to(&project, several, &args.dir)
         .await?;
     let parallelism = session::parallelism(&args.reconcile, &project.options);
-    let planned = async {
-        let live = session::live(&conn, parallelism).await?;
-        match &item.saved {
-            Some(plan) => check_saved(plan, &conn, &live).map(|()| plan.clone()),
-            None => session::diff(
-                &target.desired,
-                &live,
-                &args.reconcile,
-                &args.select,
-                conn.client.target(),
-                target.target.name.as_deref(),
-            ),
-        }
-    }
-    .await;
-    match planned {
-        Ok(plan) => Ok(Work {
+    let checked = match session::live(&conn, parallelism).await {
+        Ok(live) => check_saved(&item.saved, &conn, &live),
+        Err(e) => Err(e),
+    };
+    match checked {
+        Ok(()) => Ok(Work {
             name: target.target.name.clone(),
             desired: item.loaded.then(|| target.desired.clone()),
             conn,
             parallelism,
-            plan,
+            plan: item.saved.clone(),
         }),
         Err(e) => {
             conn.close().await;

@@ -1,7 +1,7 @@
 //! Resolution of the desired bindings against the live APIs and environments, and the
 //! plan-time rules the service enforces on them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -76,20 +76,47 @@ pub(super) struct Resolved<'a> {
     pub(super) notices: Vec<Notice>,
 }
 
-/// Whether the gateway already binds `plugin` (of the desired type and scope, so not
-/// replaced by this plan) to `api_id` in `env_id`: such a binding survives an API going
-/// offline (SPEC §3.8: "Taking an API offline does not remove its bindings"; attached-apis
-/// "also includes APIs taken offline"), so the manifests may keep it.
-fn kept_binding(live: &Live, plugin: &DesiredPlugin, env_id: &str, api_id: &str) -> bool {
-    live.plugins.iter().any(|l| {
-        l.name == plugin.name
-            && l.plugin_type == plugin.plugin_type.as_str()
-            && l.scope == plugin.scope.as_str()
-            && l.bindings
+/// The bindings the gateway holds, by (plug-in name, type, scope, environment id, API id):
+/// built once, on the first desired binding to an API that is not published, so that
+/// checking each of them costs one look-up.
+#[derive(Default)]
+struct HeldBindings<'a> {
+    held: Option<HashSet<HeldKey<'a>>>,
+}
+
+/// (plug-in name, type, scope, environment id, API id) of a binding the gateway holds.
+type HeldKey<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+
+impl<'a> HeldBindings<'a> {
+    /// Whether the gateway already binds `plugin` (of the desired type and scope, so not
+    /// replaced by this plan) to `api_id` in `env_id`: such a binding survives an API going
+    /// offline (SPEC §3.8: "Taking an API offline does not remove its bindings"; attached-apis
+    /// "also includes APIs taken offline"), so the manifests may keep it.
+    fn kept(&mut self, live: &'a Live, plugin: &DesiredPlugin, env_id: &str, api_id: &str) -> bool {
+        let held = self.held.get_or_insert_with(|| {
+            live.plugins
                 .iter()
-                .flatten()
-                .any(|b| b.env_id == env_id && b.api_id == api_id)
-    })
+                .flat_map(|l| {
+                    l.bindings.iter().flatten().map(move |b| {
+                        (
+                            l.name.as_str(),
+                            l.plugin_type.as_str(),
+                            l.scope.as_str(),
+                            b.env_id.as_str(),
+                            b.api_id.as_str(),
+                        )
+                    })
+                })
+                .collect()
+        });
+        held.contains(&(
+            plugin.name.as_str(),
+            plugin.plugin_type.as_str(),
+            plugin.scope.as_str(),
+            env_id,
+            api_id,
+        ))
+    }
 }
 
 /// Resolves every desired binding; unresolvable references become errors. Only a binding
@@ -108,6 +135,7 @@ pub(super) fn resolve_bindings<'a>(
     // (env id, type, API id) → the first plug-in bound there, and where.
     let mut taken: HashMap<(&str, PluginType, &str), (&str, &Location)> = HashMap::new();
     let resolver = Resolver::new(live);
+    let mut held = HeldBindings::default();
     let mut declared_by_name = HashMap::new();
     for p in &desired.plugins {
         declared_by_name.entry(p.name.as_str()).or_insert(p);
@@ -162,7 +190,7 @@ pub(super) fn resolve_bindings<'a>(
                 }
             };
             if !api.published_in.contains(&env.id) {
-                if !kept_binding(live, declared, &env.id, &api.id) {
+                if !held.kept(live, declared, &env.id, &api.id) {
                     errors.push(PlanError::NotPublished {
                         location: location.clone(),
                         plugin: plugin.to_owned(),
