@@ -5,7 +5,9 @@
 //! emulator's. Scenarios, seeds and manifests are generated here. Numbers, not assertions.
 //!
 //! `APIGSYNC_BENCH_PLUGINS` sets the size of the largest set (default 10,000 plug-ins
-//! with 8 bindings each; 0 skips it).
+//! with 8 bindings each; 0 skips it). `APIGSYNC_BENCH_GROUPS` runs only some groups of
+//! scenarios, comma-separated: `latency`, `scale` (1,500 and 3,000 plug-ins, and the
+//! largest set), `throttled` (default: all).
 
 #![allow(
     clippy::unwrap_used,
@@ -535,22 +537,30 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    let groups = std::env::var("APIGSYNC_BENCH_GROUPS").unwrap_or_default();
+    let runs = |group: &str| groups.is_empty() || groups.split(',').any(|g| g.trim() == group);
     let started = Instant::now();
     let rows = runtime.block_on(async {
         let (mut rows, mut shown) = (Vec::new(), 0);
-        latency_scenarios(&mut rows).await;
-        progress(&rows, &mut shown);
-        for plugins in [1500, 3000] {
-            scale_scenario(&mut rows, plugins, false).await;
+        if runs("latency") {
+            latency_scenarios(&mut rows).await;
             progress(&rows, &mut shown);
         }
-        if large > 0 {
-            scale_scenario(&mut rows, large, true).await;
-            progress(&rows, &mut shown);
+        if runs("scale") {
+            for plugins in [1500, 3000] {
+                scale_scenario(&mut rows, plugins, false).await;
+                progress(&rows, &mut shown);
+            }
+            if large > 0 {
+                scale_scenario(&mut rows, large, true).await;
+                progress(&rows, &mut shown);
+            }
         }
-        for (plugins, rps) in [(25, 2.0), (100, 5.0)] {
-            throttled_scenario(&mut rows, plugins, rps).await;
-            progress(&rows, &mut shown);
+        if runs("throttled") {
+            for (plugins, rps) in [(25, 2.0), (100, 5.0), (100, 2.0)] {
+                throttled_scenario(&mut rows, plugins, rps).await;
+                progress(&rows, &mut shown);
+            }
         }
         rows
     });

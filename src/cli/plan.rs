@@ -100,7 +100,7 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
             anyhow::bail!("no target to plan");
         };
         let (plan, live) = result?;
-        save(args, &render::json(&plan))?;
+        save(args, || render::json(&plan))?;
         output::stdout(&render_plan(&plan, args.output, color, Some(&live)))?;
         return Ok(exit_code(args, [&plan], false));
     }
@@ -113,14 +113,13 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
         .filter_map(|(_, r)| r.as_ref().ok().map(|(p, _)| p))
         .collect();
     let failed = plans.len() < results.len();
-    let json = render::json_set(&plans);
     if failed && args.out.is_some() {
         output::message(
             output::Level::Error,
             "the plan was not saved: a target could not be planned, and a saved plan must cover every target it names",
         );
     } else {
-        save(args, &json)?;
+        save(args, || render::json_set(&plans))?;
     }
     let sections: Vec<render::TargetSection<'_>> = results
         .iter()
@@ -134,7 +133,7 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
         .collect();
     let shown = match args.output {
         PlanOutput::Text => render::text_set(&sections, color),
-        PlanOutput::Json => json,
+        PlanOutput::Json => render::json_set(&plans),
         PlanOutput::Markdown => render::markdown_set(&sections),
     };
     output::stdout(&shown)?;
@@ -168,10 +167,10 @@ async fn plan_target(args: &Args, read: TargetRead) -> anyhow::Result<(Plan, Liv
     Ok((plan, live))
 }
 
-/// Writes the saved plan to `--out`, if asked.
-fn save(args: &Args, json: &str) -> anyhow::Result<()> {
+/// Writes the saved plan (rendered by `json`, only when asked) to `--out`.
+fn save(args: &Args, json: impl FnOnce() -> String) -> anyhow::Result<()> {
     if let Some(path) = &args.out {
-        std::fs::write(path, json)
+        std::fs::write(path, json())
             .with_context(|| format!("cannot write the plan to {}", path.display()))?;
         output::message(
             output::Level::Info,

@@ -130,29 +130,47 @@ pub fn parse_targets(
         .iter()
         .find(|s| is_project(s))
         .and_then(|s| read_project(s, env, &mut diags));
-    let documents: Vec<(&Source, Vec<yaml::Node>)> = sources
-        .iter()
-        .filter(|s| !is_project(s))
-        .map(|s| (s, documents(s, &mut diags)))
-        .collect();
     let base = project.clone().unwrap_or_default();
     let declared: Vec<&str> = base.targets.keys().map(String::as_str).collect();
+    let named = base.named_targets();
+    let mut readers: Vec<TargetReader<'_>> = named
+        .iter()
+        .map(|target| TargetReader {
+            filter: TargetFilter {
+                declared: declared.clone(),
+                current: target.name.as_deref(),
+                vars: &target.config.vars,
+            },
+            env: targets::env_with_vars(env, target),
+            plugins: Vec::new(),
+            bindings: Vec::new(),
+            diags: Diags::default(),
+        })
+        .collect();
+    // One file's YAML trees at a time: each target reads a copy, the last one the trees.
+    for source in sources.iter().filter(|s| !is_project(s)) {
+        let docs = documents(source, &mut diags);
+        if let Some((last, others)) = readers.split_last_mut() {
+            for reader in others {
+                for doc in &docs {
+                    reader.read(source, doc.clone(), &base.options);
+                }
+            }
+            for doc in docs {
+                last.read(source, doc, &base.options);
+            }
+        }
+    }
     let mut per_target = Vec::new();
     let mut loaded = Vec::new();
-    for target in base.named_targets() {
-        let filter = TargetFilter {
-            declared: declared.clone(),
-            current: target.name.as_deref(),
-            vars: &target.config.vars,
-        };
-        let env = targets::env_with_vars(env, &target);
-        let mut target_diags = Diags::default();
-        let desired = read_documents(&documents, &env, &base, &filter, &mut target_diags);
+    for (target, reader) in named.iter().zip(readers) {
+        let target = target.clone();
+        let (desired, errors) = reader.finish(target.config.flavour);
+        per_target.push((target.name.clone(), errors));
         let desired = Desired {
             project: project.as_ref().map(|p| p.for_target(&target)),
             ..desired
         };
-        per_target.push((target.name.clone(), target_diags.into_errors()));
         loaded.push(TargetDesired { target, desired });
     }
     for d in targets::merge_diagnostics(per_target) {
@@ -166,40 +184,44 @@ pub fn parse_targets(
     diags.finish(loaded)
 }
 
-/// The plug-ins and bindings of the documents that belong to one target.
-fn read_documents(
-    documents: &[(&Source, Vec<yaml::Node>)],
-    env: &BTreeMap<String, String>,
-    project: &ProjectFile,
-    filter: &TargetFilter<'_>,
-    diags: &mut Diags,
-) -> Desired {
-    let mut plugins = Vec::new();
-    let mut bindings = Vec::new();
-    for (source, docs) in documents {
-        for doc in docs {
-            let mut reader = Reader {
-                file: &source.path,
-                env,
-                options: &project.options,
-                target: filter,
-                diags,
-            };
-            match reader.document(doc.clone()) {
-                Some(Doc::Plugin(p)) => plugins.push(p),
-                Some(Doc::Binding(b)) => bindings.push(b),
-                None => {}
-            }
+/// The documents of one target, as they are read file by file.
+struct TargetReader<'a> {
+    filter: TargetFilter<'a>,
+    env: BTreeMap<String, String>,
+    plugins: Vec<document::PluginDoc>,
+    bindings: Vec<document::BindingDoc>,
+    diags: Diags,
+}
+
+impl TargetReader<'_> {
+    /// Reads one document of `source`, if it belongs to this target.
+    fn read(&mut self, source: &Source, doc: yaml::Node, options: &Options) {
+        let mut reader = Reader {
+            file: &source.path,
+            env: &self.env,
+            options,
+            target: &self.filter,
+            diags: &mut self.diags,
+        };
+        match reader.document(doc) {
+            Some(Doc::Plugin(p)) => self.plugins.push(p),
+            Some(Doc::Binding(b)) => self.bindings.push(b),
+            None => {}
         }
     }
-    checks::run(&plugins, &bindings, project.target.flavour, diags);
-    let mut plugins: Vec<_> = plugins.into_iter().map(|p| p.plugin).collect();
-    plugins.sort_by(|a, b| a.name.cmp(&b.name));
-    Desired {
-        project: None,
-        plugins,
-        bindings: bindings.into_iter().map(|b| b.binding).collect(),
-        warnings: diags.take_warnings(),
+
+    /// The cross-document checks, then this target's desired state and its problems.
+    fn finish(mut self, flavour: Option<crate::model::Flavour>) -> (Desired, Vec<Diagnostic>) {
+        checks::run(&self.plugins, &self.bindings, flavour, &mut self.diags);
+        let mut plugins: Vec<_> = self.plugins.into_iter().map(|p| p.plugin).collect();
+        plugins.sort_by(|a, b| a.name.cmp(&b.name));
+        let desired = Desired {
+            project: None,
+            plugins,
+            bindings: self.bindings.into_iter().map(|b| b.binding).collect(),
+            warnings: self.diags.take_warnings(),
+        };
+        (desired, self.diags.into_errors())
     }
 }
 

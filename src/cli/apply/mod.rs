@@ -263,12 +263,14 @@ fn summarise(
         } else if !w.plan.is_empty() {
             text.push_str(&report.text());
         }
-        entries.push(serde_json::json!({
-            "target": w.name,
-            "plan": w.plan,
-            "report": report,
-            "note": note,
-        }));
+        if json {
+            entries.push(serde_json::json!({
+                "target": w.name,
+                "plan": w.plan,
+                "report": report,
+                "note": note,
+            }));
+        }
     }
     if json {
         let out = if several {
