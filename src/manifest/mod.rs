@@ -121,6 +121,29 @@ pub fn parse_targets(
     sources: &[Source],
     env: &BTreeMap<String, String>,
 ) -> Result<Vec<TargetDesired>, LoadError> {
+    parse_some_targets(sources, env, |_| true)
+}
+
+/// Reads and validates the manifest folder `dir` for its target `name` alone (`None`:
+/// the one `target:`): the documents of the other targets are not read, so a process
+/// that reconciles each target on its own does not parse the folder once per target
+/// for each. `Ok(None)` when the project file does not declare that target.
+pub fn load_target(
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+    name: Option<&str>,
+) -> Result<Option<TargetDesired>, LoadError> {
+    let sources = walk::read_folder(dir)?;
+    let mut one = parse_some_targets(&sources, env, |t| t.name.as_deref() == name)?;
+    Ok(one.pop())
+}
+
+/// [`parse_targets`] for the targets `wanted` keeps.
+fn parse_some_targets(
+    sources: &[Source],
+    env: &BTreeMap<String, String>,
+    wanted: impl Fn(&crate::model::NamedTarget) -> bool,
+) -> Result<Vec<TargetDesired>, LoadError> {
     let mut diags = Diags::default();
     let root = common_parent(sources);
     let is_project = |s: &Source| {
@@ -132,7 +155,11 @@ pub fn parse_targets(
         .and_then(|s| read_project(s, env, &mut diags));
     let base = project.clone().unwrap_or_default();
     let declared: Vec<&str> = base.targets.keys().map(String::as_str).collect();
-    let named = base.named_targets();
+    let named: Vec<_> = base
+        .named_targets()
+        .into_iter()
+        .filter(|t| wanted(t))
+        .collect();
     let mut readers: Vec<TargetReader<'_>> = named
         .iter()
         .map(|target| TargetReader {

@@ -215,9 +215,9 @@ impl Reconciler {
             self.metrics.source_valid.set(0);
             PassError::Source(format!("cannot read {}: {e}", self.dir.display()))
         })?;
-        let result = manifest::load_targets(&resolved, &self.env);
+        let result = manifest::load_target(&resolved, &self.env, self.target.as_deref());
         let found = match result {
-            Ok(targets) => targets.into_iter().find(|t| t.target.name == self.target),
+            Ok(found) => found,
             Err(e) => {
                 self.metrics.source_valid.set(0);
                 return Err(PassError::Source(e.to_string().replace('\n', "; ")));

@@ -228,3 +228,25 @@ fn reading_a_folder_of_several_targets_as_one_is_an_error() {
         "m/apigsync.yaml:1:1: the project file declares 2 targets (staging, prod); read them one by one"
     );
 }
+
+#[test]
+fn one_target_is_read_alone_and_an_undeclared_one_is_none() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in [
+        ("apigsync.yaml", PROJECT),
+        ("cors.yaml", CORS),
+        ("prod.yaml", PROD_ONLY),
+    ] {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let env = BTreeMap::new();
+    let prod = apigsync::manifest::load_target(dir.path(), &env, Some("prod"))
+        .expect("loads")
+        .expect("declared");
+    assert_eq!(prod.target.label(), "prod");
+    assert_eq!(prod.desired.plugins.len(), 2);
+    let none = apigsync::manifest::load_target(dir.path(), &env, Some("qa")).expect("loads");
+    assert!(none.is_none());
+    let single = apigsync::manifest::load_target(dir.path(), &env, None).expect("loads");
+    assert!(single.is_none(), "the folder declares targets by name");
+}
