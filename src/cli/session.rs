@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
+use tracing::Instrument;
 
 use super::target::{ResolvedTarget, TargetArgs, resolve};
 use crate::api::{Client, ClientOptions, Credentials, Secret, Target, fetch_live};
@@ -126,6 +127,15 @@ pub fn load_targets(
         .collect())
 }
 
+/// The span of a named target's work (its log lines read `target{target=NAME}: …`); none
+/// for the single `target:`.
+pub fn target_span(name: Option<&str>) -> tracing::Span {
+    match name {
+        Some(name) => tracing::info_span!("target", target = %name),
+        None => tracing::Span::none(),
+    }
+}
+
 /// One target read: its desired state, and its connection with the live state (or why
 /// the gateway could not be reached or read).
 pub struct TargetRead {
@@ -152,7 +162,11 @@ pub async fn load_and_read(
     for target in targets {
         let project = target.desired.project.clone().unwrap_or_default();
         let parallelism = parallelism(reconcile, &project.options);
-        let read = match gateway.connect_to(&project, several, dir).await {
+        let read = match gateway
+            .connect_to(&project, several, dir)
+            .instrument(target_span(target.target.name.as_deref()))
+            .await
+        {
             Ok(conn) => {
                 let client = conn.client.clone();
                 let fetch = tokio::spawn(async move { read_live(&client, parallelism).await });

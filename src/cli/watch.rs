@@ -198,6 +198,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let conn = args
             .gateway
             .connect_to(&narrowed, several, &args.dir)
+            .instrument(session::target_span(target.name.as_deref()))
             .await
             .with_context(|| format!("target {}", target.label()))?;
         let watched = Watched::starting(target.name.clone());
@@ -272,10 +273,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         } = l;
         conns.push(conn);
         let (timing, shutdown, files) = (timing.clone(), shutdown.clone(), files.clone());
-        let span = match &watched.name {
-            Some(name) => tracing::info_span!("target", target = %name),
-            None => tracing::Span::none(),
-        };
+        let span = session::target_span(watched.name.as_deref());
         tasks.push(
             async move {
                 run_loop(timing, rx, shutdown, async || {
