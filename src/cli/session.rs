@@ -294,7 +294,19 @@ impl Connection {
     }
 }
 
-fn credentials(args: &CredentialArgs) -> anyhow::Result<Credentials> {
+/// The credentials of a target: with `target.credentials_prefix: P`, from `P_HW_ACCESS_KEY`,
+/// `P_HW_SECRET_KEY` (`P_HW_SECURITY_TOKEN`) or `P_HW_AUTH_TOKEN` alone; otherwise from the
+/// flags and the `HW_*` variables.
+fn credentials(args: &CredentialArgs, prefix: Option<&str>) -> anyhow::Result<Credentials> {
+    if let Some(prefix) = prefix {
+        let lookup = |name: &str| std::env::var(format!("{prefix}_{name}")).ok();
+        return Credentials::from_env(&lookup).with_context(|| {
+            format!(
+                "this target reads its credentials from {prefix}_HW_ACCESS_KEY and \
+                 {prefix}_HW_SECRET_KEY, or {prefix}_HW_AUTH_TOKEN (target.credentials_prefix)"
+            )
+        });
+    }
     let secret_from_file = match &args.secret_key_file {
         Some(path) => Some(
             std::fs::read_to_string(path)
@@ -336,7 +348,8 @@ async fn connect(
             instance_id,
         } => {
             let target = Target::new(flavour, &endpoint, project_id, instance_id)?;
-            let client = Client::new(target, credentials(credential_args)?, options)?;
+            let prefix = project.target.credentials_prefix.as_deref();
+            let client = Client::new(target, credentials(credential_args, prefix)?, options)?;
             Ok(Connection {
                 client,
                 emulator: None,

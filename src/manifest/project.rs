@@ -205,12 +205,22 @@ fn check_targets(reader: &mut Reader<'_>, doc: &Node, project: ProjectFile) -> O
     (reader.diags.len() == before).then_some(project)
 }
 
-/// Problems of a target's `vars`: names that `${NAME}` cannot reference, values that are not scalars.
+/// Problems of a target's `vars` (names that `${NAME}` cannot reference, values that are
+/// not scalars) and of its `credentials_prefix`.
 fn vars_problems(
     target: &Node,
     at: &impl Fn(super::yaml::Pos) -> Location,
     problems: &mut Vec<(Location, String)>,
 ) {
+    if let Some(prefix) = target.entry("credentials_prefix")
+        && let Yaml::Str(text) = &prefix.value.value
+        && super::subst::reference_name(&format!("${{{text}}}")).is_none()
+    {
+        problems.push((
+            at(prefix.value.pos),
+            format!("credentials_prefix {text:?} must be the start of a variable name (letters, digits and '_', e.g. PROD)"),
+        ));
+    }
     let Some(Yaml::Map(vars)) = target.entry("vars").map(|e| &e.value.value) else {
         return;
     };

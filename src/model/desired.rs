@@ -141,6 +141,11 @@ pub struct TargetConfig {
     pub instance_id: Option<String>,
     /// Run against the embedded emulator instead of a real gateway.
     pub emulator: Option<EmulatorTarget>,
+    /// Read this target's credentials from `PREFIX_HW_ACCESS_KEY` and `PREFIX_HW_SECRET_KEY`
+    /// (or `PREFIX_HW_AUTH_TOKEN`) instead of `HW_*`: targets in different accounts. The
+    /// names only; the values stay in the environment.
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub credentials_prefix: Option<String>,
     /// Values (text, numbers, booleans) substituted into `${VAR}` of this target's
     /// documents; they win over the environment. Never secrets: a secret field may
     /// not name one.

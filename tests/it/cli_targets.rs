@@ -3,7 +3,7 @@
 //! grouped outputs and saved plans, through the binary.
 
 use apigsync::api::Client;
-use apigsync::emulator::EmulatorConfig;
+use apigsync::emulator::{self, EmulatorConfig};
 use apigsync::model::Flavour;
 
 use crate::support::cli::{INSTANCE, World, copy_dir, run_binary};
@@ -365,6 +365,55 @@ async fn the_targets_example_applies_to_both_embedded_gateways_then_plans_no_cha
     );
     run(&["plan", "--detailed-exitcode"]).await.expect_code(0);
     run(&["plan", "--target", "prod", "--detailed-exitcode"])
+        .await
+        .expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_target_with_a_credentials_prefix_signs_with_its_own_variables() {
+    let mut world = two_targets().await;
+    let project = project(&world, "https://example.com").replace(
+        "    flavour: roma\n",
+        "    flavour: roma\n    credentials_prefix: PROD\n",
+    );
+    world.write("apigsync.yaml", &project);
+
+    let unset = run(&world, "plan", &[]).await;
+    unset.expect_code(1);
+    assert!(
+        unset.stderr.contains("target prod:") && unset.stderr.contains("PROD_HW_ACCESS_KEY"),
+        "{}",
+        unset.stderr
+    );
+    assert!(
+        unset.stdout.contains("staging: Plan:"),
+        "staging is still planned\n{}",
+        unset.stdout
+    );
+
+    world
+        .env
+        .insert("PROD_HW_ACCESS_KEY".into(), "not-the-demo-key".into());
+    world
+        .env
+        .insert("PROD_HW_SECRET_KEY".into(), "not-the-demo-secret".into());
+    let refused = run(&world, "plan", &["--target", "prod"]).await;
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("401"),
+        "signed with PROD_*: {}",
+        refused.stderr
+    );
+
+    world.env.insert(
+        "PROD_HW_ACCESS_KEY".into(),
+        emulator::DEMO_ACCESS_KEY.into(),
+    );
+    world.env.insert(
+        "PROD_HW_SECRET_KEY".into(),
+        emulator::DEMO_SECRET_KEY.into(),
+    );
+    run(&world, "apply", &["--auto-approve"])
         .await
         .expect_code(0);
 }

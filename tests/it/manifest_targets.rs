@@ -250,3 +250,12 @@ fn one_target_is_read_alone_and_an_undeclared_one_is_none() {
     let single = apigsync::manifest::load_target(dir.path(), &env, None).expect("loads");
     assert!(single.is_none(), "the folder declares targets by name");
 }
+
+#[test]
+fn a_credentials_prefix_must_start_a_variable_name() {
+    let project = "targets:\n  prod:\n    flavour: apig\n    credentials_prefix: 9-PROD\n";
+    assert_eq!(
+        errors(&[("apigsync.yaml", project)], &[]),
+        ["m/apigsync.yaml:4:25: credentials_prefix \"9-PROD\" must be the start of a variable name (letters, digits and '_', e.g. PROD)"]
+    );
+}
