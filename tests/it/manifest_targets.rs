@@ -256,6 +256,8 @@ fn a_credentials_prefix_must_start_a_variable_name() {
     let project = "targets:\n  prod:\n    flavour: apig\n    credentials_prefix: 9-PROD\n";
     assert_eq!(
         errors(&[("apigsync.yaml", project)], &[]),
-        ["m/apigsync.yaml:4:25: credentials_prefix \"9-PROD\" must be the start of a variable name (letters, digits and '_', e.g. PROD)"]
+        [
+            "m/apigsync.yaml:4:25: credentials_prefix \"9-PROD\" must be the start of a variable name (letters, digits and '_', e.g. PROD)"
+        ]
     );
 }
