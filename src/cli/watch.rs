@@ -150,16 +150,20 @@ async fn follow_leadership(
     metrics: Vec<Metrics>,
     triggers: Vec<tokio::sync::mpsc::Sender<()>>,
 ) {
+    // Every loop reconciles at start anyway: only a later change to leading triggers one
+    // (a trigger at start could land after the first reconcile and cause a second).
+    let mut at_start = true;
     loop {
         let now = *leading.borrow_and_update();
         for m in &metrics {
             m.leader.set(i64::from(now));
         }
-        if now {
+        if now && !at_start {
             for trigger in &triggers {
                 let _ = trigger.try_send(());
             }
         }
+        at_start = false;
         if leading.changed().await.is_err() {
             return;
         }
