@@ -55,11 +55,14 @@ impl GatewayArgs {
             return self.connect(project, Some(dir)).await;
         }
         let flags = self.target.for_one_of_several(&project.target)?;
-        let options = ClientOptions {
-            retry_budget: self.retry_budget,
-            ..ClientOptions::default()
-        };
-        connect(project, &flags, &self.credentials, options, Some(dir)).await
+        connect(
+            project,
+            &flags,
+            &self.credentials,
+            self.client_options(),
+            Some(dir),
+        )
+        .await
     }
 
     /// Connects to the target of `project`, as overridden by these flags.
@@ -68,11 +71,21 @@ impl GatewayArgs {
         project: &ProjectFile,
         dir: Option<&Path>,
     ) -> anyhow::Result<Connection> {
-        let options = ClientOptions {
+        connect(
+            project,
+            &self.target,
+            &self.credentials,
+            self.client_options(),
+            dir,
+        )
+        .await
+    }
+
+    fn client_options(&self) -> ClientOptions {
+        ClientOptions {
             retry_budget: self.retry_budget,
             ..ClientOptions::default()
-        };
-        connect(project, &self.target, &self.credentials, options, dir).await
+        }
     }
 }
 
@@ -82,6 +95,38 @@ pub struct TargetSelectArgs {
     /// Work on this target of apigsync.yaml's targets: only; repeatable [default: every target].
     #[arg(long = "target", value_name = "NAME")]
     pub targets: Vec<String>,
+}
+
+impl TargetSelectArgs {
+    /// Whether the target `name` is worked on (every one when `--target` names none).
+    pub fn keeps(&self, name: Option<&str>) -> bool {
+        self.targets.is_empty() || name.is_some_and(|n| self.targets.iter().any(|s| s == n))
+    }
+
+    /// The items of `all` (one per target, named by `name_of`) that `--target` keeps,
+    /// refusing `--target` for a folder with one target and names it does not declare.
+    fn pick<T>(
+        &self,
+        all: Vec<T>,
+        name_of: impl Fn(&T) -> Option<&str>,
+        dir: &Path,
+    ) -> anyhow::Result<Vec<T>> {
+        let names: Vec<&str> = all.iter().filter_map(&name_of).collect();
+        if !self.targets.is_empty() && names.is_empty() {
+            bail!(
+                "--target picks among the targets: of {PROJECT_FILE}, but {} names one target",
+                dir.join(PROJECT_FILE).display()
+            );
+        }
+        if let Some(unknown) = self.targets.iter().find(|n| !names.contains(&n.as_str())) {
+            bail!(
+                "--target {unknown}: {} declares no such target (it declares {})",
+                dir.join(PROJECT_FILE).display(),
+                names.join(", ")
+            );
+        }
+        Ok(all.into_iter().filter(|t| self.keeps(name_of(t))).collect())
+    }
 }
 
 /// Flags that decide what the differ may do; each overrides `options` of apigsync.yaml.
@@ -118,13 +163,8 @@ pub fn load_targets(
     check_dir(dir)?;
     let targets = manifest::load_targets(dir, env)
         .with_context(|| format!("invalid manifests in {}", dir.display()))?;
-    let declared: Vec<Option<String>> = targets.iter().map(|t| t.target.name.clone()).collect();
-    check_selection(&declared, select, dir)?;
     print_warnings(&targets);
-    Ok(targets
-        .into_iter()
-        .filter(|t| selected(select, t.target.name.as_deref()))
-        .collect())
+    select.pick(targets, |t| t.target.name.as_deref(), dir)
 }
 
 /// The span of a named target's work (its log lines read `target{target=NAME}: …`); none
@@ -212,41 +252,7 @@ pub fn select_targets(
     select: &TargetSelectArgs,
     dir: &Path,
 ) -> anyhow::Result<Vec<crate::model::NamedTarget>> {
-    let all = project.named_targets();
-    let declared: Vec<Option<String>> = all.iter().map(|t| t.name.clone()).collect();
-    check_selection(&declared, select, dir)?;
-    Ok(all
-        .into_iter()
-        .filter(|t| selected(select, t.name.as_deref()))
-        .collect())
-}
-
-/// Whether `--target` keeps the target `name`.
-fn selected(select: &TargetSelectArgs, name: Option<&str>) -> bool {
-    select.targets.is_empty() || name.is_some_and(|n| select.targets.iter().any(|s| s == n))
-}
-
-/// Refuses `--target` for a folder with one target, and names it does not declare.
-fn check_selection(
-    declared: &[Option<String>],
-    select: &TargetSelectArgs,
-    dir: &Path,
-) -> anyhow::Result<()> {
-    let names: Vec<&str> = declared.iter().filter_map(|n| n.as_deref()).collect();
-    if !select.targets.is_empty() && names.is_empty() {
-        bail!(
-            "--target picks among the targets: of {PROJECT_FILE}, but {} names one target",
-            dir.join(PROJECT_FILE).display()
-        );
-    }
-    if let Some(unknown) = select.targets.iter().find(|n| !names.contains(&n.as_str())) {
-        bail!(
-            "--target {unknown}: {} declares no such target (it declares {})",
-            dir.join(PROJECT_FILE).display(),
-            names.join(", ")
-        );
-    }
-    Ok(())
+    select.pick(project.named_targets(), |t| t.name.as_deref(), dir)
 }
 
 /// An error naming `dir` unless it is a folder.

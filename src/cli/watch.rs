@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -225,6 +224,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .pin_target(narrowed.target.clone())
         .with_leadership(leading.clone());
         loops.push(TargetLoop {
+            target: target.clone(),
             watched,
             conn,
             tx,
@@ -244,15 +244,17 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         loops.iter().map(|l| l.tx.clone()).collect(),
     )
     .with_context(|| format!("cannot watch {}", args.dir.display()))?;
-    let files = Arc::new(std::sync::Mutex::new(files));
-    let watching = files.lock().map(|f| f.watched()).unwrap_or_default();
+    let watching = files.watched();
+    // The loops run together in this task (not spawned), so they can share the file
+    // trigger by reference; none holds it across an await.
+    let files = std::cell::RefCell::new(files);
     for l in &loops {
         let target = l.conn.client.target();
         tracing::info!(
             folder = %args.dir.display(),
             watching = ?watching,
             endpoints = %format!("http://{addr}"),
-            target = l.watched.name.as_deref().unwrap_or("target"),
+            target = l.target.label(),
             instance = %target.instance_id,
             gateway = %target.endpoint,
             interval = ?args.interval,
@@ -269,27 +271,24 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut conns = Vec::new();
     for l in loops {
         let TargetLoop {
-            watched,
+            target,
             conn,
             rx,
             mut reconciler,
             ..
         } = l;
         conns.push(conn);
-        let (timing, shutdown, files) = (timing.clone(), shutdown.clone(), files.clone());
-        let span = session::target_span(watched.name.as_deref());
+        let (timing, shutdown, files) = (timing.clone(), shutdown.clone(), &files);
         tasks.push(
             async move {
                 run_loop(timing, rx, shutdown, async || {
                     let outcome = reconciler.reconcile().await;
-                    if let Ok(mut f) = files.lock() {
-                        f.refresh();
-                    }
+                    files.borrow_mut().refresh();
                     outcome
                 })
                 .await;
             }
-            .instrument(span),
+            .instrument(session::target_span(target.name.as_deref())),
         );
     }
     futures_util::future::join_all(tasks).await;
@@ -304,6 +303,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 /// One target's reconcile loop, before it runs.
 struct TargetLoop {
+    target: crate::model::NamedTarget,
     watched: Watched,
     conn: session::Connection,
     tx: tokio::sync::mpsc::Sender<()>,

@@ -6,15 +6,7 @@ use std::path::PathBuf;
 use apigsync::manifest::{LoadError, MAX_USER_REMARK, Source, parse_project, parse_sources};
 use apigsync::model::{ApiRef, Desired, Scope};
 
-fn sources(files: &[(&str, &str)]) -> Vec<Source> {
-    files
-        .iter()
-        .map(|(p, t)| Source {
-            path: PathBuf::from(format!("m/{p}")),
-            text: (*t).to_owned(),
-        })
-        .collect()
-}
+use crate::support::sources;
 
 fn load_env(files: &[(&str, &str)], env: &[(&str, &str)]) -> Result<Desired, LoadError> {
     let env: BTreeMap<String, String> = env

@@ -2,19 +2,10 @@
 //! documents limited with `targets: [names]`, and the errors of each.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use apigsync::manifest::{LoadError, Source, TargetDesired, parse_sources, parse_targets};
+use apigsync::manifest::{LoadError, TargetDesired, parse_sources, parse_targets};
 
-fn sources(files: &[(&str, &str)]) -> Vec<Source> {
-    files
-        .iter()
-        .map(|(p, t)| Source {
-            path: PathBuf::from(format!("m/{p}")),
-            text: (*t).to_owned(),
-        })
-        .collect()
-}
+use crate::support::sources;
 
 fn load(files: &[(&str, &str)], env: &[(&str, &str)]) -> Result<Vec<TargetDesired>, LoadError> {
     let env: BTreeMap<String, String> = env

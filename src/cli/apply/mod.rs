@@ -79,7 +79,7 @@ fn confirm(work: &[Work]) -> anyhow::Result<bool> {
         .filter(|w| !w.plan.is_empty())
         .map(|w| {
             let instance = w.plan.target.instance_id.as_deref().unwrap_or("?");
-            match &w.name {
+            match &w.target.name {
                 Some(name) => format!(
                     "{} to target {name} (instance {instance})",
                     w.plan.operations.len()
@@ -137,14 +137,14 @@ fn progress(total: usize, bar: bool) -> impl Fn(&OperationReport) + Send + Sync 
 pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     let env = session::process_env();
     let json = args.output == ApplyOutput::Json;
-    let (several, work) = prepare(args, &env).await?;
-    let mut work = work?;
+    let work = prepare(args, &env).await?;
+    let several = work.iter().any(|w| w.target.name.is_some());
     if !json {
         let shown = if several {
             let sections: Vec<render::TargetSection<'_>> = work
                 .iter()
                 .map(|w| render::TargetSection {
-                    name: w.label(),
+                    name: w.target.label(),
                     result: Ok((&w.plan, None)),
                 })
                 .collect();
@@ -163,14 +163,14 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     }
     let mut reports = Vec::new();
     let mut stopped_by: Option<String> = None;
-    for w in &mut work {
+    for w in &work {
         if w.plan.is_empty() || stopped_by.is_some() {
             reports.push(None);
             continue;
         }
         let report = execute(w, &env).await;
         if !report.as_ref().is_ok_and(Report::is_success) {
-            stopped_by = Some(w.label().to_owned());
+            stopped_by = Some(w.target.label().to_owned());
         }
         reports.push(Some(report));
     }
@@ -235,7 +235,7 @@ fn summarise(
                 success = false;
                 output::message(
                     output::Level::Error,
-                    &format!("target {}: {e:#}", w.label()),
+                    &format!("target {}: {e:#}", w.target.label()),
                 );
                 (Report::default(), Some(format!("failed: {e:#}")))
             }
@@ -259,13 +259,13 @@ fn summarise(
             if text.is_empty() {
                 text.push('\n');
             }
-            text.push_str(&format!("Target {}: {line}", w.label()));
+            text.push_str(&format!("Target {}: {line}", w.target.label()));
         } else if !w.plan.is_empty() {
             text.push_str(&report.text());
         }
         if json {
             entries.push(serde_json::json!({
-                "target": w.name,
+                "target": w.target.name,
                 "plan": w.plan,
                 "report": report,
                 "note": note,

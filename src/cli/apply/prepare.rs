@@ -9,32 +9,26 @@ use anyhow::{Context, bail};
 use super::Args;
 use crate::cli::session;
 use crate::manifest::TargetDesired;
-use crate::model::Desired;
+use crate::model::{Desired, NamedTarget};
 use crate::plan::{self, Plan};
 
 /// One target's share of an apply: its connection, the desired state (when the folder
 /// loads), and its plan once made.
 pub(super) struct Work {
-    pub name: Option<String>,
+    pub target: NamedTarget,
     pub conn: session::Connection,
     pub desired: Option<Desired>,
     pub parallelism: usize,
     pub plan: Plan,
 }
 
-impl Work {
-    pub fn label(&self) -> &str {
-        self.name.as_deref().unwrap_or("target")
-    }
-}
-
 /// Loads the folder or the saved plan, connects to every target and makes (or checks)
-/// its plan. The outer error is a usage or load error; the inner one a target that
-/// could not be planned, after every connection is closed.
+/// its plan. A target that could not be planned is the error, after every connection
+/// is closed.
 pub(super) async fn prepare(
     args: &Args,
     env: &BTreeMap<String, String>,
-) -> anyhow::Result<(bool, anyhow::Result<Vec<Work>>)> {
+) -> anyhow::Result<Vec<Work>> {
     let Some(path) = &args.plan else {
         let reads = session::load_and_read(
             &args.dir,
@@ -45,7 +39,7 @@ pub(super) async fn prepare(
         )
         .await?;
         let several = reads.iter().any(|r| r.target.target.name.is_some());
-        return Ok((several, plan_every_target(args, reads, several).await));
+        return plan_every_target(args, reads, several).await;
     };
     let items = saved_items(args, path, env)?;
     let several = items.iter().any(|i| i.target.target.name.is_some());
@@ -56,14 +50,11 @@ pub(super) async fn prepare(
             Ok(w) => work.push(w),
             Err(e) => {
                 close(work).await;
-                return Ok((
-                    several,
-                    Err(not_applied(e, item.target.target.label(), several)),
-                ));
+                return Err(not_applied(e, item.target.target.label(), several));
             }
         }
     }
-    Ok((several, Ok(work)))
+    Ok(work)
 }
 
 /// Makes the plan of every target read; the first that cannot be read or planned is
@@ -92,7 +83,7 @@ async fn plan_every_target(
                 );
                 match plan {
                     Ok(plan) => Ok(Work {
-                        name: named.name.clone(),
+                        target: named.clone(),
                         parallelism: session::parallelism(
                             &args.reconcile,
                             &desired.project.clone().unwrap_or_default().options,
@@ -153,11 +144,7 @@ fn saved_items(
     let mut items = Vec::new();
     for plan in plans {
         let name = plan.target.name.clone();
-        if !args.targets.targets.is_empty()
-            && !name
-                .as_ref()
-                .is_some_and(|n| args.targets.targets.contains(n))
-        {
+        if !args.targets.keeps(name.as_deref()) {
             continue;
         }
         let Some(target) = declared.iter().find(|t| t.name == name) else {
@@ -202,7 +189,7 @@ async fn check_target(args: &Args, item: &Item, several: bool) -> anyhow::Result
     };
     match checked {
         Ok(()) => Ok(Work {
-            name: target.target.name.clone(),
+            target: target.target.clone(),
             desired: item.loaded.then(|| target.desired.clone()),
             conn,
             parallelism,

@@ -7,6 +7,17 @@ pub mod plan;
 pub mod recorded;
 pub mod watch;
 
+/// In-memory manifest files under `m/`: `(path, text)` pairs as the loader's sources.
+pub fn sources(files: &[(&str, &str)]) -> Vec<apigsync::manifest::Source> {
+    files
+        .iter()
+        .map(|(p, t)| apigsync::manifest::Source {
+            path: std::path::PathBuf::from(format!("m/{p}")),
+            text: (*t).to_owned(),
+        })
+        .collect()
+}
+
 /// The configuration of every property test: proptest's defaults, and the committed
 /// regression seeds of `tests/it/<module>.proptest-regressions` replayed before new cases.
 /// (The default persistence looks for `tests/proptest-regressions/<module>.txt` instead,
