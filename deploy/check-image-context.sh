@@ -110,9 +110,9 @@ for kind, folder in folders.items():
             sys.exit(f"check-image-context: Cargo.toml declares [[{kind}]] {name}, but {paths[0]} is not in the context")
 PY
     # Every include_str!/include_bytes! path of the crate resolves inside the context.
-    grep -rhoE 'include_(str|bytes)!\("[^"]+"\)' src | while IFS= read -r inc; do
+    grep -rhoE 'include_(str|bytes)!\("[^"]+"\)' src crates | while IFS= read -r inc; do
         rel="${inc#*\(\"}"; rel="${rel%\")}"
-        file="$(grep -rlF "$inc" src | head -n 1)"
+        file="$(grep -rlF "$inc" src crates | head -n 1)"
         [[ -f "$(dirname "$file")/$rel" ]] || { echo "check-image-context: $file: $inc is outside the context" >&2; exit 1; }
     done
     echo "== image context: manifest and include_str! paths complete"

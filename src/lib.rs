@@ -17,14 +17,11 @@
 //! - [`dump`]: live state as a manifest folder (pure), for adopting a gateway.
 //! - [`cli`]: the commands; thin wiring around the above.
 
-pub mod api;
+pub use apigsync_client as api;
+pub use apigsync_core::{content, dump, manifest, model, plan};
+pub use apigsync_emulator as emulator;
+pub use apigsync_signing as signing;
+
 pub mod apply;
 pub mod cli;
-pub mod content;
-pub mod dump;
-pub mod emulator;
-pub mod manifest;
-pub mod model;
-pub mod plan;
-pub mod signing;
 pub mod watch;

@@ -6,10 +6,10 @@ use serde_json::Value;
 
 use super::error::ServiceError;
 use super::store::{Instance, PluginRec, StoredType};
-use crate::content;
-use crate::model::{PluginType, Scope};
+use apigsync_core::content;
+use apigsync_core::model::{PluginType, Scope};
 
-pub use crate::content::MAX_CONTENT_CHARS;
+pub use apigsync_core::content::MAX_CONTENT_CHARS;
 /// Most characters of `remark`.
 pub const MAX_REMARK_CHARS: usize = 255;
 

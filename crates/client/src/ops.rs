@@ -13,8 +13,8 @@ use super::wire::{
     ApiId, ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, Plugin, PluginBody,
     PluginOperApiInfo,
 };
-use crate::plan::MAX_APIS_PER_CALL;
-use crate::signing::encode;
+use apigsync_core::plan::MAX_APIS_PER_CALL;
+use apigsync_signing::encode;
 
 impl Client {
     /// Every plug-in of the instance (all pages).

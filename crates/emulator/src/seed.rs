@@ -18,10 +18,10 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::error::EmulatorError;
-use crate::model::Flavour;
+use apigsync_core::model::Flavour;
 
 /// The built-in demo seed (`examples/emulator-seed.yaml`), the world `examples/manifests` targets.
-pub const DEMO_SEED_YAML: &str = include_str!("../../examples/emulator-seed.yaml");
+pub const DEMO_SEED_YAML: &str = include_str!("../../../examples/emulator-seed.yaml");
 
 /// A parsed seed file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -177,7 +177,7 @@ mod tests {
             "test",
         )
         .expect("parses");
-        let state = crate::emulator::store::State::from_seed(&seed, "test", "t").expect("valid");
+        let state = crate::store::State::from_seed(&seed, "test", "t").expect("valid");
         let jwt = &state.instances[0].plugins[0];
         assert_eq!(
             (

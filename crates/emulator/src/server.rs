@@ -20,7 +20,7 @@ use super::faults::{LogEntry, Stats};
 use super::gate::{self, CloseConnection};
 use super::shared::{Shared, lock};
 use super::{admin, routes};
-use crate::model::Flavour;
+use apigsync_core::model::Flavour;
 
 /// The whole app: APIG routes behind the front door, admin routes, request ids.
 fn app(shared: Arc<Shared>) -> Router {

@@ -5,7 +5,7 @@
 //!   or token, canonical query, retries with jittered backoff re-signed every
 //!   attempt, slow-down answers retried within a time budget, error classification),
 //!   the pagination helper and the operations of SPEC §3.
-//! - [`live::fetch_live`] reads a whole instance into [`crate::model::Live`].
+//! - [`live::fetch_live`] reads a whole instance into [`apigsync_core::model::Live`].
 //!
 //! Architecture invariant: secrets (secret key, security token, IAM token, request
 //! bodies) are never logged and never appear in an error.

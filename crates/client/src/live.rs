@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 use super::client::Client;
 use super::error::ApiError;
 use super::wire::{ApiInfo, AttachedApi, EnvInfo, Plugin};
-use crate::model::{Api, Env, Live, LiveBinding, LivePlugin};
+use apigsync_core::model::{Api, Env, Live, LiveBinding, LivePlugin};
 
 /// The answer of one call of the fetch.
 enum Detail {

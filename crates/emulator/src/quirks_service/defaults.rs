@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use super::ServiceQuirks;
-use crate::emulator::store::{Instance, PluginRec};
-use crate::model::PluginType;
+use crate::store::{Instance, PluginRec};
+use apigsync_core::model::PluginType;
 
 /// `fill_defaults`: writes the documented defaults into the stored content of `rec`.
 pub(super) fn stored(inst: &mut Instance, mut rec: PluginRec, q: &ServiceQuirks) -> PluginRec {

@@ -11,10 +11,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::emulator::error::ServiceError;
-use crate::emulator::shared::{InstanceRef, Shared, lock};
-use crate::emulator::store::{Instance, PluginRec, StoredType};
-use crate::model::Scope;
+use crate::error::ServiceError;
+use crate::shared::{InstanceRef, Shared, lock};
+use crate::store::{Instance, PluginRec, StoredType};
+use apigsync_core::model::Scope;
 
 /// `POST /_emulator/plugins` and `POST /_emulator/offline`.
 pub fn router() -> Router<Arc<Shared>> {

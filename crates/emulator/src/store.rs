@@ -9,7 +9,7 @@ use super::error::{EmulatorError, ServiceError};
 use super::indexed::{Bindings, ById};
 use super::quirks_service::{ForeignPlugin, insert_plugin};
 use super::seed::{Seed, derived_id};
-use crate::model::{Flavour, PluginType, RELEASE_ENV_ID, RELEASE_ENV_NAME, Scope};
+use apigsync_core::model::{Flavour, PluginType, RELEASE_ENV_ID, RELEASE_ENV_NAME, Scope};
 
 /// Everything the emulator holds; what `--state` persists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -62,7 +62,7 @@ pub fn save(path: &Path, state: &State) -> Result<(), EmulatorError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::seed::Seed;
+    use crate::seed::Seed;
 
     #[test]
     fn save_then_load_round_trips_and_leaves_no_temp_file() {

@@ -1,7 +1,7 @@
 //! Which gateway instance the client talks to, and how its paths are built.
 
-use crate::model::Flavour;
-use crate::signing;
+use apigsync_core::model::Flavour;
+use apigsync_signing as signing;
 
 /// One APIG / ROMA / OTC instance: where it is and whose it is.
 #[derive(Debug, Clone, PartialEq, Eq)]

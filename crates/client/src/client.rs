@@ -24,7 +24,7 @@ use super::page::decode_page;
 use super::retry::{Backoff, jittered, parse_retry_after};
 use super::target::Target;
 use super::throttle::{Signal, Throttle};
-use crate::signing;
+use apigsync_signing as signing;
 
 /// Page size of every list call (the API's maximum).
 pub const PAGE_LIMIT: usize = 500;

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::model::{PluginType, Scope};
+use apigsync_core::model::{PluginType, Scope};
 
 /// A plug-in object (SPEC §3.2): create/show/update responses and list items.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

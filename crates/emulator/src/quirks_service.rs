@@ -29,7 +29,7 @@ use super::error::ServiceError;
 use super::plugins::{self, PluginBody};
 use super::shared::{InstanceRef, Shared, lock};
 use super::store::{Instance, PluginRec, StoredType};
-use crate::model::PluginType;
+use apigsync_core::model::PluginType;
 
 pub use admin::{ForeignPlugin, insert_plugin, router};
 use defaults::stored;
@@ -45,7 +45,7 @@ pub struct ServiceQuirks {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vanish_between_reads: Vec<String>,
     /// Most Kafka log plug-ins per instance (the documented quota is
-    /// [`crate::content::KAFKA_LOG_PER_GATEWAY`]); `None`: not enforced.
+    /// [`apigsync_core::content::KAFKA_LOG_PER_GATEWAY`]); `None`: not enforced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kafka_log_quota: Option<usize>,
     /// The bind-time rules (CORS methods, cache on GET/HEAD, OIDC APIs bound).

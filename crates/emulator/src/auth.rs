@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 
 use super::config::Credential;
 use super::error::ServiceError;
-use crate::signing::{self, Request};
+use apigsync_signing::{self as signing, Request};
 
 /// Largest accepted difference between X-Sdk-Date and the server clock, in seconds.
 pub const MAX_SKEW_SECS: i64 = 15 * 60;

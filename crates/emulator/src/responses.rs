@@ -5,9 +5,9 @@ use serde_json::{Map, Value, json};
 
 use super::error::ServiceError;
 use super::store::{ApiRec, BindingRec, EnvRec, GroupRec, Instance, PluginRec, VersionRec};
-use crate::content;
-use crate::model::Flavour;
-use crate::signing;
+use apigsync_core::content;
+use apigsync_core::model::Flavour;
+use apigsync_signing as signing;
 
 /// The query parameters of a request, decoded.
 #[derive(Debug, Clone, Default)]
