@@ -12,6 +12,7 @@
 //! - [`signing`]: SDK-HMAC-SHA256 request signing and verification (pure).
 //! - [`api`]: the HTTP client: one send path that signs, retries and classifies.
 //! - [`apply`]: the executor: a plan's operations in dependency order, one attempt each.
+//! - [`pipeline`]: the one reconcile pipeline of plan, apply and watch (read → plan → execute).
 //! - [`watch`]: the level-triggered reconcile loop, its triggers, metrics and probes.
 //! - [`emulator`]: a local server of the APIG plug-in API.
 //! - [`dump`]: live state as a manifest folder (pure), for adopting a gateway.
@@ -24,4 +25,5 @@ pub use apigsync_signing as signing;
 
 pub mod apply;
 pub mod cli;
+pub mod pipeline;
 pub mod watch;

@@ -13,6 +13,27 @@ use std::future::Future;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::api::ErrorKind;
+
+/// Why a step failed: the message a user reads, and its kind for metrics and back-off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepError {
+    /// Why, as the user should read it.
+    pub message: String,
+    /// What kind of failure it is.
+    pub kind: ErrorKind,
+}
+
+impl StepError {
+    /// A failure of `kind` that reads `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            kind,
+        }
+    }
+}
+
 /// What happened to one step.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -23,6 +44,8 @@ pub enum StepOutcome {
     Failed {
         /// Why, as the user should read it.
         error: String,
+        /// What kind of failure it is.
+        kind: ErrorKind,
     },
     /// The step was not started.
     NotAttempted {
@@ -47,7 +70,7 @@ pub async fn run<F, Fut>(
 ) -> Vec<StepOutcome>
 where
     F: FnMut(usize) -> Fut,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
+    Fut: Future<Output = Result<(), StepError>> + Send + 'static,
 {
     let mut graph = Graph::new(deps);
     let parallelism = parallelism.max(1);
@@ -75,13 +98,19 @@ where
                 let Some(i) = task_step.remove(&join_error.id()) else {
                     continue;
                 };
-                (i, Err("the step panicked".to_string()))
+                (
+                    i,
+                    Err(StepError::new(ErrorKind::Transient, "the step panicked")),
+                )
             }
         };
         match result {
             Ok(()) => graph.done(i),
-            Err(error) => {
-                graph.outcomes[i] = Some(StepOutcome::Failed { error });
+            Err(StepError { message, kind }) => {
+                graph.outcomes[i] = Some(StepOutcome::Failed {
+                    error: message,
+                    kind,
+                });
                 graph.skip_dependents(i, &name);
             }
         }
@@ -197,13 +226,18 @@ mod tests {
     async fn a_failure_skips_only_its_dependents_and_names_the_failed_step() {
         let deps = vec![vec![], vec![0], vec![], vec![2], vec![1]];
         let out = run(&deps, 2, &CancellationToken::new(), label, |i| async move {
-            if i == 0 { Err("boom".into()) } else { Ok(()) }
+            if i == 0 {
+                Err(StepError::new(ErrorKind::Rejected, "boom"))
+            } else {
+                Ok(())
+            }
         })
         .await;
         assert_eq!(
             out[0],
             StepOutcome::Failed {
-                error: "boom".into()
+                error: "boom".into(),
+                kind: ErrorKind::Rejected,
             }
         );
         let skipped = StepOutcome::NotAttempted {

@@ -15,13 +15,13 @@ use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{ApiError, Client, PluginBody, error_chain};
+use crate::api::{ApiError, Client, ErrorKind, PluginBody, error_chain};
 use crate::model::Desired;
 use crate::plan::{OpKind, Operation, Plan, PluginSpec, ResolveError, resolve_secrets};
 use binding::Partial;
 
 pub use crate::plan::render::describe;
-pub use dag::StepOutcome;
+pub use dag::{StepError, StepOutcome};
 pub use report::{OperationReport, Report};
 pub use state::ApiState;
 
@@ -57,6 +57,34 @@ fn body(spec: &PluginSpec, name: &str, content: serde_json::Value) -> PluginBody
         remark: Some(spec.remark.clone()),
         roma_app_id: spec.roma_app_id.clone(),
     }
+}
+
+/// The dependencies of each operation of `plan`, as positions in `plan.operations`: the
+/// graph the executor runs (`dag::run`), in plan order.
+pub fn dependencies(plan: &Plan) -> Result<Vec<Vec<usize>>, ApplyError> {
+    let index: HashMap<&str, usize> = plan
+        .operations
+        .iter()
+        .enumerate()
+        .map(|(i, op)| (op.id.as_str(), i))
+        .collect();
+    plan.operations
+        .iter()
+        .map(|op| {
+            op.depends_on
+                .iter()
+                .map(|d| {
+                    index
+                        .get(d.as_str())
+                        .copied()
+                        .ok_or_else(|| ApplyError::UnknownDependency {
+                            operation: op.id.clone(),
+                            missing: d.clone(),
+                        })
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Resolves every secret of every create/update up front, so a missing variable
@@ -104,36 +132,15 @@ pub async fn execute(
     progress: impl Fn(&OperationReport) + Send + Sync + 'static,
 ) -> Result<Report, ApplyError> {
     let bodies = Arc::new(plugin_bodies(plan, env, desired)?);
-    let index: HashMap<&str, usize> = plan
-        .operations
-        .iter()
-        .enumerate()
-        .map(|(i, op)| (op.id.as_str(), i))
-        .collect();
-    let deps =
-        plan.operations
-            .iter()
-            .map(|op| {
-                op.depends_on
-                    .iter()
-                    .map(|d| {
-                        index.get(d.as_str()).copied().ok_or_else(|| {
-                            ApplyError::UnknownDependency {
-                                operation: op.id.clone(),
-                                missing: d.clone(),
-                            }
-                        })
-                    })
-                    .collect::<Result<Vec<usize>, _>>()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+    let deps = dependencies(plan)?;
+    let by_id = plan.index();
     let created: Arc<Mutex<HashMap<String, String>>> = Arc::default();
     let partial: Arc<Mutex<HashMap<String, Partial>>> = Arc::default();
     let progress = Arc::new(progress);
     let op_id = |i: usize| plan.operations[i].id.to_string();
     let outcomes = dag::run(&deps, opts.parallelism, shutdown, op_id, |i| {
         let op = plan.operations[i].clone();
-        let check_first = may_be_displaced(plan, &op);
+        let check_first = may_be_displaced(&by_id, &op);
         let client = client.clone();
         let bodies = bodies.clone();
         let created = created.clone();
@@ -151,7 +158,8 @@ pub async fn execute(
             let outcome = match &result {
                 Ok(()) => StepOutcome::Done,
                 Err(error) => StepOutcome::Failed {
-                    error: error.clone(),
+                    error: error.message.clone(),
+                    kind: error.kind,
                 },
             };
             progress(&OperationReport::new(&op, outcome));
@@ -183,18 +191,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Whether `op` is a detach that runs after an attach of another plug-in (rule 4 of
 /// `plan::order`), which may already have displaced it from some of its APIs.
-fn may_be_displaced(plan: &Plan, op: &Operation) -> bool {
+fn may_be_displaced(by_id: &HashMap<&str, &Operation>, op: &Operation) -> bool {
     let OpKind::Detach(d) = &op.kind else {
         return false;
     };
     op.depends_on.iter().any(|dep| {
-        plan.operation(dep)
+        by_id
+            .get(dep.as_str())
             .is_some_and(|o| matches!(&o.kind, OpKind::Attach(a) if a.plugin != d.plugin))
     })
 }
 
-fn chain(e: ApiError) -> String {
-    error_chain(&e)
+/// A failed call as a step's error: its message chain and its kind.
+fn chain(e: ApiError) -> StepError {
+    StepError::new(e.kind(), error_chain(&e))
 }
 
 /// What one step needs.
@@ -207,23 +217,31 @@ struct Step<'a> {
 }
 
 impl Step<'_> {
-    fn body(&self, op: &Operation) -> Result<&PluginBody, String> {
-        self.bodies
-            .get(&op.id)
-            .ok_or_else(|| format!("no plug-in body was prepared for {}", op.id))
+    fn body(&self, op: &Operation) -> Result<&PluginBody, StepError> {
+        self.bodies.get(&op.id).ok_or_else(|| {
+            StepError::new(
+                ErrorKind::InvalidInput,
+                format!("no plug-in body was prepared for {}", op.id),
+            )
+        })
     }
 
     /// The id of a plug-in: `id` when live, else the one this apply created as `name`.
-    fn plugin_id(&self, id: Option<&String>, name: &str) -> Result<String, String> {
+    fn plugin_id(&self, id: Option<&String>, name: &str) -> Result<String, StepError> {
         match id {
             Some(id) => Ok(id.clone()),
             None => lock(self.created).get(name).cloned().ok_or_else(|| {
-                format!("plug-in {name} has no id: it is neither live nor created by this plan")
+                StepError::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "plug-in {name} has no id: it is neither live nor created by this plan"
+                    ),
+                )
             }),
         }
     }
 
-    async fn run(&self, op: &Operation) -> Result<(), String> {
+    async fn run(&self, op: &Operation) -> Result<(), StepError> {
         let client = self.client;
         match &op.kind {
             OpKind::CreatePlugin { .. } => {
@@ -258,7 +276,7 @@ impl Step<'_> {
                 };
                 result.map_err(|(error, partial)| {
                     lock(self.partial).insert(op.id.clone(), partial);
-                    error
+                    StepError::new(ErrorKind::Unconfirmed, error)
                 })
             }
         }

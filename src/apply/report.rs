@@ -86,7 +86,7 @@ impl Report {
         for op in &self.operations {
             match &op.outcome {
                 StepOutcome::Done => {}
-                StepOutcome::Failed { error } => {
+                StepOutcome::Failed { error, .. } => {
                     out.push_str(&format!("  failed: {}: {error}\n", op.description));
                 }
                 StepOutcome::NotAttempted { reason } => {

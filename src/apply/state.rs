@@ -189,6 +189,7 @@ mod tests {
     fn failed() -> StepOutcome {
         StepOutcome::Failed {
             error: "boom".into(),
+            kind: crate::api::ErrorKind::Rejected,
         }
     }
 

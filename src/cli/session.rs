@@ -9,11 +9,12 @@ use clap::Args;
 use tracing::Instrument;
 
 use super::target::{ResolvedTarget, TargetArgs, resolve};
-use crate::api::{Client, ClientOptions, Credentials, Secret, Target, fetch_live};
+use crate::api::{Client, ClientOptions, Credentials, Secret, Target};
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::manifest::{self, PROJECT_FILE, TargetDesired};
 use crate::model::{Desired, Live, ProjectFile};
-use crate::plan::{self, DiffOptions, Plan};
+use crate::pipeline::{self, Settings};
+use crate::plan::{self, Plan};
 
 /// Credential flags (the secret half only ever from a file or the environment).
 #[derive(Debug, Clone, Default, Args)]
@@ -432,16 +433,9 @@ pub async fn live(conn: &Connection, parallelism: usize) -> anyhow::Result<Live>
     read_live(&conn.client, parallelism).await
 }
 
-/// Fetches the live state of `client`'s instance.
+/// Fetches the live state of `client`'s instance, `parallelism` calls at once.
 async fn read_live(client: &Client, parallelism: usize) -> anyhow::Result<Live> {
-    let target = client.target();
-    client.set_max_in_flight(parallelism);
-    fetch_live(client, parallelism).await.with_context(|| {
-        format!(
-            "reading the live state of instance {} at {}",
-            target.instance_id, target.endpoint
-        )
-    })
+    Ok(pipeline::read(client, parallelism).await?)
 }
 
 impl ReconcileArgs {
@@ -471,19 +465,11 @@ pub fn diff(
     target: &Target,
     name: Option<&str>,
 ) -> anyhow::Result<Plan> {
-    let options = desired
-        .project
-        .as_ref()
-        .map(|p| p.options.clone())
-        .unwrap_or_default()
-        .with_flags(&args.flags());
-    let target = plan::PlanTarget {
-        flavour: Some(target.flavour),
-        instance_id: Some(target.instance_id.clone()),
-        name: name.map(str::to_owned),
-    };
-    let opts = DiffOptions::new(&options, target)
-        .with_marker_key(plan::MarkerKey::from_env(&process_env()));
-    let plan = plan::diff(desired, live, &opts).context("cannot make a plan")?;
-    Ok(plan::restrict(plan, &select.restriction()))
+    let settings = Settings::new(desired, &args.flags(), target, name, &process_env());
+    Ok(pipeline::plan(
+        desired,
+        live,
+        &settings,
+        &select.restriction(),
+    )?)
 }

@@ -2,8 +2,11 @@
 //!
 //! The loop never knows why it runs: every reconcile re-reads the whole folder
 //! and the live state and diffs from scratch. Triggers are file changes
-//! ([`trigger`]) and a resync interval; failures back off (jittered, capped, reset after a success); two
-//! reconciles never overlap because the loop runs them one at a time.
+//! ([`trigger`]) and a resync interval. Like a kube-rs controller, a reconcile returns
+//! `Result<(), ReconcileError>` and an [`ErrorPolicy`] turns it into the [`Action`]
+//! that follows: the interval after a success, a file change after an invalid folder,
+//! back-off after throttling or an outage. Two reconciles never overlap because the
+//! loop runs them one at a time.
 
 pub mod http;
 pub mod leader;
@@ -17,7 +20,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::Backoff;
+use crate::pipeline::{Action, ErrorPolicy, ReconcileError};
 
 /// Where an overflowing delay lands: never, for practical purposes (as tokio's own).
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
@@ -33,51 +36,57 @@ pub struct LoopTiming {
     pub backoff_max: Duration,
 }
 
-/// Whether a reconcile succeeded, as the loop needs to know it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Back to the resync interval; backoff reset.
-    Success,
-    /// Retry after the next backoff delay.
-    Failure,
+impl LoopTiming {
+    /// The error policy of one loop with this timing.
+    pub fn policy(&self) -> ErrorPolicy {
+        ErrorPolicy::new(self.interval, self.backoff_base, self.backoff_max)
+    }
 }
 
-/// Runs `reconcile` once at start, then on every trigger and every interval,
-/// until `shutdown` is cancelled. A reconcile in flight is never interrupted by
-/// the loop; the reconcile itself watches `shutdown` to stop starting new work.
+/// Runs `reconcile` once at start, then on every trigger and when the [`Action`] its
+/// result gets from `timing`'s [`ErrorPolicy`] says, until `shutdown` is cancelled. A
+/// reconcile in flight is never interrupted by the loop; the reconcile itself watches
+/// `shutdown` to stop starting new work.
 pub async fn run_loop<F>(
     timing: LoopTiming,
     mut triggers: mpsc::Receiver<()>,
     shutdown: CancellationToken,
     mut reconcile: F,
 ) where
-    F: AsyncFnMut() -> Outcome,
+    F: AsyncFnMut() -> Result<(), ReconcileError>,
 {
-    let mut backoff = Backoff::new(timing.backoff_base).with_max(timing.backoff_max);
-    let mut next = Instant::now();
+    let mut policy = timing.policy();
+    let mut next = Some(Instant::now());
     loop {
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => return,
             Some(()) = triggers.recv() => {}
-            _ = tokio::time::sleep_until(next) => {}
+            _ = sleep_until(next) => {}
         }
         if shutdown.is_cancelled() {
             return;
         }
-        let delay = match reconcile().await {
-            Outcome::Success => {
-                backoff.reset();
-                timing.interval
-            }
-            Outcome::Failure => backoff
-                .next()
-                .unwrap_or(timing.backoff_max)
-                .min(timing.interval),
+        let action = match reconcile().await {
+            Ok(()) => policy.on_success(),
+            Err(error) => policy.on_error(&error),
         };
-        // Flags bound the interval; checked anyway, so no duration can panic here.
-        let now = Instant::now();
-        next = now.checked_add(delay).unwrap_or(now + FAR_FUTURE);
+        next = match action {
+            // Flags bound the interval; checked anyway, so no duration can panic here.
+            Action::Requeue(delay) => {
+                let now = Instant::now();
+                Some(now.checked_add(delay).unwrap_or(now + FAR_FUTURE))
+            }
+            Action::AwaitChange => None,
+        };
+    }
+}
+
+/// Sleeps until `at`, or forever when there is no such time.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -104,7 +113,7 @@ mod tests {
         let c = count.clone();
         let task = tokio::spawn(run_loop(timing(), rx, token.clone(), async move || {
             c.fetch_add(1, Ordering::SeqCst);
-            Outcome::Success
+            Ok(())
         }));
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(count.load(Ordering::SeqCst), 1);
@@ -122,9 +131,7 @@ mod tests {
             interval: Duration::from_secs(u64::MAX),
             ..timing()
         };
-        let task = tokio::spawn(run_loop(timing, rx, token.clone(), async || {
-            Outcome::Success
-        }));
+        let task = tokio::spawn(run_loop(timing, rx, token.clone(), async || Ok(())));
         tokio::time::sleep(Duration::from_secs(1)).await;
         token.cancel();
         task.await
@@ -139,7 +146,7 @@ mod tests {
         let c = count.clone();
         let task = tokio::spawn(run_loop(timing(), rx, token.clone(), async move || {
             c.fetch_add(1, Ordering::SeqCst);
-            Outcome::Success
+            Ok(())
         }));
         tokio::time::sleep(Duration::from_secs(1)).await;
         for _ in 0..10 {
@@ -159,7 +166,10 @@ mod tests {
         let c = count.clone();
         let task = tokio::spawn(run_loop(timing(), rx, token.clone(), async move || {
             c.fetch_add(1, Ordering::SeqCst);
-            Outcome::Failure
+            Err(ReconcileError::Operations {
+                report: Box::default(),
+                kind: crate::api::ErrorKind::Transient,
+            })
         }));
         tokio::time::sleep(Duration::from_secs(10)).await;
         let n = count.load(Ordering::SeqCst);

@@ -14,15 +14,15 @@ use std::time::Instant;
 use clap::ValueEnum;
 use tokio_util::sync::CancellationToken;
 
-use super::Outcome;
 use super::http::Health;
 use super::leader::{Leading, always_leading};
 use super::metrics::{ApiCallLabels, Metrics, OperationLabels, ResultLabel};
-use crate::api::{Client, ClientStats, error_chain, fetch_live};
-use crate::apply::{self, ApplyOptions, Report, StepOutcome};
+use crate::api::{Client, ClientStats, error_chain};
+use crate::apply::{self, Report, StepOutcome};
 use crate::manifest;
 use crate::model::{Desired, OptionFlags, TargetConfig};
-use crate::plan::{self, DiffOptions, OpKind, Plan};
+use crate::pipeline::{self, ReconcileError, Settings};
+use crate::plan::{OpKind, Plan, Restriction};
 
 /// What to do when the gateway differs from the folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -122,8 +122,10 @@ impl Reconciler {
         self
     }
 
-    /// Runs one reconcile and records it in metrics, readiness and one log line.
-    pub async fn reconcile(&mut self) -> Outcome {
+    /// Runs one reconcile and records it in metrics, readiness and one log line. The
+    /// result goes to the loop's [`ErrorPolicy`](crate::pipeline::ErrorPolicy), which
+    /// decides when the next one runs.
+    pub async fn reconcile(&mut self) -> Result<(), ReconcileError> {
         let started = Instant::now();
         let result = self.pass().await;
         let elapsed = started.elapsed();
@@ -132,72 +134,21 @@ impl Reconciler {
             .observe(elapsed.as_secs_f64());
         self.record_api_calls();
         let ms = elapsed.as_millis() as u64;
-        let (label, outcome) = match &result {
+        let label = match &result {
             Ok(pass) => {
                 self.health.set_ready();
                 self.metrics
                     .last_success
                     .set(jiff::Timestamp::now().as_millisecond() as f64 / 1000.0);
-                match &pass.report {
-                    Some(r) if !r.is_success() => {
-                        tracing::warn!(
-                            changes = pass.changes,
-                            done = r.done(),
-                            failed = r.failed(),
-                            not_attempted = r.not_attempted(),
-                            duration_ms = ms,
-                            "reconcile: some operations failed"
-                        );
-                        for op in &r.operations {
-                            if let StepOutcome::Failed { error } = &op.outcome {
-                                tracing::warn!(operation = %op.description, %error, "operation failed");
-                            }
-                        }
-                        self.health
-                            .set_not_ready("operations failed in the last reconcile");
-                        ("failure", Outcome::Failure)
-                    }
-                    Some(r) => {
-                        tracing::info!(
-                            changes = pass.changes,
-                            done = r.done(),
-                            duration_ms = ms,
-                            "reconcile: applied"
-                        );
-                        ("success", Outcome::Success)
-                    }
-                    None if pass.standby => {
-                        tracing::debug!(
-                            duration_ms = ms,
-                            "reconcile: standby, the leader reconciles"
-                        );
-                        ("standby", Outcome::Success)
-                    }
-                    None if pass.changes > 0 => {
-                        tracing::info!(
-                            changes = pass.changes,
-                            duration_ms = ms,
-                            "reconcile: drift reported, nothing changed (--drift report)"
-                        );
-                        ("success", Outcome::Success)
-                    }
-                    None => {
-                        tracing::info!(duration_ms = ms, "reconcile: in sync");
-                        ("success", Outcome::Success)
-                    }
+                log_pass(pass, ms);
+                if pass.standby { "standby" } else { "success" }
+            }
+            Err(error) => {
+                self.log_failure(error, ms);
+                match error {
+                    ReconcileError::Source { .. } => "invalid_source",
+                    _ => "failure",
                 }
-            }
-            Err(PassError::Source(reason)) => {
-                tracing::error!(folder = %self.dir.display(), "reconcile: manifests not applied, keeping the last good state: {reason}");
-                self.health
-                    .set_not_ready(format!("manifest folder invalid: {reason}"));
-                ("invalid_source", Outcome::Failure)
-            }
-            Err(PassError::Other(reason)) => {
-                tracing::error!(duration_ms = ms, "reconcile failed: {reason}");
-                self.health
-                    .set_not_ready(format!("last reconcile failed: {reason}"));
-                ("failure", Outcome::Failure)
             }
         };
         self.metrics
@@ -206,21 +157,60 @@ impl Reconciler {
                 result: label.into(),
             })
             .inc();
-        outcome
+        result.map(drop)
+    }
+
+    /// The log lines and readiness of a failed reconcile.
+    fn log_failure(&self, error: &ReconcileError, ms: u64) {
+        let kind = error.kind();
+        match error {
+            ReconcileError::Source { reason } => {
+                tracing::error!(folder = %self.dir.display(), %kind, "reconcile: manifests not applied, keeping the last good state: {reason}");
+                self.health
+                    .set_not_ready(format!("manifest folder invalid: {reason}"));
+            }
+            ReconcileError::Operations { report, .. } => {
+                tracing::error!(
+                    done = report.done(),
+                    failed = report.failed(),
+                    not_attempted = report.not_attempted(),
+                    duration_ms = ms,
+                    %kind,
+                    "reconcile: some operations failed"
+                );
+                for op in &report.operations {
+                    if let StepOutcome::Failed { error, kind } = &op.outcome {
+                        tracing::error!(operation = %op.description, %error, %kind, "operation failed");
+                    }
+                }
+                self.health
+                    .set_not_ready("operations failed in the last reconcile");
+            }
+            other => {
+                let reason = error_chain(other).replace('\n', "; ");
+                tracing::error!(duration_ms = ms, %kind, "reconcile failed: {reason}");
+                self.health
+                    .set_not_ready(format!("last reconcile failed: {reason}"));
+            }
+        }
     }
 
     /// Reads the folder through its current symlink target, failing closed.
-    fn read_source(&mut self) -> Result<Desired, PassError> {
+    fn read_source(&mut self) -> Result<Desired, ReconcileError> {
         let resolved = std::fs::canonicalize(&self.dir).map_err(|e| {
             self.metrics.source_valid.set(0);
-            PassError::Source(format!("cannot read {}: {e}", self.dir.display()))
+            ReconcileError::Source {
+                reason: format!("cannot read {}: {e}", self.dir.display()),
+            }
         })?;
         let result = manifest::load_target(&resolved, &self.env, self.target.as_deref());
         let found = match result {
             Ok(found) => found,
             Err(e) => {
                 self.metrics.source_valid.set(0);
-                return Err(PassError::Source(e.to_string().replace('\n', "; ")));
+                return Err(ReconcileError::Source {
+                    reason: e.to_string().replace('\n', "; "),
+                });
             }
         };
         let Some(found) = found else {
@@ -229,26 +219,28 @@ impl Reconciler {
                 Some(name) => format!("apigsync.yaml no longer declares target {name}"),
                 None => "apigsync.yaml now declares several targets".to_owned(),
             };
-            return Err(PassError::Source(format!(
-                "{what}; restart watch to change the targets it watches"
-            )));
+            return Err(ReconcileError::Source {
+                reason: format!("{what}; restart watch to change the targets it watches"),
+            });
         };
         let desired = found.desired;
         if let Some(start) = &self.start_target {
             let now = desired.project.as_ref().map(|p| &p.target);
             if now.is_some_and(|t| !t.same_gateway(start)) {
                 self.metrics.source_valid.set(0);
-                return Err(PassError::Source(
-                    "apigsync.yaml names another target than at start; restart watch to switch gateways".into(),
-                ));
+                return Err(ReconcileError::Source {
+                    reason: "apigsync.yaml names another target than at start; restart watch to switch gateways".into(),
+                });
             }
         }
         let empty = desired.plugins.is_empty() && desired.bindings.is_empty();
         if empty && self.last_good_had_plugins {
             self.metrics.source_valid.set(0);
-            return Err(PassError::Source(
-                "the folder suddenly declares no plug-in (a half-synced or wrong checkout?)".into(),
-            ));
+            return Err(ReconcileError::Source {
+                reason:
+                    "the folder suddenly declares no plug-in (a half-synced or wrong checkout?)"
+                        .into(),
+            });
         }
         for warning in &desired.warnings {
             tracing::warn!(%warning, "manifest warning");
@@ -261,7 +253,7 @@ impl Reconciler {
         Ok(desired)
     }
 
-    async fn pass(&mut self) -> Result<Pass, PassError> {
+    async fn pass(&mut self) -> Result<Pass, ReconcileError> {
         let desired = self.read_source()?;
         if !*self.leading.borrow() {
             return Ok(Pass {
@@ -269,39 +261,23 @@ impl Reconciler {
                 ..Pass::default()
             });
         }
-        let options = desired
-            .project
-            .as_ref()
-            .map(|p| p.options.clone())
-            .unwrap_or_default()
-            .with_flags(&self.overrides);
+        let settings = Settings::new(
+            &desired,
+            &self.overrides,
+            self.client.target(),
+            self.target.as_deref(),
+            &self.env,
+        );
         // Reads only: safe to drop mid-way when a shutdown is requested.
         let live = tokio::select! {
-            live = fetch_live(&self.client, options.parallelism) => {
-                live.map_err(|e| PassError::Other(error_chain(&e)))?
-            }
+            live = pipeline::read(&self.client, settings.parallelism()) => live?,
             () = self.shutdown.cancelled() => {
-                return Err(PassError::Other("shutdown requested while reading the gateway".into()));
+                return Err(ReconcileError::Cancelled("shutdown requested while reading the gateway"));
             }
         };
-        let managed = live
-            .plugins
-            .iter()
-            .filter(|p| {
-                plan::marker::owner_of(p.remark.as_deref()).as_deref()
-                    == Some(options.owner.as_str())
-            })
-            .count();
+        let managed = pipeline::managed(&live, &settings.options.owner);
         self.metrics.managed_plugins.set(managed as i64);
-        let target = plan::PlanTarget {
-            flavour: Some(self.client.target().flavour),
-            instance_id: Some(self.client.target().instance_id.clone()),
-            name: self.target.clone(),
-        };
-        let opts = DiffOptions::new(&options, target)
-            .with_marker_key(plan::MarkerKey::from_env(&self.env));
-        let plan = plan::diff(&desired, &live, &opts)
-            .map_err(|e| PassError::Other(e.to_string().replace('\n', "; ")))?;
+        let plan = pipeline::plan(&desired, &live, &settings, &Restriction::default())?;
         if plan.is_empty() {
             return Ok(Pass::default());
         }
@@ -315,7 +291,23 @@ impl Reconciler {
                 ..Pass::default()
             });
         }
-        // Losing the lease stops the apply like a shutdown: no new operation starts.
+        let report = self.apply(&plan, &desired, settings.parallelism()).await?;
+        self.count_operations(&plan, &report, managed);
+        let report = ReconcileError::of_report(report)?;
+        Ok(Pass {
+            changes: plan.operations.len(),
+            report: Some(report),
+            standby: false,
+        })
+    }
+
+    /// Executes `plan`; losing the lease stops it like a shutdown: no new operation starts.
+    async fn apply(
+        &self,
+        plan: &Plan,
+        desired: &Desired,
+        parallelism: usize,
+    ) -> Result<Report, ReconcileError> {
         let stop = self.shutdown.child_token();
         let mut leading = self.leading.clone();
         let lost = stop.clone();
@@ -325,21 +317,23 @@ impl Reconciler {
                 lost.cancel();
             }
         });
-        let report = apply::execute(
-            &plan,
+        let report = pipeline::execute(
+            plan,
             &self.client,
             &self.env,
-            Some(&desired),
-            &ApplyOptions {
-                parallelism: options.parallelism,
-            },
+            Some(desired),
+            parallelism,
             &stop,
             |_| {},
         )
         .await;
         fence.abort();
-        let report = report.map_err(|e| PassError::Other(e.to_string()))?;
-        let mut managed = managed as i64;
+        report
+    }
+
+    /// Counts the operations of an apply by kind and result, and the managed plug-ins after it.
+    fn count_operations(&self, plan: &Plan, report: &Report, managed_before: usize) {
+        let mut managed = managed_before as i64;
         for (op, outcome) in plan.operations.iter().zip(&report.operations) {
             if outcome.outcome == StepOutcome::Done {
                 match op.kind {
@@ -362,11 +356,6 @@ impl Reconciler {
                 .inc();
         }
         self.metrics.managed_plugins.set(managed);
-        Ok(Pass {
-            changes: plan.operations.len(),
-            report: Some(report),
-            standby: false,
-        })
     }
 
     /// Adds the client's calls since the last reconcile to the metrics.
@@ -401,6 +390,28 @@ impl Reconciler {
     }
 }
 
+/// The log line of a reconcile that succeeded.
+fn log_pass(pass: &Pass, ms: u64) {
+    match &pass.report {
+        Some(r) => tracing::info!(
+            changes = pass.changes,
+            done = r.done(),
+            duration_ms = ms,
+            "reconcile: applied"
+        ),
+        None if pass.standby => tracing::debug!(
+            duration_ms = ms,
+            "reconcile: standby, the leader reconciles"
+        ),
+        None if pass.changes > 0 => tracing::info!(
+            changes = pass.changes,
+            duration_ms = ms,
+            "reconcile: drift reported, nothing changed (--drift report)"
+        ),
+        None => tracing::info!(duration_ms = ms, "reconcile: in sync"),
+    }
+}
+
 fn kind_label(kind: &OpKind) -> &'static str {
     match kind {
         OpKind::CreatePlugin { .. } => "create",
@@ -430,11 +441,4 @@ fn log_plan(plan: &Plan) {
             tracing::info!(operation = %apply::describe(op), "change from the files");
         }
     }
-}
-
-enum PassError {
-    /// The folder could not be read or is invalid: nothing applied.
-    Source(String),
-    /// Reading the gateway, planning or starting the apply failed.
-    Other(String),
 }

@@ -166,6 +166,58 @@ fn a_file_that_is_not_utf8_is_named_with_the_line_of_the_bad_byte() {
     );
 }
 
+/// A valid manifest of exactly `size` bytes: one plug-in, then a comment up to the size.
+fn manifest_of_size(name: &str, size: usize) -> String {
+    let mut text =
+        format!("kind: Plugin\nname: {name}\ntype: cors\ncontent: {{allow_origin: \"*\"}}\n");
+    let padding = size - text.len() - 2;
+    text.push('#');
+    text.push_str(&"x".repeat(padding));
+    text.push('\n');
+    assert_eq!(text.len(), size);
+    text
+}
+
+#[test]
+fn a_file_of_2_mib_is_read_and_one_byte_more_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("big.yaml");
+    std::fs::write(&file, manifest_of_size("big", 2_097_152)).expect("write");
+    let (code, stderr) = validate(dir.path());
+    assert_eq!(code, 0, "2,097,152 bytes is within the limit:\n{stderr}");
+    std::fs::write(&file, manifest_of_size("big", 2_097_153)).expect("write");
+    assert_refused(
+        dir.path(),
+        &format!(
+            "{}: is 2097153 bytes, more than the 2097152 bytes allowed for one manifest file",
+            file.display()
+        ),
+    );
+}
+
+#[test]
+fn a_folder_of_16_mib_is_read_and_one_byte_more_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..8 {
+        let name = format!("part{i}");
+        std::fs::write(
+            dir.path().join(format!("{name}.yaml")),
+            manifest_of_size(&name, 2_097_152),
+        )
+        .expect("write");
+    }
+    let (code, stderr) = validate(dir.path());
+    assert_eq!(code, 0, "16,777,216 bytes is within the limit:\n{stderr}");
+    std::fs::write(dir.path().join("zz.yaml"), "\n").expect("write");
+    assert_refused(
+        dir.path(),
+        &format!(
+            "{}: takes the manifest files over the 16777216 bytes allowed for one folder",
+            dir.path().join("zz.yaml").display()
+        ),
+    );
+}
+
 #[test]
 fn an_oversize_file_is_refused_by_its_size() {
     let dir = folder();

@@ -42,6 +42,7 @@ mod manifest_secrets;
 mod manifest_targets;
 mod manifest_values;
 mod perf_throttle;
+mod pipeline_settings;
 mod plan_diff;
 mod plan_props;
 mod plan_render;

@@ -577,13 +577,8 @@ fn bindings_in_two_envs_are_independent() {
         ],
     );
     let plan = diff(&d, &world(), &opts()).unwrap();
-    let waves: Vec<Vec<&str>> = plan
-        .waves()
-        .iter()
-        .map(|w| w.iter().map(|op| op.id.as_str()).collect())
-        .collect();
     assert_eq!(
-        waves,
+        executor_rounds(&plan),
         [
             vec!["create/c"],
             vec!["attach/c/RELEASE/1", "attach/c/TEST/1"]

@@ -274,7 +274,7 @@ proptest! {
         let b = diff(&d, &case.world, &DiffOptions::default()).unwrap();
         prop_assert_eq!(&a, &b);
         prop_assert_eq!(a.summary().create, d.plugins.len());
-        let ready_first = a.waves().into_iter().flatten().count();
+        let ready_first = executor_rounds(&a).into_iter().flatten().count();
         prop_assert_eq!(ready_first, a.operations.len(), "every operation is reachable");
     }
 }

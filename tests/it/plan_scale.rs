@@ -61,7 +61,7 @@ fn large_gateway_plans_and_replans_to_nothing() {
     let s = plan.summary();
     assert_eq!((s.create, s.attach), (PLUGINS, PLUGINS * APIS_PER_PLUGIN));
     assert_eq!(
-        plan.waves().len(),
+        executor_rounds(&plan).len(),
         3,
         "create, then two attach calls per plug-in in sequence"
     );

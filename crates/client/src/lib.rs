@@ -13,6 +13,7 @@
 mod client;
 mod credentials;
 mod error;
+mod kind;
 pub mod live;
 mod ops;
 mod page;
@@ -26,6 +27,7 @@ pub use client::{
 };
 pub use credentials::{Credentials, CredentialsError, Secret};
 pub use error::{ApiError, Op, error_chain};
+pub use kind::ErrorKind;
 pub use live::{fetch_live, fetch_live_with};
 pub use retry::{Backoff, MAX_DELAY, jittered, parse_retry_after};
 pub use target::{Target, TargetError};

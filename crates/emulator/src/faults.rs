@@ -97,6 +97,9 @@ pub struct Stats {
     pub writes: u64,
     /// `operation → status → count`; status `closed` for a connection closed without a response.
     pub operations: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The most APIG requests that were being served at one time.
+    #[serde(default)]
+    pub max_concurrent: u64,
 }
 
 impl Stats {

@@ -2,6 +2,7 @@
 //! rate limit, injected faults, then statistics and the request log.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{MatchedPath, Request, State};
@@ -141,7 +142,9 @@ pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         record(&shared, "unknown", false, resp.status().as_str(), path);
         return resp;
     };
+    let concurrent = Concurrent::enter(&shared);
     let resp = guarded(&shared, operation, &request_id, req, next).await;
+    drop(concurrent);
     let status = if resp.extensions().get::<CloseConnection>().is_some() {
         "closed".to_string()
     } else {
@@ -149,6 +152,24 @@ pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
     };
     record(&shared, operation.name, operation.write, &status, path);
     resp
+}
+
+/// One APIG request being served: counted in `Stats::max_concurrent` while it lives.
+struct Concurrent<'a>(&'a Shared);
+
+impl<'a> Concurrent<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let now = shared.concurrent.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut stats = lock(&shared.stats);
+        stats.max_concurrent = stats.max_concurrent.max(now);
+        Self(shared)
+    }
+}
+
+impl Drop for Concurrent<'_> {
+    fn drop(&mut self) {
+        self.0.concurrent.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Counts a finished request in the statistics and appends it to the request log.

@@ -55,6 +55,8 @@ pub struct Shared {
     pub quirks: Mutex<quirks_service::Runtime>,
     /// `(instance, plug-in, env)` keys of binding changes in progress.
     pub in_flight: Mutex<HashSet<(String, String, String)>>,
+    /// APIG requests being served now.
+    pub concurrent: AtomicU64,
     requests: AtomicU64,
 }
 
@@ -100,6 +102,7 @@ impl Shared {
             log: Mutex::new(RequestLog::default()),
             quirks: Mutex::new(quirks_service::Runtime::default()),
             in_flight: Mutex::new(HashSet::new()),
+            concurrent: AtomicU64::new(0),
             requests: AtomicU64::new(0),
         })
     }

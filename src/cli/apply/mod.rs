@@ -17,7 +17,7 @@ use prepare::{Work, close, prepare};
 use super::output;
 use super::plan::{PlanOutput, render_plan};
 use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs, TargetSelectArgs};
-use crate::apply::{self, ApplyOptions, OperationReport, Report, StepOutcome};
+use crate::apply::{OperationReport, Report, StepOutcome};
 use crate::plan::render;
 
 /// How to print the outcome of an apply.
@@ -200,14 +200,12 @@ async fn execute(w: &Work, env: &BTreeMap<String, String>) -> anyhow::Result<Rep
             std::process::exit(130);
         }
     });
-    let report = apply::execute(
+    let report = crate::pipeline::execute(
         &w.plan,
         &w.conn.client,
         env,
         w.desired.as_ref(),
-        &ApplyOptions {
-            parallelism: w.parallelism,
-        },
+        w.parallelism,
         &shutdown,
         progress(w.plan.operations.len(), output::stderr_is_text_terminal()),
     )

@@ -8,7 +8,7 @@ use apigsync::model::{
     Api, ApiRef, DEFAULT_OWNER, Desired, DesiredBinding, DesiredPlugin, Env, Live, LiveBinding,
     LivePlugin, Location, PluginType, RELEASE_ENV_ID, RELEASE_ENV_NAME, Scope, SecretSource,
 };
-use apigsync::plan::{MarkerKey, marker};
+use apigsync::plan::{MarkerKey, Plan, marker};
 use serde_json::{Value, json};
 
 use crate::support::recorded;
@@ -225,4 +225,56 @@ pub fn bound(env_id: &str, api_id: &str) -> LiveBinding {
         env_id: env_id.to_owned(),
         api_id: api_id.to_owned(),
     }
+}
+
+/// The ids of `plan`'s operations grouped by the round in which the executor can start
+/// them: its scheduler (`apply::dag::run`) runs over its dependency graph
+/// (`apply::dependencies`), each step recording one more than the latest round of its
+/// dependencies. Panics when a step starts before a dependency has finished, or when a
+/// step never runs.
+pub fn executor_rounds(plan: &Plan) -> Vec<Vec<String>> {
+    use std::sync::{Arc, Mutex};
+
+    use apigsync::apply::{StepOutcome, dag, dependencies};
+    use tokio_util::sync::CancellationToken;
+
+    let deps = dependencies(plan).expect("the plan's dependencies are its own operations");
+    let rounds = Arc::new(Mutex::new(vec![None::<usize>; deps.len()]));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let outcomes = runtime.block_on(dag::run(
+        &deps,
+        64,
+        &CancellationToken::new(),
+        |i| i.to_string(),
+        |i| {
+            let rounds = rounds.clone();
+            let before = deps[i].clone();
+            async move {
+                let mut rounds = rounds.lock().expect("rounds");
+                let round = before
+                    .iter()
+                    .map(|d| rounds[*d].expect("a step started before its dependency finished") + 1)
+                    .max()
+                    .unwrap_or(0);
+                rounds[i] = Some(round);
+                Ok(())
+            }
+        },
+    ));
+    assert!(
+        outcomes.iter().all(|o| *o == StepOutcome::Done),
+        "every step runs: {outcomes:?}"
+    );
+    let rounds = rounds.lock().expect("rounds");
+    let mut grouped: Vec<Vec<String>> = Vec::new();
+    for (op, round) in plan.operations.iter().zip(rounds.iter()) {
+        let round = round.expect("every step ran");
+        if grouped.len() <= round {
+            grouped.resize(round + 1, Vec::new());
+        }
+        grouped[round].push(op.id.to_string());
+    }
+    grouped
 }

@@ -388,4 +388,27 @@ mod tests {
             serde_json::json!({"a": 1, "b": 1.5, "c": "600", "d": true, "e": null})
         );
     }
+
+    /// A list of 100 scalars behind an anchor, then `aliases` aliases of it: each alias
+    /// replays the list's 102 events (start, 100 scalars, end).
+    fn aliases_of_a_list(aliases: usize) -> String {
+        let items = vec!["x"; 100].join(", ");
+        let refs = vec!["*l"; aliases].join(", ");
+        format!("list: &l [{items}]\nrefs: [{refs}]\n")
+    }
+
+    #[test]
+    fn alias_replay_is_bounded_at_10_000_events() {
+        assert!(
+            parse_documents(&aliases_of_a_list(98)).is_ok(),
+            "9,996 replayed events are within the limit"
+        );
+        let e = parse_documents(&aliases_of_a_list(99)).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("anchors, aliases or merge keys (<<) expand to too much YAML"),
+            "10,098 replayed events are refused: {}",
+            e.message
+        );
+    }
 }

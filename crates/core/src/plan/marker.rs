@@ -202,6 +202,12 @@ pub fn owner_of(remark: Option<&str>) -> Option<String> {
     split_marker(remark.unwrap_or("")).1.map(|m| m.owner)
 }
 
+/// Whether a plug-in with `remark` is managed by `owner`: its marker names that owner (the
+/// one ownership rule; the differ and watch's metrics both ask it).
+pub fn is_managed_by(remark: Option<&str>, owner: &str) -> bool {
+    owner_of(remark).as_deref() == Some(owner)
+}
+
 /// Parses `[apigsync@…` or `[apigsync:…` without the closing bracket.
 fn parse(text: &str) -> Option<Marker> {
     if let Some(hex) = text.strip_prefix(LEGACY_OPEN) {

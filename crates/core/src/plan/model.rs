@@ -385,33 +385,12 @@ impl Plan {
         self.operations.is_empty()
     }
 
-    /// The operation with `id`.
-    pub fn operation(&self, id: &str) -> Option<&Operation> {
-        self.operations.iter().find(|op| op.id == id)
-    }
-
-    /// The operations not in `done` whose dependencies are all in `done`, in plan order.
-    /// An executor starts these, marks them done as they finish, and asks again.
-    pub fn ready(&self, done: &HashSet<OpId>) -> Vec<&Operation> {
+    /// The operations by id: build it once, then each lookup takes constant time.
+    pub fn index(&self) -> HashMap<&str, &Operation> {
         self.operations
             .iter()
-            .filter(|op| !done.contains(&op.id) && op.depends_on.iter().all(|d| done.contains(d)))
+            .map(|op| (op.id.as_str(), op))
             .collect()
-    }
-
-    /// The operations grouped into waves: each wave depends only on earlier waves, so the
-    /// operations of one wave can run in parallel.
-    pub fn waves(&self) -> Vec<Vec<&Operation>> {
-        let mut done = HashSet::new();
-        let mut waves = Vec::new();
-        loop {
-            let wave = self.ready(&done);
-            if wave.is_empty() {
-                return waves;
-            }
-            done.extend(wave.iter().map(|op| op.id.clone()));
-            waves.push(wave);
-        }
     }
 
     /// The counts of the summary line.

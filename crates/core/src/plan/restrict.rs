@@ -192,4 +192,27 @@ mod tests {
         );
         assert_eq!(plan.notices.len(), 2, "{:?}", plan.notices);
     }
+
+    #[test]
+    fn no_delete_leaves_out_the_delete_of_a_plugin_that_has_no_bindings() {
+        let mut plan = Plan::new(PlanTarget::default());
+        plan.operations = vec![op(
+            "delete/unbound",
+            OpKind::DeletePlugin {
+                plugin_id: "u".into(),
+                name: "unbound".into(),
+            },
+            &[],
+        )];
+        let restriction = Restriction {
+            no_delete: true,
+            ..Restriction::default()
+        };
+        let plan = restrict(plan, &restriction);
+        assert!(ids(&plan).is_empty(), "{:?}", ids(&plan));
+        assert_eq!(
+            plan.notices[0].message,
+            "delete/unbound left out by --no-delete"
+        );
+    }
 }

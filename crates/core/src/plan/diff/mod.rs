@@ -105,7 +105,7 @@ pub(super) struct Ownership<'a> {
 impl Ownership<'_> {
     /// True when `plugin`'s marker names this owner.
     fn manages(&self, plugin: &LivePlugin) -> bool {
-        marker::owner_of(plugin.remark.as_deref()).as_deref() == Some(self.owner)
+        marker::is_managed_by(plugin.remark.as_deref(), self.owner)
     }
 
     /// The record of applying `p` with the bindings the files give it.

@@ -201,8 +201,9 @@ fn steps(out: &mut String, plan: &Plan, name: &str) {
         return;
     };
     out.push_str("Steps (if one fails, the old plug-in keeps its bindings):\n\n");
+    let index = plan.index();
     for (n, id) in r.steps.iter().enumerate() {
-        if let Some(op) = plan.operation(id) {
+        if let Some(op) = index.get(id.as_str()) {
             let _ = writeln!(out, "{}. {}", n + 1, text(&describe(op)));
         }
     }

@@ -1,6 +1,8 @@
 //! One line per operation, and the replacement items that group their steps; shared by the
 //! renderers, the apply report and progress output.
 
+use std::collections::HashMap;
+
 use crate::plan::{BindingOp, OpKind, Operation, Plan, PluginSpec, Replacement};
 
 /// A one-line description of an operation, e.g. `attach cors_public to 2 API(s) in RELEASE:
@@ -45,12 +47,20 @@ pub(crate) struct ReplacementView<'a> {
 }
 
 /// The replacement whose first step is `op`, if any.
-pub(crate) fn starting_at<'a>(plan: &'a Plan, op: &Operation) -> Option<ReplacementView<'a>> {
+pub(crate) fn starting_at<'a>(
+    plan: &'a Plan,
+    index: &HashMap<&str, &'a Operation>,
+    op: &Operation,
+) -> Option<ReplacementView<'a>> {
     let r = plan
         .replacements
         .iter()
         .find(|r| r.steps.first() == Some(&op.id))?;
-    let steps: Vec<&Operation> = r.steps.iter().filter_map(|id| plan.operation(id)).collect();
+    let steps: Vec<&Operation> = r
+        .steps
+        .iter()
+        .filter_map(|id| index.get(id.as_str()).copied())
+        .collect();
     let spec = steps.iter().rev().find_map(|op| match &op.kind {
         OpKind::RenamePlugin { spec, .. } | OpKind::CreatePlugin { spec, .. } => Some(spec),
         _ => None,

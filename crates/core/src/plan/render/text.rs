@@ -40,8 +40,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
     let mut plugins = String::new();
     let mut bindings = String::new();
+    let index = plan.index();
     for op in &plan.operations {
-        if let Some(view) = starting_at(plan, op) {
+        if let Some(view) = starting_at(plan, &index, op) {
             let r = view.replacement;
             let kind = view
                 .spec

@@ -1,0 +1,111 @@
+//! The one reconcile pipeline that `plan`, `apply` and `watch` all run:
+//! load → connect → read → plan → execute. Each step takes the same [`Settings`], so
+//! the three commands use the same options and the same client settings (the in-flight
+//! limit is set where the gateway is read, whoever reads it).
+//!
+//! Loading and connecting live with their callers' flags (`cli::session`); this
+//! module holds what follows, and the typed [`ReconcileError`] every step returns.
+
+mod action;
+mod error;
+
+use std::collections::BTreeMap;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{Client, Target, fetch_live};
+use crate::apply::{self, ApplyOptions, OperationReport, Report};
+use crate::model::{Desired, Live, OptionFlags, Options};
+use crate::plan::{self, DiffOptions, Plan, Restriction};
+
+pub use action::{Action, ErrorPolicy};
+pub use error::ReconcileError;
+
+/// How a target is reconciled: its project file's options with the flags applied, and
+/// the differ's options (owner, marker key, the gateway recorded in the plan).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The effective options (`options:` of apigsync.yaml, overridden by flags).
+    pub options: Options,
+    /// What the differ may do and whom it works for.
+    pub diff: DiffOptions,
+}
+
+impl Settings {
+    /// The settings of `desired`'s target, connected through `target`, named `name` under
+    /// `targets:`, with the flags `flags` and the marker key of `env`.
+    pub fn new(
+        desired: &Desired,
+        flags: &OptionFlags,
+        target: &Target,
+        name: Option<&str>,
+        env: &BTreeMap<String, String>,
+    ) -> Self {
+        let options = desired
+            .project
+            .as_ref()
+            .map(|p| p.options.clone())
+            .unwrap_or_default()
+            .with_flags(flags);
+        let recorded = plan::PlanTarget {
+            flavour: Some(target.flavour),
+            instance_id: Some(target.instance_id.clone()),
+            name: name.map(str::to_owned),
+        };
+        let diff =
+            DiffOptions::new(&options, recorded).with_marker_key(plan::MarkerKey::from_env(env));
+        Self { options, diff }
+    }
+
+    /// Most API calls in flight at once.
+    pub fn parallelism(&self) -> usize {
+        self.options.parallelism
+    }
+}
+
+/// Reads the live state of `client`'s instance with `parallelism` calls in flight at
+/// most: the client's in-flight limit is raised (or lowered) to it first.
+pub async fn read(client: &Client, parallelism: usize) -> Result<Live, ReconcileError> {
+    client.set_max_in_flight(parallelism);
+    fetch_live(client, parallelism)
+        .await
+        .map_err(|source| ReconcileError::Read {
+            instance: client.target().instance_id.clone(),
+            endpoint: client.target().endpoint.to_string(),
+            source: Box::new(source),
+        })
+}
+
+/// The plan that makes `live` equal to `desired`, restricted by `restriction`.
+pub fn plan(
+    desired: &Desired,
+    live: &Live,
+    settings: &Settings,
+    restriction: &Restriction,
+) -> Result<Plan, ReconcileError> {
+    let plan = plan::diff(desired, live, &settings.diff).map_err(ReconcileError::Plan)?;
+    Ok(plan::restrict(plan, restriction))
+}
+
+/// Executes `plan` with `client`, `parallelism` operations at once; no new operation
+/// starts once `stop` is cancelled. `progress` is called as each operation ends.
+pub async fn execute(
+    plan: &Plan,
+    client: &Client,
+    env: &BTreeMap<String, String>,
+    desired: Option<&Desired>,
+    parallelism: usize,
+    stop: &CancellationToken,
+    progress: impl Fn(&OperationReport) + Send + Sync + 'static,
+) -> Result<Report, ReconcileError> {
+    let opts = ApplyOptions { parallelism };
+    Ok(apply::execute(plan, client, env, desired, &opts, stop, progress).await?)
+}
+
+/// How many plug-ins of `live` the folder's `owner` manages.
+pub fn managed(live: &Live, owner: &str) -> usize {
+    live.plugins
+        .iter()
+        .filter(|p| plan::marker::is_managed_by(p.remark.as_deref(), owner))
+        .count()
+}
