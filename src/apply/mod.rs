@@ -9,6 +9,7 @@ mod binding;
 pub mod dag;
 mod report;
 mod state;
+mod stored;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -245,24 +246,23 @@ impl Step<'_> {
         let client = self.client;
         match &op.kind {
             OpKind::CreatePlugin { .. } => {
-                let plugin = client.create_plugin(self.body(op)?).await.map_err(chain)?;
-                lock(self.created).insert(plugin.name, plugin.id);
-                Ok(())
+                let body = self.body(op)?;
+                let plugin = client.create_plugin(body).await.map_err(chain)?;
+                lock(self.created).insert(plugin.name.clone(), plugin.id.clone());
+                stored::record(client, body, &plugin).await
             }
-            OpKind::UpdatePlugin { plugin_id, .. } => client
-                .update_plugin(plugin_id, self.body(op)?)
-                .await
-                .map(drop)
-                .map_err(chain),
+            OpKind::UpdatePlugin { plugin_id, .. } => {
+                let body = self.body(op)?;
+                let plugin = client.update_plugin(plugin_id, body).await.map_err(chain)?;
+                stored::record(client, body, &plugin).await
+            }
             OpKind::RenamePlugin {
                 plugin_id, from, ..
             } => {
                 let id = self.plugin_id(plugin_id.as_ref(), from)?;
-                client
-                    .update_plugin(&id, self.body(op)?)
-                    .await
-                    .map(drop)
-                    .map_err(chain)
+                let body = self.body(op)?;
+                let plugin = client.update_plugin(&id, body).await.map_err(chain)?;
+                stored::record(client, body, &plugin).await
             }
             OpKind::DeletePlugin { plugin_id, .. } => {
                 client.delete_plugin(plugin_id).await.map_err(chain)

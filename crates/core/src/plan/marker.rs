@@ -14,6 +14,15 @@
 //!   [`super::fingerprint::applied_bindings`]). Against them the differ tells whether a
 //!   change comes from the files, from the gateway (drift), or both. A marker without them
 //!   (older, or adopted as is) records nothing, and every change counts as from the files.
+//! - `s:` (optional, after `b:`) records what the service STORED when that differs from what
+//!   was sent: a newer server that adds fields, or rewrites values, returns another content
+//!   than the one written. The executor compares the write's answer with what it sent and,
+//!   when they differ, writes the remark once more with `s:` (the fingerprint of the stored
+//!   form, [`super::fingerprint::applied_content`] of the answer). The differ then takes
+//!   the stored form as the gateway's reference: while the files still match `c:` and the
+//!   gateway still matches `s:`, nothing changed, whatever the server added; a console
+//!   edit changes the gateway's fingerprint and is drift. (`s:` is written only when the
+//!   remark has room for it within the service's 255 characters.)
 //! - A marker of the first format, `[apigsync:xxxxxx]` (one unsalted hash over all secrets),
 //!   is read as owned by the default owner with [`Secrets::Legacy`]: every secret of such a
 //!   plug-in counts as changed once, and that update writes the new format.
@@ -61,6 +70,51 @@ pub struct Applied {
     pub content: String,
     /// [`fingerprint::applied_bindings`] of the bindings the plan set.
     pub bindings: String,
+    /// [`fingerprint::applied_content`] of what the service stored, when it differs from
+    /// what was written (`s:`).
+    pub stored: Option<String>,
+}
+
+impl Applied {
+    /// The fingerprint the gateway's content had right after the apply: what it stored.
+    pub fn gateway_content(&self) -> &str {
+        self.stored.as_deref().unwrap_or(&self.content)
+    }
+}
+
+/// The most characters of a remark (SPEC §3.3, create body: `remark` max 255).
+pub const MAX_REMARK_CHARS: usize = 255;
+
+/// The fingerprint of what the service stored of a plug-in of type `kind`, from what it
+/// returned: its content, remark (the marker is left out) and app. Equal to the `c:` of
+/// what was written when the service stored it unchanged.
+pub fn stored_fingerprint(
+    kind: PluginType,
+    content: &Value,
+    remark: Option<&str>,
+    app: Option<&str>,
+) -> String {
+    let (user_remark, _) = split_marker(remark.unwrap_or(""));
+    fingerprint::applied_content(kind, content, Some(&user_remark), app)
+}
+
+/// The remark that records, in `written`'s marker, that the service stored a content whose
+/// [`fingerprint::applied_content`] is `stored`; `None` when no second write is needed (the
+/// service stored what was written, or `written` has no record) or when the remark has no
+/// room left for it.
+pub fn record_stored(written: &str, stored: &str) -> Option<String> {
+    let (user, marker) = split_marker(written);
+    let marker = marker?;
+    let applied = marker.applied.clone()?;
+    if applied.content == stored || applied.stored.as_deref() == Some(stored) {
+        return None;
+    }
+    let marker = marker.with_applied(Applied {
+        stored: Some(stored.to_owned()),
+        ..applied
+    });
+    let remark = with_marker(&user, &marker);
+    (remark.chars().count() <= MAX_REMARK_CHARS).then_some(remark)
 }
 
 /// What a marker records of a plug-in's secrets.
@@ -140,6 +194,9 @@ impl Marker {
         }
         if let Some(applied) = &self.applied {
             out.push_str(&format!(" c:{} b:{}", applied.content, applied.bindings));
+            if let Some(stored) = &applied.stored {
+                out.push_str(&format!(" s:{stored}"));
+            }
         }
         out.push(']');
         out
@@ -229,6 +286,10 @@ fn parse(text: &str) -> Option<Marker> {
         (Some(c), Some(b)) => Some(Applied {
             content: record_fp(c.strip_prefix("c:")?)?,
             bindings: record_fp(b.strip_prefix("b:")?)?,
+            stored: match fields.next() {
+                Some(s) => Some(record_fp(s.strip_prefix("s:")?)?),
+                None => None,
+            },
         }),
         _ => return None,
     };
@@ -397,7 +458,49 @@ mod tests {
         Applied {
             content: "0a1b2c3d".to_owned(),
             bindings: "4e5f6a7b".to_owned(),
+            stored: None,
         }
+    }
+
+    #[test]
+    fn a_stored_form_is_recorded_once_and_round_trips() {
+        let written = with_marker("r", &kafka("s", None).with_applied(applied()));
+        assert_eq!(
+            record_stored(&written, "0a1b2c3d"),
+            None,
+            "the service stored what was written: no second write"
+        );
+        let again = record_stored(&written, "99887766").expect("a second write");
+        assert!(
+            again.ends_with(" c:0a1b2c3d b:4e5f6a7b s:99887766]"),
+            "{again}"
+        );
+        let (_, parsed) = split_marker(&again);
+        let recorded = parsed.and_then(|m| m.applied).expect("a record");
+        assert_eq!(recorded.gateway_content(), "99887766");
+        assert_eq!(recorded.content, "0a1b2c3d");
+        assert_eq!(
+            record_stored(&again, "99887766"),
+            None,
+            "already recorded: no third write"
+        );
+    }
+
+    #[test]
+    fn a_stored_form_is_not_recorded_when_the_remark_has_no_room() {
+        let long = "x".repeat(crate::manifest::MAX_USER_REMARK);
+        let (p, c) = (json!("p"), json!("c"));
+        let m = Marker::new(
+            &key(),
+            "abcdefghijklmnop",
+            "kafka",
+            PluginType::KafkaLog,
+            [(PASSWORD, &p), (CA, &c)],
+        )
+        .with_applied(applied());
+        let written = with_marker(&long, &m);
+        assert!(written.len() + 11 > MAX_REMARK_CHARS, "{}", written.len());
+        assert_eq!(record_stored(&written, "99887766"), None);
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub(super) fn desired_record(p: &DesiredPlugin, want: Option<&Bindings>) -> Appl
             p.roma_app_id.as_deref(),
         ),
         bindings: bindings_record(want.into_iter().flatten()),
+        stored: None,
     }
 }
 
@@ -50,6 +51,7 @@ fn live_records(l: &LivePlugin) -> Option<(Applied, Option<Applied>)> {
             l.roma_app_id.as_deref(),
         ),
         bindings: bindings_record(&live_bindings(l)),
+        stored: None,
     };
     Some((now, marker.and_then(|m| m.applied)))
 }
@@ -94,13 +96,17 @@ impl<'a> Records<'a> {
         let Some([files, now, recorded]) = self.0.get(op.kind.plugin_name()) else {
             return Cause::Files;
         };
-        let of = |pick: fn(&Applied) -> &String| {
-            Cause::of(pick(files) != pick(recorded), pick(now) != pick(recorded))
-        };
         match &op.kind {
             _ if op.replace => Cause::Files,
-            OpKind::UpdatePlugin { .. } => of(|r| &r.content),
-            OpKind::Attach(_) | OpKind::Detach(_) => of(|r| &r.bindings),
+            // The gateway is compared with what it stored (`s:`), the files with what was written.
+            OpKind::UpdatePlugin { .. } => Cause::of(
+                files.content != recorded.content,
+                now.content != recorded.gateway_content(),
+            ),
+            OpKind::Attach(_) | OpKind::Detach(_) => Cause::of(
+                files.bindings != recorded.bindings,
+                now.bindings != recorded.bindings,
+            ),
             OpKind::CreatePlugin { .. }
             | OpKind::DeletePlugin { .. }
             | OpKind::RenamePlugin { .. } => Cause::Files,

@@ -4,7 +4,8 @@ use crate::content;
 use crate::model::{DesiredPlugin, LivePlugin};
 
 use super::super::changes::diff_values;
-use super::super::marker;
+use super::super::fingerprint::applied_content;
+use super::super::marker::{self, Applied};
 use super::super::model::{FieldChange, PluginSpec};
 
 /// Whether adopting unmanaged `l` for `p` (same type and scope) can be a no-op: `p`'s type
@@ -16,10 +17,41 @@ pub(super) fn adoptable_as_is(p: &DesiredPlugin, l: &LivePlugin) -> bool {
     content::secret_pointers(p.plugin_type).is_empty() && user_changes(p, l).is_empty()
 }
 
+/// Whether `l`'s marker records that the service stored another form than it was sent
+/// (`s:`), and neither the files (against `c:`) nor the gateway (against `s:`) changed
+/// since: the server's additions and rewrites are then no change.
+fn unchanged_since_stored(p: &DesiredPlugin, l: &LivePlugin) -> bool {
+    let (live_remark, marker) = marker::split_marker(l.remark.as_deref().unwrap_or(""));
+    let Some(Applied {
+        content,
+        stored: Some(stored),
+        ..
+    }) = marker.and_then(|m| m.applied)
+    else {
+        return false;
+    };
+    let files = applied_content(
+        p.plugin_type,
+        &p.content,
+        p.remark.as_deref(),
+        p.roma_app_id.as_deref(),
+    );
+    let gateway = applied_content(
+        p.plugin_type,
+        &l.content,
+        Some(&live_remark),
+        l.roma_app_id.as_deref(),
+    );
+    files == content && gateway == stored
+}
+
 /// The changes of the fields the user writes: app, remark (without the marker), content
 /// (canonical: secrets and nulls removed).
 fn user_changes(p: &DesiredPlugin, l: &LivePlugin) -> Vec<FieldChange> {
     let mut changes = Vec::new();
+    if unchanged_since_stored(p, l) {
+        return changes;
+    }
     let non_empty = |s: Option<&str>| {
         s.filter(|s| !s.is_empty())
             .map(|s| serde_json::Value::String(s.to_owned()))
