@@ -6,6 +6,7 @@
 //! a re-run (a fresh plan) converges.
 
 mod binding;
+mod confirm;
 pub mod dag;
 mod report;
 mod state;
@@ -18,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{ApiError, Client, ErrorKind, PluginBody, error_chain};
 use crate::model::Desired;
-use crate::plan::{OpKind, Operation, Plan, PluginSpec, ResolveError, resolve_secrets};
+use crate::plan::{BindingOp, OpKind, Operation, Plan, PluginSpec, ResolveError, resolve_secrets};
 use binding::Partial;
 
 pub use crate::plan::render::describe;
@@ -141,7 +142,7 @@ pub async fn execute(
     let op_id = |i: usize| plan.operations[i].id.to_string();
     let outcomes = dag::run(&deps, opts.parallelism, shutdown, op_id, |i| {
         let op = plan.operations[i].clone();
-        let check_first = may_be_displaced(&by_id, &op);
+        let replacements = replacements_of(&by_id, &op);
         let client = client.clone();
         let bodies = bodies.clone();
         let created = created.clone();
@@ -153,7 +154,7 @@ pub async fn execute(
                 bodies: &bodies,
                 created: &created,
                 partial: &partial,
-                check_first,
+                replacements: &replacements,
             };
             let result = step.run(&op).await;
             let outcome = match &result {
@@ -190,17 +191,21 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Whether `op` is a detach that runs after an attach of another plug-in (rule 4 of
-/// `plan::order`), which may already have displaced it from some of its APIs.
-fn may_be_displaced(by_id: &HashMap<&str, &Operation>, op: &Operation) -> bool {
+/// When `op` is a detach that runs after attaches of other plug-ins in its environment
+/// (rule 4 of `plan::order`: the old plug-in of a move or a type change), those attaches:
+/// they may already have displaced it from some of its APIs, and it must not be detached
+/// from an API they are not confirmed on.
+fn replacements_of(by_id: &HashMap<&str, &Operation>, op: &Operation) -> Vec<BindingOp> {
     let OpKind::Detach(d) = &op.kind else {
-        return false;
+        return Vec::new();
     };
-    op.depends_on.iter().any(|dep| {
-        by_id
-            .get(dep.as_str())
-            .is_some_and(|o| matches!(&o.kind, OpKind::Attach(a) if a.plugin != d.plugin))
-    })
+    op.depends_on
+        .iter()
+        .filter_map(|dep| match &by_id.get(dep.as_str())?.kind {
+            OpKind::Attach(a) if a.plugin != d.plugin && a.env_id == d.env_id => Some(a.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A failed call as a step's error: its message chain and its kind.
@@ -214,7 +219,8 @@ struct Step<'a> {
     bodies: &'a HashMap<String, PluginBody>,
     created: &'a Mutex<HashMap<String, String>>,
     partial: &'a Mutex<HashMap<String, Partial>>,
-    check_first: bool,
+    /// For a detach: the attaches of other plug-ins it runs after (see [`replacements_of`]).
+    replacements: &'a [BindingOp],
 }
 
 impl Step<'_> {
@@ -225,6 +231,30 @@ impl Step<'_> {
                 format!("no plug-in body was prepared for {}", op.id),
             )
         })
+    }
+
+    /// Fails detach `b` (before anything is sent) when a replacement it runs after is not
+    /// confirmed, by a read-back, on an API the detach would leave without a plug-in.
+    async fn confirm_replacements(&self, op: &Operation, b: &BindingOp) -> Result<(), StepError> {
+        let mut replacements = Vec::new();
+        for r in self.replacements {
+            replacements.push(confirm::Replacement {
+                binding: r,
+                plugin_id: self.plugin_id(r.plugin_id.as_ref(), &r.plugin)?,
+            });
+        }
+        let missing = confirm::unconfirmed(self.client, b, &replacements).await?;
+        if missing.is_empty() {
+            return Ok(());
+        }
+        lock(self.partial).insert(
+            op.id.clone(),
+            Partial {
+                done: Default::default(),
+                known: true,
+            },
+        );
+        Err(confirm::refused(b, &missing))
     }
 
     /// The id of a plug-in: `id` when live, else the one this apply created as `name`.
@@ -272,7 +302,9 @@ impl Step<'_> {
                 let result = if matches!(op.kind, OpKind::Attach(_)) {
                     binding::attach(client, &plugin_id, b).await
                 } else {
-                    binding::detach(client, &plugin_id, b, self.check_first).await
+                    self.confirm_replacements(op, b).await?;
+                    let check_first = !self.replacements.is_empty();
+                    binding::detach(client, &plugin_id, b, check_first).await
                 };
                 result.map_err(|(error, partial)| {
                     lock(self.partial).insert(op.id.clone(), partial);
