@@ -546,6 +546,45 @@ async fn replacements_and_moves_converge_with_every_switch_on_and_20_percent_fau
     }
 }
 
+/// Issue 16: a type change killed right after the old plug-in was detached leaves the
+/// temporary plug-in as the only one bound; a commit then asks for a third type. The run
+/// after must not remove that temporary plug-in before its successor is attached.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_type_change_then_a_third_type_never_leaves_an_api_without_a_plugin() {
+    let w = world(BindingQuirks::default()).await;
+    cors_edge_then_headers(&w, &RELEASE_APIS).await;
+    leftover(&w, &RELEASE_APIS).await;
+    // Killed right after the detach of the old edge: only the temporary plug-in is bound.
+    let client = w.client();
+    let old = w.plugin("edge").await;
+    let env = w.env_id("RELEASE").await;
+    let mut ids = Vec::new();
+    for api in RELEASE_APIS {
+        ids.push(w.api_id(api).await);
+    }
+    client
+        .detach_apis(&old.id, &env, &ids)
+        .await
+        .expect("detach the old edge");
+    let throttle = "kind: Plugin\nname: edge\ntype: rate_limit\ncontent:\n  default_time_unit: second\n  api_limit: 20\n";
+    w.write(
+        "edge.yaml",
+        &(throttle.to_owned() + "---\n" + &binding("edge", &RELEASE_APIS)),
+    );
+    let tmp = temp_name("edge");
+    let (first, runs) = sampled(&w, 1).await;
+    assert_eq!(runs, 1);
+    let (second, runs) = sampled(&w, 1).await;
+    assert_eq!(runs, 1);
+    for samples in [&first, &second] {
+        always_bound(samples, &RELEASE_APIS, &["edge", &tmp], &tmp);
+    }
+    assert_eq!(w.plugin("edge").await.plugin_type, "rate_limit");
+    assert_eq!(w.bindings("edge").await, release(&RELEASE_APIS));
+    assert_eq!(names(&w.plugins().await), BTreeSet::from(["edge".to_string()]));
+    no_changes(&w).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_leftover_of_another_type_is_removed_first_and_the_replacement_follows_next_run() {
     let w = world(BindingQuirks::default()).await;

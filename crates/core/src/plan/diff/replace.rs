@@ -73,18 +73,10 @@ impl Builder<'_> {
         let plugin_type = p.plugin_type.as_str();
         let new = match temp {
             Some(t) if !same_kind(p, t) => {
-                // A leftover of a replacement toward yet another type or scope: it holds the
-                // temporary name, so this plan removes it and the next one replaces `l`.
-                self.remove(t, false, Some(leftover(&p.name)));
-                self.notices.push(Notice {
-                    kind: NoticeKind::Deferred,
-                    plugin: p.name.clone(),
-                    message: format!(
-                        "the replacement of {:?} ({reason}) waits for the removal of the leftover temporary plug-in {:?}; it is planned by the next run",
-                        p.name, t.name
-                    ),
-                    location: Some(p.location.clone()),
-                });
+                // A leftover of a replacement toward yet another type or scope: it holds
+                // the temporary name, so the replacement of `l` waits for the next run.
+                // This run removes whichever of the two no API depends on alone.
+                self.retire_one_of(p, l, t, &reason);
                 return;
             }
             Some(t) => {
@@ -138,6 +130,58 @@ impl Builder<'_> {
         self.fresh(p, want, true, Some(reason.clone()));
         self.remove(t, true, Some(leftover(&p.name)));
         self.replaced(p, reason, p.name.clone(), vec![t.name.clone()], start);
+    }
+
+    /// `l` (the old plug-in of `p`'s name) and `t` (the leftover temporary plug-in of an
+    /// interrupted replacement toward another type or scope than `p` asks for now) are both
+    /// live. The new replacement needs both names, so it waits for the next run, and this
+    /// run removes the one every API can do without, so no API is ever left without the
+    /// plug-in it is bound to now:
+    /// - `t` is bound nowhere `l` is not (an interruption before `l` was detached): `t` goes,
+    ///   and the next run replaces `l` afresh;
+    /// - otherwise, `l` is bound nowhere `t` is not (an interruption after `l` was detached):
+    ///   `l` goes, and the next run starts from `t`, creating `p` under its own name and
+    ///   retiring `t` once `p` is attached ([`Self::finish`]);
+    /// - otherwise each is the only plug-in of some API: neither is removed, and a notice
+    ///   says which APIs hold which.
+    fn retire_one_of(&mut self, p: &DesiredPlugin, l: &LivePlugin, t: &LivePlugin, reason: &str) {
+        let (old, temp) = (live_bindings(l), live_bindings(t));
+        let within = |a: &BTreeMap<String, BTreeSet<String>>,
+                      b: &BTreeMap<String, BTreeSet<String>>| {
+            a.iter()
+                .all(|(env, apis)| b.get(env).is_some_and(|have| apis.is_subset(have)))
+        };
+        let message = if within(&temp, &old) {
+            self.remove(t, false, Some(leftover(&p.name)));
+            format!(
+                "the replacement of {:?} ({reason}) waits for the removal of the leftover temporary plug-in {:?}; it is planned by the next run",
+                p.name, t.name
+            )
+        } else if within(&old, &temp) {
+            self.remove(
+                l,
+                false,
+                Some(format!(
+                    "replaced by the leftover temporary plug-in {:?}, which its APIs are bound to now",
+                    t.name
+                )),
+            );
+            format!(
+                "the APIs of {:?} are bound to the leftover temporary plug-in {:?} of an interrupted replacement: this run removes the old {:?}, the next one creates {:?} ({reason}) and retires {:?} once it is attached",
+                p.name, t.name, l.name, p.name, t.name
+            )
+        } else {
+            format!(
+                "the replacement of {:?} ({reason}) cannot start: some APIs are bound only to {:?} and others only to the leftover temporary plug-in {:?} of an interrupted replacement; detach one of them from the APIs the other also holds, or restore the files of the interrupted replacement",
+                p.name, l.name, t.name
+            )
+        };
+        self.notices.push(Notice {
+            kind: NoticeKind::Deferred,
+            plugin: p.name.clone(),
+            message,
+            location: Some(p.location.clone()),
+        });
     }
 
     /// A desired plug-in that is live as it should be, beside a leftover temporary one:
