@@ -281,8 +281,8 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let (timing, shutdown, files) = (timing.clone(), shutdown.clone(), &files);
         tasks.push(
             async move {
-                run_loop(timing, rx, shutdown, async || {
-                    let outcome = reconciler.reconcile().await;
+                run_loop(timing, rx, shutdown, async |wake| {
+                    let outcome = reconciler.reconcile(wake).await;
                     files.borrow_mut().refresh();
                     outcome
                 })

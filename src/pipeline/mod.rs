@@ -13,10 +13,11 @@ use std::collections::BTreeMap;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::api::refresh::Targets;
 use crate::api::{Client, Target, fetch_live};
 use crate::apply::{self, ApplyOptions, OperationReport, Report};
 use crate::model::{Desired, Live, OptionFlags, Options};
-use crate::plan::{self, DiffOptions, Plan, Restriction};
+use crate::plan::{self, DiffOptions, OpKind, Plan, Restriction};
 
 pub use action::{Action, ErrorPolicy};
 pub use error::ReconcileError;
@@ -100,6 +101,40 @@ pub async fn execute(
 ) -> Result<Report, ReconcileError> {
     let opts = ApplyOptions { parallelism };
     Ok(apply::execute(plan, client, env, desired, &opts, stop, progress).await?)
+}
+
+/// What a plan touches on the gateway, for a targeted read ([`crate::api::refresh`]): the
+/// plug-ins it writes (by every name they have in it: a replacement's temporary name
+/// too), and the APIs it attaches (a plug-in bound there now may be displaced).
+pub fn touched(plan: &Plan) -> Targets {
+    let mut targets = Targets::default();
+    for op in &plan.operations {
+        targets.names.insert(op.kind.plugin_name().to_owned());
+        match &op.kind {
+            OpKind::CreatePlugin { spec, .. }
+            | OpKind::UpdatePlugin { spec, .. }
+            | OpKind::RenamePlugin { spec, .. } => {
+                targets.names.insert(spec.name.clone());
+            }
+            OpKind::Attach(b) => targets
+                .apis
+                .extend(b.apis.iter().map(|a| (b.env_id.clone(), a.id.clone()))),
+            OpKind::DeletePlugin { .. } | OpKind::Detach(_) => {}
+        }
+    }
+    targets
+}
+
+/// The restriction to the plug-ins `targets` names: a targeted plan acts on nothing else.
+pub fn only(targets: &Targets) -> Restriction {
+    Restriction {
+        select: targets
+            .names
+            .iter()
+            .filter_map(|name| glob::Pattern::new(&glob::Pattern::escape(name)).ok())
+            .collect(),
+        no_delete: false,
+    }
 }
 
 /// How many plug-ins of `live` the folder's `owner` manages.

@@ -43,6 +43,17 @@ impl LoopTiming {
     }
 }
 
+/// Why the loop woke a reconcile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// At start, or the [`Action`] of the last reconcile came due (the resync interval,
+    /// a back-off): a full scan of the gateway.
+    Resync,
+    /// A file change (or a change of leadership): the reconcile may read only what the
+    /// change touches, when it holds a view of the gateway from an earlier read.
+    Trigger,
+}
+
 /// Runs `reconcile` once at start, then on every trigger and when the [`Action`] its
 /// result gets from `timing`'s [`ErrorPolicy`] says, until `shutdown` is cancelled. A
 /// reconcile in flight is never interrupted by the loop; the reconcile itself watches
@@ -53,21 +64,21 @@ pub async fn run_loop<F>(
     shutdown: CancellationToken,
     mut reconcile: F,
 ) where
-    F: AsyncFnMut() -> Result<(), ReconcileError>,
+    F: AsyncFnMut(Wake) -> Result<(), ReconcileError>,
 {
     let mut policy = timing.policy();
     let mut next = Some(Instant::now());
     loop {
-        tokio::select! {
+        let wake = tokio::select! {
             biased;
             _ = shutdown.cancelled() => return,
-            Some(()) = triggers.recv() => {}
-            _ = sleep_until(next) => {}
-        }
+            Some(()) = triggers.recv() => Wake::Trigger,
+            _ = sleep_until(next) => Wake::Resync,
+        };
         if shutdown.is_cancelled() {
             return;
         }
-        let action = match reconcile().await {
+        let action = match reconcile(wake).await {
             Ok(()) => policy.on_success(),
             Err(error) => policy.on_error(&error),
         };
@@ -111,7 +122,7 @@ mod tests {
         let token = CancellationToken::new();
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();
-        let task = tokio::spawn(run_loop(timing(), rx, token.clone(), async move || {
+        let task = tokio::spawn(run_loop(timing(), rx, token.clone(), async move |_| {
             c.fetch_add(1, Ordering::SeqCst);
             Ok(())
         }));
@@ -131,7 +142,7 @@ mod tests {
             interval: Duration::from_secs(u64::MAX),
             ..timing()
         };
-        let task = tokio::spawn(run_loop(timing, rx, token.clone(), async || Ok(())));
+        let task = tokio::spawn(run_loop(timing, rx, token.clone(), async |_| Ok(())));
         tokio::time::sleep(Duration::from_secs(1)).await;
         token.cancel();
         task.await
@@ -144,7 +155,7 @@ mod tests {
         let token = CancellationToken::new();
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();
-        let task = tokio::spawn(run_loop(timing(), rx, token.clone(), async move || {
+        let task = tokio::spawn(run_loop(timing(), rx, token.clone(), async move |_| {
             c.fetch_add(1, Ordering::SeqCst);
             Ok(())
         }));
@@ -164,7 +175,7 @@ mod tests {
         let token = CancellationToken::new();
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();
-        let task = tokio::spawn(run_loop(timing(), rx, token.clone(), async move || {
+        let task = tokio::spawn(run_loop(timing(), rx, token.clone(), async move |_| {
             c.fetch_add(1, Ordering::SeqCst);
             Err(ReconcileError::Operations {
                 report: Box::default(),

@@ -14,13 +14,15 @@ use std::time::Instant;
 use clap::ValueEnum;
 use tokio_util::sync::CancellationToken;
 
+use super::Wake;
 use super::http::Health;
 use super::leader::{Leading, always_leading};
 use super::metrics::{ApiCallLabels, Metrics, OperationLabels, ResultLabel};
+use crate::api::refresh::{Targets, refresh};
 use crate::api::{Client, ClientStats, error_chain};
 use crate::apply::{self, Report, StepOutcome};
 use crate::manifest;
-use crate::model::{Desired, OptionFlags, TargetConfig};
+use crate::model::{Desired, Live, OptionFlags, TargetConfig};
 use crate::pipeline::{self, ReconcileError, Settings};
 use crate::plan::{OpKind, Plan, Restriction};
 
@@ -61,6 +63,9 @@ pub struct Reconciler {
     start_target: Option<TargetConfig>,
     /// The target's name under `targets:` (`None` for the single `target:`).
     target: Option<String>,
+    /// The gateway as last read (a full scan, then the plug-ins each apply touched re-read):
+    /// a file change plans against it and re-reads only what its plan touches.
+    view: Option<Live>,
 }
 
 /// The result of one pass, for the log line.
@@ -99,6 +104,7 @@ impl Reconciler {
             last_stats: ClientStats::default(),
             start_target: None,
             target: None,
+            view: None,
         }
     }
 
@@ -125,9 +131,13 @@ impl Reconciler {
     /// Runs one reconcile and records it in metrics, readiness and one log line. The
     /// result goes to the loop's [`ErrorPolicy`](crate::pipeline::ErrorPolicy), which
     /// decides when the next one runs.
-    pub async fn reconcile(&mut self) -> Result<(), ReconcileError> {
+    pub async fn reconcile(&mut self, wake: Wake) -> Result<(), ReconcileError> {
         let started = Instant::now();
-        let result = self.pass().await;
+        let result = self.pass(wake).await;
+        if result.is_err() {
+            // After a failure nothing is known of what the gateway holds now.
+            self.view = None;
+        }
         let elapsed = started.elapsed();
         self.metrics
             .reconcile_duration
@@ -253,9 +263,10 @@ impl Reconciler {
         Ok(desired)
     }
 
-    async fn pass(&mut self) -> Result<Pass, ReconcileError> {
+    async fn pass(&mut self, wake: Wake) -> Result<Pass, ReconcileError> {
         let desired = self.read_source()?;
         if !*self.leading.borrow() {
+            self.view = None;
             return Ok(Pass {
                 standby: true,
                 ..Pass::default()
@@ -268,17 +279,23 @@ impl Reconciler {
             self.target.as_deref(),
             &self.env,
         );
-        // Reads only: safe to drop mid-way when a shutdown is requested.
-        let live = tokio::select! {
-            live = pipeline::read(&self.client, settings.parallelism()) => live?,
-            () = self.shutdown.cancelled() => {
-                return Err(ReconcileError::Cancelled("shutdown requested while reading the gateway"));
-            }
+        let (live, scope) = match (wake, self.view.take()) {
+            (Wake::Trigger, Some(view)) => match self.targeted(&desired, &settings, view).await? {
+                Targeted::InSync(view) => {
+                    self.view = Some(view);
+                    return Ok(Pass::default());
+                }
+                Targeted::Read(live, targets) => (live, Some(targets)),
+                Targeted::Full => (self.read_all(&settings).await?, None),
+            },
+            _ => (self.read_all(&settings).await?, None),
         };
         let managed = pipeline::managed(&live, &settings.options.owner);
         self.metrics.managed_plugins.set(managed as i64);
-        let plan = pipeline::plan(&desired, &live, &settings, &Restriction::default())?;
+        let restriction = scope.as_ref().map(pipeline::only).unwrap_or_default();
+        let plan = pipeline::plan(&desired, &live, &settings, &restriction)?;
         if plan.is_empty() {
+            self.view = Some(live);
             return Ok(Pass::default());
         }
         if plan.operations.iter().any(|op| op.cause.is_drift()) {
@@ -286,6 +303,7 @@ impl Reconciler {
         }
         log_plan(&plan);
         if self.drift == DriftPolicy::Report {
+            self.view = Some(live);
             return Ok(Pass {
                 changes: plan.operations.len(),
                 ..Pass::default()
@@ -293,12 +311,58 @@ impl Reconciler {
         }
         let report = self.apply(&plan, &desired, settings.parallelism()).await?;
         self.count_operations(&plan, &report, managed);
+        // What the apply touched is re-read, so the view stays the gateway's own answer.
+        self.view = refresh(&self.client, &live, &pipeline::touched(&plan))
+            .await
+            .ok();
         let report = ReconcileError::of_report(report)?;
         Ok(Pass {
             changes: plan.operations.len(),
             report: Some(report),
             standby: false,
         })
+    }
+
+    /// Reads the whole gateway (stopped by a shutdown request: reads only, safe to drop).
+    async fn read_all(&self, settings: &Settings) -> Result<Live, ReconcileError> {
+        tokio::select! {
+            live = pipeline::read(&self.client, settings.parallelism()) => live,
+            () = self.shutdown.cancelled() => {
+                Err(ReconcileError::Cancelled("shutdown requested while reading the gateway"))
+            }
+        }
+    }
+
+    /// A file change against the `view` of an earlier read: plans against it, and re-reads
+    /// only what that plan touches. Anything the view cannot answer (a plan error, e.g. an
+    /// API published since) asks for a full read instead.
+    async fn targeted(
+        &self,
+        desired: &Desired,
+        settings: &Settings,
+        view: Live,
+    ) -> Result<Targeted, ReconcileError> {
+        let plan = match pipeline::plan(desired, &view, settings, &Restriction::default()) {
+            Ok(plan) => plan,
+            Err(_) => return Ok(Targeted::Full),
+        };
+        if plan.is_empty() {
+            return Ok(Targeted::InSync(view));
+        }
+        let targets = pipeline::touched(&plan);
+        let live = refresh(&self.client, &view, &targets)
+            .await
+            .map_err(|source| ReconcileError::Read {
+                instance: self.client.target().instance_id.clone(),
+                endpoint: self.client.target().endpoint.to_string(),
+                source: Box::new(source),
+            })?;
+        tracing::debug!(
+            plugins = targets.names.len(),
+            apis = targets.apis.len(),
+            "targeted read of what the file change touches"
+        );
+        Ok(Targeted::Read(live, targets))
     }
 
     /// Executes `plan`; losing the lease stops it like a shutdown: no new operation starts.
@@ -441,4 +505,14 @@ fn log_plan(plan: &Plan) {
             tracing::info!(operation = %apply::describe(op), "change from the files");
         }
     }
+}
+
+/// What a targeted read found.
+enum Targeted {
+    /// The files ask for nothing the view lacks: no call was needed.
+    InSync(Live),
+    /// The view with what the change touches re-read, and what that is.
+    Read(Live, Targets),
+    /// The view cannot answer: read everything.
+    Full,
 }

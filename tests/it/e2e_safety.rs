@@ -581,7 +581,10 @@ async fn an_interrupted_type_change_then_a_third_type_never_leaves_an_api_withou
     }
     assert_eq!(w.plugin("edge").await.plugin_type, "rate_limit");
     assert_eq!(w.bindings("edge").await, release(&RELEASE_APIS));
-    assert_eq!(names(&w.plugins().await), BTreeSet::from(["edge".to_string()]));
+    assert_eq!(
+        names(&w.plugins().await),
+        BTreeSet::from(["edge".to_string()])
+    );
     no_changes(&w).await;
 }
 

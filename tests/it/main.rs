@@ -43,6 +43,7 @@ mod manifest_targets;
 mod manifest_values;
 mod perf_throttle;
 mod pipeline_settings;
+mod pipeline_targeted;
 mod plan_diff;
 mod plan_props;
 mod plan_render;

@@ -17,6 +17,7 @@ mod kind;
 pub mod live;
 mod ops;
 mod page;
+pub mod refresh;
 mod retry;
 mod target;
 mod throttle;
