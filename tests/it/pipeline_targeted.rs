@@ -54,7 +54,7 @@ async fn a_one_plugin_edit_under_watch_costs_a_few_calls_and_the_interval_still_
         ],
     );
     eventually("the first (full) reconcile", async || {
-        watch.reconciles().len() >= 1
+        !watch.reconciles().is_empty()
     })
     .await;
     let full_scan = world.stats().total;
