@@ -26,10 +26,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::ServiceError;
+use super::model::PluginType;
 use super::plugins::{self, PluginBody};
 use super::shared::{InstanceRef, Shared, lock};
-use super::store::{Instance, PluginRec, StoredType};
-use apigsync_core::model::PluginType;
+use super::store::{Instance, PluginRec};
 
 pub use admin::{ForeignPlugin, insert_plugin, router};
 use defaults::stored;
@@ -44,8 +44,8 @@ pub struct ServiceQuirks {
     /// Plug-ins (by name) deleted right after a plug-in list returned them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vanish_between_reads: Vec<String>,
-    /// Most Kafka log plug-ins per instance (the documented quota is
-    /// [`apigsync_core::content::KAFKA_LOG_PER_GATEWAY`]); `None`: not enforced.
+    /// Most Kafka log plug-ins per instance (the documented quota is the facts file's
+    /// `kafka_log_per_gateway`, 5); `None`: not enforced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kafka_log_quota: Option<usize>,
     /// The bind-time rules (CORS methods, cache on GET/HEAD, OIDC APIs bound).
@@ -130,16 +130,16 @@ fn check_quota(
     plugin_type: Option<&str>,
     q: &ServiceQuirks,
 ) -> Result<(), ServiceError> {
-    let kafka = PluginType::KafkaLog.as_str();
+    let kafka = PluginType::KafkaLog;
     let Some(quota) = q.kafka_log_quota else {
         return Ok(());
     };
     let held = inst
         .plugins
         .iter()
-        .filter(|p| p.plugin_type.as_str() == kafka)
+        .filter(|p| p.plugin_type == kafka)
         .count();
-    if plugin_type == Some(kafka) && held >= quota {
+    if plugin_type == Some(kafka.as_str()) && held >= quota {
         return Err(ServiceError::new(
             StatusCode::FORBIDDEN,
             "APIG.3100",
@@ -197,7 +197,7 @@ fn bind_rules(
         };
         let method = api.method.to_ascii_uppercase();
         match plugin.plugin_type {
-            StoredType::Known(PluginType::Cors) if method != "ANY" => {
+            PluginType::Cors if method != "ANY" => {
                 let allowed = content["allow_methods"].as_str();
                 let listed = allowed.is_none_or(|a| {
                     a.split(',')
@@ -214,9 +214,7 @@ fn bind_rules(
                     ));
                 }
             }
-            StoredType::Known(PluginType::ProxyCache)
-                if !matches!(method.as_str(), "GET" | "HEAD" | "ANY") =>
-            {
+            PluginType::ProxyCache if !matches!(method.as_str(), "GET" | "HEAD" | "ANY") => {
                 return Err(rule_broken(
                     "api_ids",
                     &format!(
@@ -228,7 +226,7 @@ fn bind_rules(
             _ => {}
         }
     }
-    if plugin.plugin_type == StoredType::Known(PluginType::OidcAuth) {
+    if plugin.plugin_type == PluginType::OidcAuth {
         for field in ["redirect_api_id", "logout_api_id"] {
             let Some(id) = content[field].as_str().filter(|s| !s.is_empty()) else {
                 continue;

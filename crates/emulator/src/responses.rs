@@ -1,12 +1,12 @@
 //! The emulator's responses: query parsing, pagination (SPEC §2) and the JSON of every
-//! object the API returns. Reads go through `content::redact` here, in one place.
+//! object the API returns. Reads go through [`content::redact`] here, in one place.
 
 use serde_json::{Map, Value, json};
 
+use super::content;
 use super::error::ServiceError;
+use super::model::Flavour;
 use super::store::{ApiRec, BindingRec, EnvRec, GroupRec, Instance, PluginRec, VersionRec};
-use apigsync_core::content;
-use apigsync_core::model::Flavour;
 use apigsync_signing as signing;
 
 /// The query parameters of a request, decoded.
@@ -98,10 +98,7 @@ pub fn page<T>(
 pub fn read_content(rec: &PluginRec) -> String {
     match serde_json::from_str::<Value>(&rec.content) {
         Ok(parsed) => {
-            let redacted = match rec.plugin_type.known() {
-                Some(kind) => content::redact(kind, parsed.clone()),
-                None => parsed.clone(),
-            };
+            let redacted = content::redact(&rec.plugin_type, parsed.clone());
             if redacted == parsed {
                 rec.content.clone()
             } else {
@@ -227,7 +224,7 @@ pub fn api(inst: &Instance, api: &ApiRec, only_env: Option<&str>) -> Value {
     m.insert("req_uri".into(), json!(api.path));
     m.insert("auth_type".into(), json!("NONE"));
     m.insert("match_mode".into(), json!("NORMAL"));
-    m.insert("backend_type".into(), json!("MOCK"));
+    m.insert("backend_type".into(), json!(api.backend_type));
     m.insert("remark".into(), json!(""));
     m.insert("group_id".into(), json!(api.group_id));
     m.insert("group_name".into(), json!(inst.group_name(&api.group_id)));
