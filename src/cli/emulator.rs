@@ -13,6 +13,10 @@ use crate::emulator::{self, Credential, EmulatorConfig, Seed, ThrottleAnswer};
 
 /// Longest `--latency`.
 const MAX_LATENCY: Duration = Duration::from_secs(60);
+/// Longest `--detach-lag` (OTC docs: changes take 5 to 10 s; SPEC §11.7).
+const MAX_LAG: Duration = Duration::from_secs(600);
+/// Longest `--token-expiry` (IAM tokens are valid 24 h; SPEC §7.1).
+const MAX_TOKEN_LIFE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Flags of `apigsync emulator`.
 #[derive(Debug, Args)]
@@ -68,6 +72,24 @@ pub struct EmulatorArgs {
     /// Show plug-in writes in the plug-in list only after this lag, e.g. 500ms.
     #[arg(long, value_name = "DURATION", value_parser = within(Duration::ZERO, MAX_LATENCY))]
     pub list_lag: Option<Duration>,
+    /// Store every plug-in content with fields a newer server adds ("x_new_option": false).
+    #[arg(long)]
+    pub unknown_fields: bool,
+    /// Rewrite some stored values (header names lower-cased, cors max_age as a string, Kafka brokers sorted).
+    #[arg(long)]
+    pub rewrite_values: bool,
+    /// The instance's plug-in quota PLUGIN_NUM_LIMIT: creates beyond N answer 403 APIG.3100 [default when given: 500].
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "500")]
+    pub plugin_quota: Option<usize>,
+    /// An attach reports its last N ids FAILED (binding_result.status) and leaves them unbound.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub failed_attach_entries: usize,
+    /// For this long after a detach, binding reads still show it and deleting the plug-in answers 409 APIG.3462, e.g. 5s.
+    #[arg(long, value_name = "DURATION", value_parser = within(Duration::ZERO, MAX_LAG))]
+    pub detach_lag: Option<Duration>,
+    /// Tokens expire this long after they were issued (at start or by PUT /_emulator/tokens): 401 APIG.1002, e.g. 10m.
+    #[arg(long, value_name = "DURATION", value_parser = within(Duration::from_millis(1), MAX_TOKEN_LIFE))]
+    pub token_expiry: Option<Duration>,
     /// How throttled requests are answered: APIGW.0308 (429) or APIG.9008 (500).
     #[arg(long, value_name = "CODE", default_value = "APIGW.0308")]
     pub throttle_answer: ThrottleAnswer,
@@ -123,6 +145,8 @@ impl EmulatorArgs {
                 partial_attach: self.partial_attach,
                 binding_conflicts: self.binding_conflicts,
                 refuse_create: self.refuse_create,
+                failed_attach_entries: self.failed_attach_entries,
+                detach_lag: self.detach_lag,
             },
             service: emulator::quirks_service::ServiceQuirks {
                 fill_defaults: self.fill_defaults,
@@ -130,6 +154,12 @@ impl EmulatorArgs {
                 kafka_log_quota: self.kafka_log_quota,
                 bind_rules: self.bind_rules,
                 list_lag: self.list_lag,
+                unknown_fields: self.unknown_fields,
+                rewrite_values: self.rewrite_values,
+                plugin_quota: self.plugin_quota,
+            },
+            auth: emulator::quirks_auth::AuthQuirks {
+                token_expiry: self.token_expiry,
             },
             throttle_answer: self.throttle_answer,
             omit_retry_after: self.no_retry_after,
@@ -181,7 +211,7 @@ fn banner(handle: &emulator::EmulatorHandle, demo: bool, state_file: Option<&Pat
     }
     let _ = writeln!(
         s,
-        "  admin:      {0}/_emulator/stats, /_emulator/log, /_emulator/state (GET); /_emulator/reset (POST); /_emulator/faults (PUT)",
+        "  admin:      {0}/_emulator/stats, /_emulator/log, /_emulator/state (GET); /_emulator/reset (POST); /_emulator/faults, /_emulator/tokens, /_emulator/credentials (PUT)",
         handle.base_url()
     );
     s

@@ -90,6 +90,7 @@ pub mod indexed;
 pub mod model;
 pub mod persist;
 pub mod plugins;
+pub mod quirks_auth;
 pub mod quirks_binding;
 pub mod quirks_service;
 mod responses;

@@ -158,6 +158,48 @@ pub fn attach_info(inst: &Instance, b: &BindingRec) -> Value {
     })
 }
 
+/// With `failed_attach_entries`: the attach answer with a `status` per `attached_plugins`
+/// entry and a `bindings` list with a `binding_result` per id asked (see
+/// [`super::quirks_binding`]). `failed` holds the `(plugin id, API id)` pairs not bound.
+pub fn attach_with_results(
+    inst: &Instance,
+    recs: &[BindingRec],
+    failed: &[(String, String)],
+    env_id: &str,
+) -> Value {
+    let mut attached = Vec::new();
+    let mut bindings = Vec::new();
+    for b in recs {
+        let mut info = attach_info(inst, b);
+        info["status"] = json!("SUCCESS");
+        attached.push(info);
+        bindings.push(json!({
+            "api_id": b.api_id, "plugin_id": b.plugin_id, "env_id": b.env_id,
+            "plugin_attach_id": b.id, "binding_result": {"status": "SUCCESS"},
+        }));
+    }
+    for (plugin_id, api_id) in failed {
+        let plugin = inst.plugins.get(plugin_id);
+        attached.push(json!({
+            "plugin_id": plugin_id,
+            "plugin_name": plugin.map(|p| p.name.as_str()),
+            "plugin_type": plugin.map(|p| p.plugin_type.as_str()),
+            "plugin_scope": plugin.map(|p| p.scope.as_str()),
+            "env_id": env_id,
+            "env_name": env_name(inst, env_id),
+            "api_id": api_id,
+            "api_name": inst.apis.get(api_id).map(|a| a.name.as_str()),
+            "status": "FAILED",
+        }));
+        bindings.push(json!({
+            "api_id": api_id, "plugin_id": plugin_id, "env_id": env_id,
+            "binding_result": {"status": "FAILED", "error_code": "APIG.3500",
+                               "error_msg": "Failed to synchronize data to etcd"},
+        }));
+    }
+    json!({"attached_plugins": attached, "bindings": bindings})
+}
+
 /// `AttachedPluginInfo`: one item of attached-plugins.
 pub fn attached_plugin(inst: &Instance, b: &BindingRec, p: &PluginRec) -> Value {
     let mut m = plugin(inst.flavour, p);

@@ -166,13 +166,13 @@ impl EmulatorHandle {
     }
 
     /// The accepted AK/SK pairs.
-    pub fn credentials(&self) -> &[Credential] {
-        &self.shared.credentials
+    pub fn credentials(&self) -> Vec<Credential> {
+        lock(&self.shared.accepted).credentials.clone()
     }
 
     /// The accepted tokens.
-    pub fn tokens(&self) -> &[String] {
-        &self.shared.tokens
+    pub fn tokens(&self) -> Vec<String> {
+        lock(&self.shared.accepted).tokens_by_validity(None).0
     }
 
     /// A snapshot of the request statistics.
