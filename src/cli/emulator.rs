@@ -233,3 +233,47 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use serde_json::json;
+
+    use super::EmulatorArgs;
+
+    #[derive(Debug, Parser)]
+    struct Flags {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    #[test]
+    fn the_switch_flags_reach_the_fault_settings() {
+        let flags = Flags::try_parse_from([
+            "apigsync-emulator",
+            "--unknown-fields",
+            "--rewrite-values",
+            "--plugin-quota",
+            "3",
+            "--failed-attach-entries",
+            "2",
+            "--detach-lag",
+            "5s",
+            "--token-expiry",
+            "10m",
+        ])
+        .expect("flags parse");
+        let faults = flags.args.config().expect("config").faults();
+        let json = serde_json::to_value(&faults).expect("json");
+        for (key, want) in [
+            ("unknown_fields", json!(true)),
+            ("rewrite_values", json!(true)),
+            ("plugin_quota", json!(3)),
+            ("failed_attach_entries", json!(2)),
+            ("detach_lag_ms", json!(5000)),
+            ("token_expiry_ms", json!(600_000)),
+        ] {
+            assert_eq!(json[key], want, "{key}: {json}");
+        }
+    }
+}

@@ -45,7 +45,10 @@ fn content_of(plugin: &Value) -> Value {
 }
 
 fn id(resp: &Resp) -> String {
-    resp.body["plugin_id"].as_str().expect("plugin id").to_owned()
+    resp.body["plugin_id"]
+        .as_str()
+        .expect("plugin id")
+        .to_owned()
 }
 
 /// The content of plug-in `id` as create/update answered it, then as show and list return it.
@@ -114,7 +117,8 @@ async fn unknown_fields_are_stored_and_returned_by_every_read() {
         assert_eq!(read, stored);
     }
 
-    let headers = json!({"response_headers": [{"name": "X-A", "value": "1", "action": "override"}]});
+    let headers =
+        json!({"response_headers": [{"name": "X-A", "value": "1", "action": "override"}]});
     let made = create(&c, "headers", "set_resp_headers", &headers).await;
     let updated = c
         .json(
@@ -195,7 +199,10 @@ async fn plugin_quota_refuses_creates_beyond_it_and_the_configs_show_it() {
         .get(c.path(Flavour::Roma, ROMA, "/project/configs"), &[])
         .await;
     assert_eq!(
-        (roma.body["configs"][0]["config_value"].clone(), roma.body["configs"][0]["used"].clone()),
+        (
+            roma.body["configs"][0]["config_value"].clone(),
+            roma.body["configs"][0]["used"].clone()
+        ),
         (json!("2"), json!(0))
     );
 }
@@ -251,7 +258,10 @@ async fn failed_attach_entries_report_the_last_apis_failed_and_leave_them_unboun
             (json!("users_get"), json!("FAILED"))
         ]
     );
-    assert_eq!(answer.body["bindings"][1]["binding_result"]["error_code"], json!("APIG.3500"));
+    assert_eq!(
+        answer.body["bindings"][1]["binding_result"]["error_code"],
+        json!("APIG.3500")
+    );
     assert_eq!(attached_api_names(&c, &cors).await, ["orders_list"]);
 }
 
@@ -280,7 +290,10 @@ async fn detach_lag_keeps_a_removed_binding_visible_and_its_plugin_undeletable()
 
     admin_put(&emu, "/_emulator/faults", &json!({})).await;
     assert!(attached_api_names(&c, &cors).await.is_empty());
-    assert_eq!(c.delete(format!("{}/{cors}", plugins(&c))).await.status, 204);
+    assert_eq!(
+        c.delete(format!("{}/{cors}", plugins(&c))).await.status,
+        204
+    );
 }
 
 #[tokio::test]
@@ -307,7 +320,12 @@ async fn token_expiry_refuses_an_old_token_and_a_new_one_works() {
             "Incorrect token or token resolution failed: the token has expired"
         )
     );
-    admin_put(&emu, "/_emulator/faults", &json!({"token_expiry_ms": 600_000})).await;
+    admin_put(
+        &emu,
+        "/_emulator/faults",
+        &json!({"token_expiry_ms": 600_000}),
+    )
+    .await;
     let count = admin_put(&emu, "/_emulator/tokens", &json!({"tokens": ["token-new"]})).await;
     assert_eq!(count, json!({"tokens": 1}));
     assert_eq!(token("token-new").get(plugins(&c), &[]).await.status, 200);
@@ -390,11 +408,36 @@ async fn bind_rules_keep_one_cors_per_path_none_beside_options_and_no_mirror_on_
     assert_eq!(
         shapes,
         [
-            (json!("items_get"), json!("GET"), json!("/items"), json!("HTTP")),
-            (json!("items_post"), json!("POST"), json!("/items"), json!("HTTP")),
-            (json!("opts_get"), json!("GET"), json!("/opts"), json!("HTTP")),
-            (json!("opts_options"), json!("OPTIONS"), json!("/opts"), json!("MOCK")),
-            (json!("mocked"), json!("GET"), json!("/mocked"), json!("MOCK")),
+            (
+                json!("items_get"),
+                json!("GET"),
+                json!("/items"),
+                json!("HTTP")
+            ),
+            (
+                json!("items_post"),
+                json!("POST"),
+                json!("/items"),
+                json!("HTTP")
+            ),
+            (
+                json!("opts_get"),
+                json!("GET"),
+                json!("/opts"),
+                json!("HTTP")
+            ),
+            (
+                json!("opts_options"),
+                json!("OPTIONS"),
+                json!("/opts"),
+                json!("MOCK")
+            ),
+            (
+                json!("mocked"),
+                json!("GET"),
+                json!("/mocked"),
+                json!("MOCK")
+            ),
         ]
     );
     let api = |name: &str| {
@@ -427,8 +470,12 @@ async fn bind_rules_keep_one_cors_per_path_none_beside_options_and_no_mirror_on_
         let c = c.clone();
         let path = base(&format!("/plugins/{plugin}/attach"));
         async move {
-            c.json("POST", path, &json!({"env_id": RELEASE, "api_ids": [api_id]}))
-                .await
+            c.json(
+                "POST",
+                path,
+                &json!({"env_id": RELEASE, "api_ids": [api_id]}),
+            )
+            .await
         }
     };
     let cors_all = json!({"allow_origin": "*", "allow_methods": "GET,POST,OPTIONS"});
@@ -436,7 +483,12 @@ async fn bind_rules_keep_one_cors_per_path_none_beside_options_and_no_mirror_on_
     let second = make("cors_second", "cors", cors_all).await;
     assert_eq!(bind(first.clone(), api("items_get")).await.status, 201);
     let rival = bind(second, api("items_post")).await;
-    assert_eq!((rival.status, rival.code()), (400, "APIG.2012"), "{}", rival.body);
+    assert_eq!(
+        (rival.status, rival.code()),
+        (400, "APIG.2012"),
+        "{}",
+        rival.body
+    );
     assert_eq!(bind(first.clone(), api("items_post")).await.status, 201);
     let beside_options = bind(first, api("opts_get")).await;
     assert_eq!(
