@@ -66,7 +66,7 @@ pub struct EmulatorArgs {
     /// Refuse a Kafka log plug-in beyond N per instance (403 APIG.3100) [default when given: 5].
     #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "5")]
     pub kafka_log_quota: Option<usize>,
-    /// Enforce the bind-time rules: CORS methods, cache on GET/HEAD, OIDC redirect/logout APIs bound.
+    /// Enforce the bind-time rules: CORS methods, one CORS plug-in per path of a group and none beside an OPTIONS API, cache on GET/HEAD, no mirror on a Mock backend, OIDC redirect/logout APIs bound.
     #[arg(long)]
     pub bind_rules: bool,
     /// Show plug-in writes in the plug-in list only after this lag, e.g. 500ms.
