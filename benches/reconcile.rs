@@ -63,6 +63,7 @@ impl Set {
                 group: "bench".into(),
                 method: "GET".into(),
                 path: format!("/r{j}"),
+                backend_type: "HTTP".into(),
                 published: ENVS.iter().map(|e| e.to_string()).collect(),
             })
             .collect();
@@ -70,7 +71,7 @@ impl Set {
             project_id: PROJECT.into(),
             instances: vec![SeedInstance {
                 id: INSTANCE.into(),
-                flavour: Flavour::Apig,
+                flavour: emulator::model::Flavour::Apig,
                 envs: vec![Named::Name("TEST".into())],
                 groups: vec![Named::Name("bench".into())],
                 apis,

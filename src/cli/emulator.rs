@@ -13,6 +13,10 @@ use crate::emulator::{self, Credential, EmulatorConfig, Seed, ThrottleAnswer};
 
 /// Longest `--latency`.
 const MAX_LATENCY: Duration = Duration::from_secs(60);
+/// Longest `--detach-lag` (OTC docs: changes take 5 to 10 s; SPEC §11.7).
+const MAX_LAG: Duration = Duration::from_secs(600);
+/// Longest `--token-expiry` (IAM tokens are valid 24 h; SPEC §7.1).
+const MAX_TOKEN_LIFE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Flags of `apigsync emulator`.
 #[derive(Debug, Args)]
@@ -62,12 +66,30 @@ pub struct EmulatorArgs {
     /// Refuse a Kafka log plug-in beyond N per instance (403 APIG.3100) [default when given: 5].
     #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "5")]
     pub kafka_log_quota: Option<usize>,
-    /// Enforce the bind-time rules: CORS methods, cache on GET/HEAD, OIDC redirect/logout APIs bound.
+    /// Enforce the bind-time rules: CORS methods, one CORS plug-in per path of a group and none beside an OPTIONS API, cache on GET/HEAD, no mirror on a Mock backend, OIDC redirect/logout APIs bound.
     #[arg(long)]
     pub bind_rules: bool,
     /// Show plug-in writes in the plug-in list only after this lag, e.g. 500ms.
     #[arg(long, value_name = "DURATION", value_parser = within(Duration::ZERO, MAX_LATENCY))]
     pub list_lag: Option<Duration>,
+    /// Store every plug-in content with fields a newer server adds ("x_new_option": false).
+    #[arg(long)]
+    pub unknown_fields: bool,
+    /// Rewrite some stored values (header names lower-cased, cors max_age as a string, Kafka brokers sorted).
+    #[arg(long)]
+    pub rewrite_values: bool,
+    /// The instance's plug-in quota PLUGIN_NUM_LIMIT: creates beyond N answer 403 APIG.3100 [default when given: 500].
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "500")]
+    pub plugin_quota: Option<usize>,
+    /// An attach reports its last N ids FAILED (binding_result.status) and leaves them unbound.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub failed_attach_entries: usize,
+    /// For this long after a detach, binding reads still show it and deleting the plug-in answers 409 APIG.3462, e.g. 5s.
+    #[arg(long, value_name = "DURATION", value_parser = within(Duration::ZERO, MAX_LAG))]
+    pub detach_lag: Option<Duration>,
+    /// Tokens expire this long after they were issued (at start or by PUT /_emulator/tokens): 401 APIG.1002, e.g. 10m.
+    #[arg(long, value_name = "DURATION", value_parser = within(Duration::from_millis(1), MAX_TOKEN_LIFE))]
+    pub token_expiry: Option<Duration>,
     /// How throttled requests are answered: APIGW.0308 (429) or APIG.9008 (500).
     #[arg(long, value_name = "CODE", default_value = "APIGW.0308")]
     pub throttle_answer: ThrottleAnswer,
@@ -123,6 +145,8 @@ impl EmulatorArgs {
                 partial_attach: self.partial_attach,
                 binding_conflicts: self.binding_conflicts,
                 refuse_create: self.refuse_create,
+                failed_attach_entries: self.failed_attach_entries,
+                detach_lag: self.detach_lag,
             },
             service: emulator::quirks_service::ServiceQuirks {
                 fill_defaults: self.fill_defaults,
@@ -130,6 +154,12 @@ impl EmulatorArgs {
                 kafka_log_quota: self.kafka_log_quota,
                 bind_rules: self.bind_rules,
                 list_lag: self.list_lag,
+                unknown_fields: self.unknown_fields,
+                rewrite_values: self.rewrite_values,
+                plugin_quota: self.plugin_quota,
+            },
+            auth: emulator::quirks_auth::AuthQuirks {
+                token_expiry: self.token_expiry,
             },
             throttle_answer: self.throttle_answer,
             omit_retry_after: self.no_retry_after,
@@ -181,7 +211,7 @@ fn banner(handle: &emulator::EmulatorHandle, demo: bool, state_file: Option<&Pat
     }
     let _ = writeln!(
         s,
-        "  admin:      {0}/_emulator/stats, /_emulator/log, /_emulator/state (GET); /_emulator/reset (POST); /_emulator/faults (PUT)",
+        "  admin:      {0}/_emulator/stats, /_emulator/log, /_emulator/state (GET); /_emulator/reset (POST); /_emulator/faults, /_emulator/tokens, /_emulator/credentials (PUT)",
         handle.base_url()
     );
     s
@@ -202,4 +232,48 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<ExitCode> {
         handle.shutdown().await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use serde_json::json;
+
+    use super::EmulatorArgs;
+
+    #[derive(Debug, Parser)]
+    struct Flags {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    #[test]
+    fn the_switch_flags_reach_the_fault_settings() {
+        let flags = Flags::try_parse_from([
+            "apigsync-emulator",
+            "--unknown-fields",
+            "--rewrite-values",
+            "--plugin-quota",
+            "3",
+            "--failed-attach-entries",
+            "2",
+            "--detach-lag",
+            "5s",
+            "--token-expiry",
+            "10m",
+        ])
+        .expect("flags parse");
+        let faults = flags.args.config().expect("config").faults();
+        let json = serde_json::to_value(&faults).expect("json");
+        for (key, want) in [
+            ("unknown_fields", json!(true)),
+            ("rewrite_values", json!(true)),
+            ("plugin_quota", json!(3)),
+            ("failed_attach_entries", json!(2)),
+            ("detach_lag_ms", json!(5000)),
+            ("token_expiry_ms", json!(600_000)),
+        ] {
+            assert_eq!(json[key], want, "{key}: {json}");
+        }
+    }
 }

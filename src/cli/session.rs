@@ -377,7 +377,7 @@ async fn connect(
             let instance_id = match instance_id {
                 Some(id) => id,
                 None => handle
-                    .instance(flavour)
+                    .instance(flavour.as_str())
                     .with_context(|| format!("the demo seed has no {flavour} instance"))?
                     .to_string(),
             };

@@ -23,7 +23,7 @@ impl Gateway {
         let handle = emulator::spawn(EmulatorConfig::demo())
             .await
             .expect("emulator");
-        let instance = handle.instance(Flavour::Apig).expect("apig").to_owned();
+        let instance = handle.instance("apig").expect("apig").to_owned();
         Self { handle, instance }
     }
 

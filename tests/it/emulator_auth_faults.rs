@@ -353,7 +353,7 @@ fn authenticate(
         headers: &map,
         body,
     };
-    apigsync::emulator::auth::authenticate(incoming, creds, &[], at(&date), "rid")
+    apigsync::emulator::auth::authenticate(incoming, creds, (&[], &[]), at(&date), "rid")
 }
 
 #[test]

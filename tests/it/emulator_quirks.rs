@@ -193,7 +193,9 @@ async fn faults_endpoint_accepts_the_service_switches() {
     let (emu, _c) = start(EmulatorConfig::demo()).await;
     apigsync::api::install_tls_provider();
     let set = json!({"fault_rate": 0.0, "fill_defaults": true, "vanish_between_reads": ["x"],
-                     "kafka_log_quota": 5, "bind_rules": true, "list_lag_ms": 250});
+                     "kafka_log_quota": 5, "bind_rules": true, "list_lag_ms": 250,
+                     "unknown_fields": true, "rewrite_values": true, "plugin_quota": 7,
+                     "failed_attach_entries": 1, "detach_lag_ms": 1000, "token_expiry_ms": 5000});
     let resp = reqwest::Client::new()
         .put(format!("{}/_emulator/faults", emu.base_url()))
         .json(&set)
@@ -208,6 +210,12 @@ async fn faults_endpoint_accepts_the_service_switches() {
         "kafka_log_quota",
         "bind_rules",
         "list_lag_ms",
+        "unknown_fields",
+        "rewrite_values",
+        "plugin_quota",
+        "failed_attach_entries",
+        "detach_lag_ms",
+        "token_expiry_ms",
     ] {
         assert_eq!(got[key], set[key], "{key}: {got}");
     }

@@ -34,6 +34,7 @@ mod emulator_api;
 mod emulator_auth_faults;
 mod emulator_quirks;
 mod emulator_state_cli;
+mod emulator_switches;
 mod loader_hostile;
 mod manifest_errors;
 mod manifest_examples;

@@ -23,6 +23,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/faults", get(faults).put(set_faults))
         .route("/_emulator/state", get(state))
         .merge(super::quirks_service::router())
+        .merge(super::quirks_auth::router())
 }
 
 async fn stats(State(s): State<Arc<Shared>>) -> Response {

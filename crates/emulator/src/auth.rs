@@ -39,11 +39,12 @@ pub struct Incoming<'a> {
     pub body: &'a [u8],
 }
 
-/// Authenticates a request; `now` is the server clock.
+/// Authenticates a request; `tokens` are the valid and the expired tokens; `now` is the
+/// server clock.
 pub fn authenticate(
     req: Incoming<'_>,
     credentials: &[Credential],
-    tokens: &[String],
+    (tokens, expired): (&[String], &[String]),
     now: jiff::Timestamp,
     request_id: &str,
 ) -> Result<Principal, ServiceError> {
@@ -51,6 +52,12 @@ pub fn authenticate(
         let token = token.to_str().unwrap_or("");
         return if tokens.iter().any(|t| t == token) {
             Ok(format!("token:{}", short(token)))
+        } else if expired.iter().any(|t| t == token) {
+            Err(fail(
+                "APIG.1002",
+                "Incorrect token or token resolution failed: the token has expired".to_string(),
+                request_id,
+            ))
         } else {
             Err(fail(
                 "APIG.1002",

@@ -58,10 +58,10 @@ fn bind(inst: &mut Instance, plugin_id: &str, api_id: &str, env_id: &str, now: &
     if let Some(existing) = inst.bindings.find(plugin_id, api_id, env_id) {
         return existing.clone();
     }
-    let kind = inst.plugins.get(plugin_id).map(|p| p.plugin_type);
+    let kind = inst.plugins.get(plugin_id).map(|p| p.plugin_type.clone());
     let plugins = &inst.plugins;
     inst.bindings.remove_of_api(api_id, |b| {
-        b.env_id == env_id && plugins.get(&b.plugin_id).map(|p| p.plugin_type) == kind
+        b.env_id == env_id && plugins.get(&b.plugin_id).map(|p| &p.plugin_type) == kind.as_ref()
     });
     let rec = BindingRec {
         id: inst.next_id("binding"),

@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::quirks_auth::AuthQuirks;
 use super::quirks_binding::BindingQuirks;
 use super::quirks_service::ServiceQuirks;
 use super::seed::Seed;
@@ -80,6 +81,9 @@ pub struct Faults {
     /// Service behaviours the default emulator hides (flattened into the same JSON object).
     #[serde(flatten)]
     pub service: ServiceQuirks,
+    /// Tokens that expire (`token_expiry_ms`).
+    #[serde(flatten)]
+    pub auth: AuthQuirks,
     /// How a throttled request (rate limit or injected) is answered.
     #[serde(default)]
     pub throttle_answer: ThrottleAnswer,
@@ -154,6 +158,8 @@ pub struct EmulatorConfig {
     pub binding_quirks: BindingQuirks,
     /// Service behaviours the default emulator hides.
     pub service: ServiceQuirks,
+    /// Tokens that expire.
+    pub auth: AuthQuirks,
     /// How a throttled request is answered.
     pub throttle_answer: ThrottleAnswer,
     /// Throttled answers carry no `Retry-After`.
@@ -175,6 +181,7 @@ impl EmulatorConfig {
             rate_limit: None,
             binding_quirks: BindingQuirks::default(),
             service: ServiceQuirks::default(),
+            auth: AuthQuirks::default(),
             throttle_answer: ThrottleAnswer::default(),
             omit_retry_after: false,
         }
@@ -188,6 +195,7 @@ impl EmulatorConfig {
             rate_limit: self.rate_limit,
             binding: self.binding_quirks.clone(),
             service: self.service.clone(),
+            auth: self.auth.clone(),
             throttle_answer: self.throttle_answer,
             omit_retry_after: self.omit_retry_after,
         }

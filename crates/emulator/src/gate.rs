@@ -73,6 +73,9 @@ pub fn operation(method: &Method, template: &str) -> Option<Operation> {
         ("GET", "/envs") => op("list_environments_v2", false, false),
         ("GET", "/api-groups") => op("list_api_groups_v2", false, false),
         ("POST", "/apis/action") => op("create_or_delete_publish_record_for_api_v2", true, false),
+        // The name Huawei's generated code gives it (`ListProjectCofigsV2`, sic; Terraform
+        // `data_source_huaweicloud_apig_instance_quotas.go`).
+        ("GET", "/project/configs") => op("list_project_cofigs_v2", false, false),
         _ => return None,
     })
 }
@@ -204,10 +207,17 @@ async fn guarded(
         headers: &parts.headers,
         body: &bytes,
     };
+    let (credentials, (tokens, expired)) = {
+        let accepted = lock(&shared.accepted);
+        (
+            accepted.credentials.clone(),
+            accepted.tokens_by_validity(faults.auth.token_expiry),
+        )
+    };
     let principal = match auth::authenticate(
         incoming,
-        &shared.credentials,
-        &shared.tokens,
+        &credentials,
+        (&tokens, &expired),
         jiff::Timestamp::now(),
         request_id,
     ) {

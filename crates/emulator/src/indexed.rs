@@ -277,6 +277,7 @@ mod tests {
             group_id: String::new(),
             method: "GET".into(),
             path: "/".into(),
+            backend_type: "MOCK".into(),
             register_time: String::new(),
             versions: Vec::new(),
         };

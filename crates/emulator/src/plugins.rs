@@ -2,16 +2,12 @@
 //! checks the real service makes, in the order it makes them. No IO.
 
 use serde::Deserialize;
-use serde_json::Value;
 
+use super::content;
 use super::error::ServiceError;
-use super::store::{Instance, PluginRec, StoredType};
-use apigsync_core::content;
-use apigsync_core::model::{PluginType, Scope};
-
-pub use apigsync_core::content::MAX_CONTENT_CHARS;
-/// Most characters of `remark`.
-pub const MAX_REMARK_CHARS: usize = 255;
+use super::facts::facts;
+use super::model::{PluginType, Scope};
+use super::store::{Instance, PluginRec};
 
 /// The body of create and update (`PluginCreate`).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -66,10 +62,8 @@ fn check(inst: &Instance, body: PluginBody) -> Result<Checked, ServiceError> {
     if !valid_name(&name) {
         return Err(ServiceError::invalid("plugin_name", ""));
     }
-    let plugin_type = type_text
-        .parse::<PluginType>()
-        .ok()
-        .filter(|t| inst.flavour.supports(*t))
+    let plugin_type = Some(PluginType::from(type_text))
+        .filter(|t| inst.flavour.offers(t))
         .ok_or_else(|| ServiceError::invalid("plugin_type", ""))?;
     let scope = match scope_text.parse::<Scope>() {
         Ok(Scope::Global) => Scope::Global,
@@ -85,11 +79,11 @@ fn check(inst: &Instance, body: PluginBody) -> Result<Checked, ServiceError> {
         return Err(ServiceError::missing("roma_app_id"));
     }
     if let Some(remark) = &body.remark
-        && remark.chars().count() > MAX_REMARK_CHARS
+        && remark.chars().count() > facts().remark_max_chars
     {
         return Err(ServiceError::invalid("remark", ""));
     }
-    let content = check_content(plugin_type, content_text)?;
+    let content = content::check(&plugin_type, content_text)?;
     Ok(Checked {
         name,
         plugin_type,
@@ -98,49 +92,6 @@ fn check(inst: &Instance, body: PluginBody) -> Result<Checked, ServiceError> {
         remark: body.remark,
         content,
     })
-}
-
-/// Checks content text and returns what the server stores: the text verbatim,
-/// or re-serialised when `store_normalize` changed it.
-fn check_content(kind: PluginType, text: String) -> Result<String, ServiceError> {
-    if text.chars().count() > MAX_CONTENT_CHARS {
-        return Err(ServiceError::invalid(
-            "plugin_content",
-            &format!("The content is longer than {MAX_CONTENT_CHARS} characters"),
-        ));
-    }
-    let parsed: Value = serde_json::from_str(&text).map_err(|err| {
-        ServiceError::invalid(
-            "plugin_content",
-            &format!("The content is not valid JSON: {err}"),
-        )
-    })?;
-    if !parsed.is_object() {
-        return Err(ServiceError::invalid(
-            "plugin_content",
-            "The content must be a JSON object",
-        ));
-    }
-    if let Some(issue) = content::validate(kind, &parsed)
-        .into_iter()
-        .find(|i| !i.unknown_field)
-    {
-        let at = if issue.pointer.is_empty() {
-            "/"
-        } else {
-            issue.pointer.as_str()
-        };
-        return Err(ServiceError::invalid(
-            "plugin_content",
-            &format!("{at}: {}", issue.message),
-        ));
-    }
-    let normalized = content::store_normalize(kind, parsed.clone());
-    if normalized == parsed {
-        Ok(text)
-    } else {
-        Ok(normalized.to_string())
-    }
 }
 
 fn name_taken(inst: &Instance, name: &str, except: Option<&str>) -> bool {
@@ -166,7 +117,7 @@ pub fn create(inst: &mut Instance, body: PluginBody, now: &str) -> Result<Plugin
     let rec = PluginRec {
         id: inst.next_id("plugin"),
         name: checked.name,
-        plugin_type: checked.plugin_type.into(),
+        plugin_type: checked.plugin_type,
         scope: checked.scope,
         roma_app_id: checked.roma_app_id,
         remark: checked.remark,
@@ -187,7 +138,7 @@ pub fn update(
 ) -> Result<PluginRec, ServiceError> {
     let current = inst.plugin(id)?.clone();
     let checked = check(inst, body)?;
-    if StoredType::from(checked.plugin_type) != current.plugin_type {
+    if checked.plugin_type != current.plugin_type {
         return Err(ServiceError::invalid(
             "plugin_type",
             "The plug-in type cannot be modified",

@@ -4,10 +4,13 @@
 //!
 //! | switch | behaviour | source |
 //! |---|---|---|
-//! | `fill_defaults` | stored content gets the documented defaults of its type | SPEC §6 tables; Terraform docs: "All default values in content need to be filled in, otherwise terraform plan will prompt the script to change" (SPEC §6, general) |
+//! | `fill_defaults` | stored content gets the documented defaults of its type (`defaults` of `spec/service-facts.json`) | SPEC §6 tables; Terraform docs: "All default values in content need to be filled in, otherwise terraform plan will prompt the script to change" (SPEC §6, general) |
+//! | `unknown_fields` | stored content of every type gets `"x_new_option": false` at the top level and inside each first-level object (and each object item of a first-level array) its model has, where present; every read returns it | SPEC §11.5 (the server stores values the request did not carry, beyond what the docs list), §4.2 (newer gateways add options); the field name is chosen |
+//! | `rewrite_values` | the server rewrites stored values: set_resp_headers `response_headers[].name` and cors `allow_headers`/`expose_headers` lower-cased, cors `max_age` returned as a string (`86400` → `"86400"`), kafka_log `broker_list` sorted | SPEC §6.2 (header names are case-insensitive), §6 ("re-serialized through the server model"), §10.6; each rewrite itself is chosen |
+//! | `plugin_quota` | the instance's `PLUGIN_NUM_LIMIT`: a create beyond it answers 403 APIG.3100; `GET …/project/configs` shows it | SPEC §11.3 (Terraform `data_source_huaweicloud_apig_instance_quotas.go`), SPEC §5 (APIG.3100); default 500 when off: chosen |
 //! | `vanish_between_reads` | the named plug-ins are deleted right after a plug-in list returned them, so reading their bindings answers 404 APIG.3068 | SPEC §3.1 (404 APIG.3068 on attached-apis); a concurrent console delete |
 //! | `kafka_log_quota` | creating a Kafka log plug-in beyond the quota: 403 APIG.3100 | APIG user guide, Kafka Log Push: "A maximum of five Kafka log push policies can be created for a gateway" (<https://support.huaweicloud.com/intl/en-us/usermanual-apig/apig_03_0061.html>); code: SPEC §5 (APIG.3100 "resource count exceeds the limit", OTC table) |
-//! | `bind_rules` | attach refuses a CORS plug-in whose `allow_methods` lacks the API's method, a response cache on an API that is not GET or HEAD, and an `oidc_auth` plug-in whose redirect/logout API would not be bound to it in that environment: 400 APIG.2012 | SPEC §4.3 (user guides), §6.1, §6.9; the codes are undocumented (SPEC §10.3): chosen |
+//! | `bind_rules` | attach refuses a CORS plug-in whose `allow_methods` lacks the API's method, a CORS plug-in on a path of the group where an OPTIONS API exists, a CORS plug-in other than the one already bound to another API of the group with the same path (in that environment), a response cache on an API that is not GET or HEAD, request mirroring on an API with a `MOCK` backend, and an `oidc_auth` plug-in whose redirect/logout API would not be bound to it in that environment: 400 APIG.2012 | SPEC §4.3 (user guides), §6.1, §6.9; the codes are undocumented (SPEC §10.3): chosen |
 //! | `list_lag` | the plug-in list answers with the plug-ins as they were before any write younger than the lag | chosen (eventual consistency of list reads; shows only in `list_plugins`) |
 //!
 //! Always on: a live `jwt_auth` plug-in (SPEC §4.2) from the seed's `plugins:` or
@@ -16,23 +19,25 @@
 //! reachable as `POST /apis/action` or `POST /_emulator/offline`.
 
 mod admin;
-mod defaults;
+mod quota;
+mod rules;
+mod stored;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::ServiceError;
 use super::plugins::{self, PluginBody};
 use super::shared::{InstanceRef, Shared, lock};
-use super::store::{Instance, PluginRec, StoredType};
-use apigsync_core::model::PluginType;
+use super::store::{Instance, PluginRec};
 
 pub use admin::{ForeignPlugin, insert_plugin, router};
-use defaults::stored;
+pub use quota::{PLUGIN_NUM_LIMIT, configs};
+pub use stored::NEW_FIELD;
+use stored::stored;
 
 /// The switches of the service behaviours above; all off by default.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -44,13 +49,24 @@ pub struct ServiceQuirks {
     /// Plug-ins (by name) deleted right after a plug-in list returned them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vanish_between_reads: Vec<String>,
-    /// Most Kafka log plug-ins per instance (the documented quota is
-    /// [`apigsync_core::content::KAFKA_LOG_PER_GATEWAY`]); `None`: not enforced.
+    /// Most Kafka log plug-ins per instance (the documented quota is the facts file's
+    /// `kafka_log_per_gateway`, 5); `None`: not enforced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kafka_log_quota: Option<usize>,
-    /// The bind-time rules (CORS methods, cache on GET/HEAD, OIDC APIs bound).
+    /// The bind-time rules (CORS methods, paths and OPTIONS, cache on GET/HEAD, mirror not on
+    /// Mock backends, OIDC APIs bound).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub bind_rules: bool,
+    /// Stored content gets fields a newer server adds (`x_new_option`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unknown_fields: bool,
+    /// The server rewrites some stored values (header names lower-cased, ...).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rewrite_values: bool,
+    /// The instance's plug-in quota (`PLUGIN_NUM_LIMIT`); `None`: not enforced (the configs
+    /// list then shows the default 500).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin_quota: Option<usize>,
     /// How long a plug-in write stays invisible to the plug-in list; `None`: no lag.
     #[serde(
         with = "opt_millis",
@@ -60,11 +76,13 @@ pub struct ServiceQuirks {
     pub list_lag: Option<Duration>,
 }
 
-mod opt_millis {
+/// `Option<Duration>` as optional milliseconds in the JSON of `/_emulator/faults`.
+pub(crate) mod opt_millis {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};
 
+    /// Writes milliseconds.
     pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
         match d {
             Some(d) => s.serialize_some(&u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
@@ -72,6 +90,7 @@ mod opt_millis {
         }
     }
 
+    /// Reads milliseconds.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         Ok(Option::<u64>::deserialize(d)?.map(Duration::from_millis))
     }
@@ -124,31 +143,6 @@ pub fn current(s: &Shared) -> ServiceQuirks {
     lock(&s.faults).service.clone()
 }
 
-/// `kafka_log_quota`: refuses a create of a Kafka log plug-in beyond the quota.
-fn check_quota(
-    inst: &Instance,
-    plugin_type: Option<&str>,
-    q: &ServiceQuirks,
-) -> Result<(), ServiceError> {
-    let kafka = PluginType::KafkaLog.as_str();
-    let Some(quota) = q.kafka_log_quota else {
-        return Ok(());
-    };
-    let held = inst
-        .plugins
-        .iter()
-        .filter(|p| p.plugin_type.as_str() == kafka)
-        .count();
-    if plugin_type == Some(kafka) && held >= quota {
-        return Err(ServiceError::new(
-            StatusCode::FORBIDDEN,
-            "APIG.3100",
-            format!("The number of kafka_log plug-ins exceeds the limit of {quota}"),
-        ));
-    }
-    Ok(())
-}
-
 /// `vanish_between_reads`: deletes (with their bindings) the plug-ins of a list answer
 /// whose names are on the list.
 fn vanish_listed(inst: &mut Instance, answer: &Value, q: &ServiceQuirks) {
@@ -172,84 +166,7 @@ fn vanish_listed(inst: &mut Instance, answer: &Value, q: &ServiceQuirks) {
     }
 }
 
-fn rule_broken(param: &str, detail: &str) -> ServiceError {
-    ServiceError::invalid(param, detail)
-}
-
-/// `bind_rules`: the rules of binding `plugin_id` to `api_ids` in `env_id`.
-fn bind_rules(
-    inst: &Instance,
-    plugin_id: &str,
-    api_ids: &[String],
-    env_id: &str,
-    q: &ServiceQuirks,
-) -> Result<(), ServiceError> {
-    if !q.bind_rules {
-        return Ok(());
-    }
-    let Ok(plugin) = inst.plugin(plugin_id) else {
-        return Ok(());
-    };
-    let content: Value = serde_json::from_str(&plugin.content).unwrap_or(Value::Null);
-    for api_id in api_ids {
-        let Ok(api) = inst.api(api_id) else {
-            continue;
-        };
-        let method = api.method.to_ascii_uppercase();
-        match plugin.plugin_type {
-            StoredType::Known(PluginType::Cors) if method != "ANY" => {
-                let allowed = content["allow_methods"].as_str();
-                let listed = allowed.is_none_or(|a| {
-                    a.split(',')
-                        .map(|m| m.trim().to_ascii_uppercase())
-                        .any(|m| m == "*" || m == method)
-                });
-                if !listed {
-                    return Err(rule_broken(
-                        "allow_methods",
-                        &format!(
-                            "The method {method} of API {} is not allowed by the CORS plug-in",
-                            api.name
-                        ),
-                    ));
-                }
-            }
-            StoredType::Known(PluginType::ProxyCache)
-                if !matches!(method.as_str(), "GET" | "HEAD" | "ANY") =>
-            {
-                return Err(rule_broken(
-                    "api_ids",
-                    &format!(
-                        "The response cache plug-in only binds GET and HEAD APIs, API {} is {method}",
-                        api.name
-                    ),
-                ));
-            }
-            _ => {}
-        }
-    }
-    if plugin.plugin_type == StoredType::Known(PluginType::OidcAuth) {
-        for field in ["redirect_api_id", "logout_api_id"] {
-            let Some(id) = content[field].as_str().filter(|s| !s.is_empty()) else {
-                continue;
-            };
-            let bound = api_ids.iter().any(|a| a == id)
-                || inst
-                    .bindings
-                    .iter()
-                    .any(|b| b.plugin_id == plugin_id && b.env_id == env_id && b.api_id == id);
-            if !bound {
-                return Err(rule_broken(
-                    field,
-                    &format!("The API {id} must be bound to the OIDC plug-in"),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Create with the switches: the Kafka log quota, the list lag, the filled defaults.
+/// Create with the switches: the quotas, the list lag, the stored-content switches.
 pub fn create_plugin(
     s: &Shared,
     inst: &mut Instance,
@@ -257,13 +174,13 @@ pub fn create_plugin(
     now: &str,
 ) -> Result<PluginRec, ServiceError> {
     let q = current(s);
-    check_quota(inst, body.plugin_type.as_deref(), &q)?;
+    quota::check(inst, body.plugin_type.as_deref(), &q)?;
     lock(&s.quirks).before_write(inst, &q);
     let rec = plugins::create(inst, body, now)?;
     Ok(stored(inst, rec, &q))
 }
 
-/// Update with the switches: the list lag, the filled defaults.
+/// Update with the switches: the list lag, the stored-content switches.
 pub fn update_plugin(
     s: &Shared,
     inst: &mut Instance,
@@ -308,8 +225,10 @@ pub fn check_bind(
     api_ids: &[String],
     env_id: &str,
 ) -> Result<(), ServiceError> {
-    let q = current(s);
+    if !current(s).bind_rules {
+        return Ok(());
+    }
     plugin_ids
         .iter()
-        .try_for_each(|p| bind_rules(inst, p, api_ids, env_id, &q))
+        .try_for_each(|p| rules::check(inst, p, api_ids, env_id))
 }

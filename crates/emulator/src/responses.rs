@@ -1,12 +1,12 @@
 //! The emulator's responses: query parsing, pagination (SPEC §2) and the JSON of every
-//! object the API returns. Reads go through `content::redact` here, in one place.
+//! object the API returns. Reads go through [`content::redact`] here, in one place.
 
 use serde_json::{Map, Value, json};
 
+use super::content;
 use super::error::ServiceError;
+use super::model::Flavour;
 use super::store::{ApiRec, BindingRec, EnvRec, GroupRec, Instance, PluginRec, VersionRec};
-use apigsync_core::content;
-use apigsync_core::model::Flavour;
 use apigsync_signing as signing;
 
 /// The query parameters of a request, decoded.
@@ -98,10 +98,7 @@ pub fn page<T>(
 pub fn read_content(rec: &PluginRec) -> String {
     match serde_json::from_str::<Value>(&rec.content) {
         Ok(parsed) => {
-            let redacted = match rec.plugin_type.known() {
-                Some(kind) => content::redact(kind, parsed.clone()),
-                None => parsed.clone(),
-            };
+            let redacted = content::redact(&rec.plugin_type, parsed.clone());
             if redacted == parsed {
                 rec.content.clone()
             } else {
@@ -159,6 +156,48 @@ pub fn attach_info(inst: &Instance, b: &BindingRec) -> Value {
         "api_name": api.map(|a| a.name.as_str()),
         "attached_time": b.attached_time,
     })
+}
+
+/// With `failed_attach_entries`: the attach answer with a `status` per `attached_plugins`
+/// entry and a `bindings` list with a `binding_result` per id asked (see
+/// [`super::quirks_binding`]). `failed` holds the `(plugin id, API id)` pairs not bound.
+pub fn attach_with_results(
+    inst: &Instance,
+    recs: &[BindingRec],
+    failed: &[(String, String)],
+    env_id: &str,
+) -> Value {
+    let mut attached = Vec::new();
+    let mut bindings = Vec::new();
+    for b in recs {
+        let mut info = attach_info(inst, b);
+        info["status"] = json!("SUCCESS");
+        attached.push(info);
+        bindings.push(json!({
+            "api_id": b.api_id, "plugin_id": b.plugin_id, "env_id": b.env_id,
+            "plugin_attach_id": b.id, "binding_result": {"status": "SUCCESS"},
+        }));
+    }
+    for (plugin_id, api_id) in failed {
+        let plugin = inst.plugins.get(plugin_id);
+        attached.push(json!({
+            "plugin_id": plugin_id,
+            "plugin_name": plugin.map(|p| p.name.as_str()),
+            "plugin_type": plugin.map(|p| p.plugin_type.as_str()),
+            "plugin_scope": plugin.map(|p| p.scope.as_str()),
+            "env_id": env_id,
+            "env_name": env_name(inst, env_id),
+            "api_id": api_id,
+            "api_name": inst.apis.get(api_id).map(|a| a.name.as_str()),
+            "status": "FAILED",
+        }));
+        bindings.push(json!({
+            "api_id": api_id, "plugin_id": plugin_id, "env_id": env_id,
+            "binding_result": {"status": "FAILED", "error_code": "APIG.3500",
+                               "error_msg": "Failed to synchronize data to etcd"},
+        }));
+    }
+    json!({"attached_plugins": attached, "bindings": bindings})
 }
 
 /// `AttachedPluginInfo`: one item of attached-plugins.
@@ -227,7 +266,7 @@ pub fn api(inst: &Instance, api: &ApiRec, only_env: Option<&str>) -> Value {
     m.insert("req_uri".into(), json!(api.path));
     m.insert("auth_type".into(), json!("NONE"));
     m.insert("match_mode".into(), json!("NORMAL"));
-    m.insert("backend_type".into(), json!("MOCK"));
+    m.insert("backend_type".into(), json!(api.backend_type));
     m.insert("remark".into(), json!(""));
     m.insert("group_id".into(), json!(api.group_id));
     m.insert("group_name".into(), json!(inst.group_name(&api.group_id)));

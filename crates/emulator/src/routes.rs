@@ -20,7 +20,7 @@ use super::plugins::PluginBody;
 use super::quirks_service;
 use super::responses::{self, Query};
 use super::shared::{InstanceRef, Shared, lock};
-use super::store::{ApiRec, Instance, PluginRec};
+use super::store::{ApiRec, BindingRec, Instance, PluginRec};
 
 type Res = Result<Response, ServiceError>;
 type S = State<Arc<Shared>>;
@@ -64,6 +64,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route(&r("/apis/action"), post(publish_action))
         .route(&r("/envs"), get(list_envs))
         .route(&r("/api-groups"), get(list_groups))
+        .route(&r("/project/configs"), get(list_configs))
 }
 
 /// 404 for any path that is not a route.
@@ -138,7 +139,9 @@ async fn update_plugin(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res
 }
 
 async fn delete_plugin(State(s): S, Path((p, f, i, id)): P4) -> Res {
+    let lag = lock(&s.faults).binding.detach_lag;
     s.write(&target(p, f, i), |inst, _| {
+        lock(&s.detach_lag).check_delete(inst, &id, lag)?;
         quirks_service::delete_plugin(&s, inst, &id)
     })?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -190,7 +193,7 @@ async fn binding_change<T>(
     s.write(t, f)
 }
 
-fn attached_response(inst: &Instance, recs: &[super::store::BindingRec]) -> Value {
+fn attached_response(inst: &Instance, recs: &[BindingRec]) -> Value {
     let items: Vec<Value> = recs
         .iter()
         .map(|b| responses::attach_info(inst, b))
@@ -198,17 +201,46 @@ fn attached_response(inst: &Instance, recs: &[super::store::BindingRec]) -> Valu
     json!({ "attached_plugins": items })
 }
 
+/// With `failed_attach_entries`: checks the whole ask (on a copy, so its errors stay those
+/// of the real call), then binds only `narrowed`'s ids.
+fn attach_some(
+    inst: &mut Instance,
+    asked: &BindBody,
+    narrowed: &BindBody,
+    bind: impl Fn(&mut Instance, &BindBody) -> Result<Vec<BindingRec>, ServiceError>,
+) -> Result<Vec<BindingRec>, ServiceError> {
+    bind(&mut inst.clone(), asked)?;
+    let left = narrowed.api_ids.as_ref().or(narrowed.plugin_ids.as_ref());
+    if left.is_none_or(Vec::is_empty) {
+        return Ok(Vec::new());
+    }
+    bind(inst, narrowed)
+}
+
 async fn attach_apis(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res {
     let body: BindBody = parse(&body)?;
     let env = body.env_id.clone().unwrap_or_default();
     let apis = body.api_ids.clone().unwrap_or_default();
-    let body = lock(&s.faults).binding.attach_body(&body);
+    let quirks = lock(&s.faults).binding.clone();
+    let body = quirks.attach_body(&body);
     let t = target(p, f, i);
     let ids = (std::slice::from_ref(&id), apis.as_slice());
     let v = binding_change(&s, &t, ids, &env, |inst, now| {
         quirks_service::check_bind(&s, inst, std::slice::from_ref(&id), &apis, &env)?;
-        let recs = bindings::attach_apis(inst, &id, &body, now)?;
-        Ok(attached_response(inst, &recs))
+        if quirks.failed_attach_entries == 0 {
+            let recs = bindings::attach_apis(inst, &id, &body, now)?;
+            return Ok(attached_response(inst, &recs));
+        }
+        let (bound, failed) = quirks.split_failed(body.api_ids.as_deref().unwrap_or_default());
+        let narrowed = BindBody {
+            api_ids: Some(bound),
+            ..body.clone()
+        };
+        let recs = attach_some(inst, &body, &narrowed, |inst, b| {
+            bindings::attach_apis(inst, &id, b, now)
+        })?;
+        let failed: Vec<(String, String)> = failed.into_iter().map(|a| (id.clone(), a)).collect();
+        Ok(responses::attach_with_results(inst, &recs, &failed, &env))
     })
     .await?;
     ok(StatusCode::CREATED, v)
@@ -220,8 +252,14 @@ async fn detach_apis(State(s): S, Path((p, f, i, id)): P4, body: Bytes) -> Res {
     let apis = body.api_ids.clone().unwrap_or_default();
     let t = target(p, f, i);
     let ids = (std::slice::from_ref(&id), apis.as_slice());
+    let lag = lock(&s.faults).binding.detach_lag;
     binding_change(&s, &t, ids, &env, |inst, _| {
-        bindings::detach_apis(inst, &id, &body)
+        let before = lag.map_or_else(Vec::new, |_| {
+            inst.bindings.of_plugin(&id).cloned().collect()
+        });
+        bindings::detach_apis(inst, &id, &body)?;
+        detached(&s, inst, before, lag);
+        Ok(())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -233,10 +271,24 @@ async fn attach_plugins(State(s): S, Path((p, f, i, api_id)): P4, body: Bytes) -
     let plugin_ids = body.plugin_ids.clone().unwrap_or_default();
     let t = target(p, f, i);
     let ids = (plugin_ids.as_slice(), std::slice::from_ref(&api_id));
+    let quirks = lock(&s.faults).binding.clone();
     let v = binding_change(&s, &t, ids, &env, |inst, now| {
         quirks_service::check_bind(&s, inst, &plugin_ids, std::slice::from_ref(&api_id), &env)?;
-        let recs = bindings::attach_plugins(inst, &api_id, &body, now)?;
-        Ok(attached_response(inst, &recs))
+        if quirks.failed_attach_entries == 0 {
+            let recs = bindings::attach_plugins(inst, &api_id, &body, now)?;
+            return Ok(attached_response(inst, &recs));
+        }
+        let (bound, failed) = quirks.split_failed(&plugin_ids);
+        let narrowed = BindBody {
+            plugin_ids: Some(bound),
+            ..body.clone()
+        };
+        let recs = attach_some(inst, &body, &narrowed, |inst, b| {
+            bindings::attach_plugins(inst, &api_id, b, now)
+        })?;
+        let failed: Vec<(String, String)> =
+            failed.into_iter().map(|p| (p, api_id.clone())).collect();
+        Ok(responses::attach_with_results(inst, &recs, &failed, &env))
     })
     .await?;
     ok(StatusCode::CREATED, v)
@@ -248,8 +300,14 @@ async fn detach_plugins(State(s): S, Path((p, f, i, api_id)): P4, body: Bytes) -
     let plugin_ids = body.plugin_ids.clone().unwrap_or_default();
     let t = target(p, f, i);
     let ids = (plugin_ids.as_slice(), std::slice::from_ref(&api_id));
+    let lag = lock(&s.faults).binding.detach_lag;
     binding_change(&s, &t, ids, &env, |inst, _| {
-        bindings::detach_plugins(inst, &api_id, &body)
+        let before = lag.map_or_else(Vec::new, |_| {
+            inst.bindings.of_api(&api_id).cloned().collect()
+        });
+        bindings::detach_plugins(inst, &api_id, &body)?;
+        detached(&s, inst, before, lag);
+        Ok(())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -264,13 +322,39 @@ fn api_filters(q: &Query, a: &ApiRec) -> bool {
         && q.get("tags").is_none_or(|t| t == "#no_tags#")
 }
 
+/// `detach_lag`: remembers which of `before` a detach removed.
+fn detached(
+    s: &Shared,
+    inst: &Instance,
+    before: Vec<BindingRec>,
+    lag: Option<std::time::Duration>,
+) {
+    let removed = before
+        .into_iter()
+        .filter(|b| {
+            inst.bindings
+                .find(&b.plugin_id, &b.api_id, &b.env_id)
+                .is_none()
+        })
+        .collect();
+    lock(&s.detach_lag).record(&inst.id, removed, lag);
+}
+
+/// `detach_lag`: the removed bindings that reads still show.
+fn lingering(s: &Shared, inst: &Instance) -> Vec<BindingRec> {
+    let lag = lock(&s.faults).binding.detach_lag;
+    lock(&s.detach_lag).lingering(inst, lag)
+}
+
 async fn attached_apis(State(s): S, Path((p, f, i, id)): P4, RawQuery(q): RawQuery) -> Res {
     let q = Query::parse(q.as_deref());
     let v = s.read(&target(p, f, i), |inst| {
         inst.plugin(&id)?;
+        let lingering = lingering(&s, inst);
         let items = inst
             .bindings
             .of_plugin(&id)
+            .chain(lingering.iter().filter(|b| b.plugin_id == id))
             .filter(|b| q.exact("env_id", &b.env_id))
             .filter_map(|b| inst.apis.get(&b.api_id).map(|a| (a, b)))
             .filter(|(a, _)| api_filters(&q, a))
@@ -306,9 +390,11 @@ async fn attached_plugins(State(s): S, Path((p, f, i, api_id)): P4, RawQuery(q):
     let q = Query::parse(q.as_deref());
     let v = s.read(&target(p, f, i), |inst| {
         inst.api(&api_id)?;
+        let lingering = lingering(&s, inst);
         let items = inst
             .bindings
             .of_api(&api_id)
+            .chain(lingering.iter().filter(|b| b.api_id == api_id))
             .filter(|b| q.exact("env_id", &b.env_id))
             .filter(|b| {
                 let name = inst
@@ -480,6 +566,18 @@ async fn list_groups(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) ->
             .filter(|g| q.exact("id", &g.id) && q.fuzzy("name", "name", &g.name))
             .collect::<Vec<_>>();
         responses::page(&q, "groups", items, |g| responses::group(inst, g))
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+/// `GET /project/configs` (SPEC §11.3): the instance's quotas; only `PLUGIN_NUM_LIMIT`.
+async fn list_configs(State(s): S, Path((p, f, i)): P3, RawQuery(q): RawQuery) -> Res {
+    let q = Query::parse(q.as_deref());
+    let quirks = quirks_service::current(&s);
+    let v = s.read(&target(p, f, i), |inst| {
+        let created = inst.envs.first().map_or("", |e| e.create_time.as_str());
+        let items = quirks_service::configs(inst, &quirks, created);
+        responses::page(&q, "configs", items, std::convert::identity)
     })?;
     ok(StatusCode::OK, v)
 }

@@ -8,7 +8,7 @@
 //!     envs: [TEST]             # RELEASE always exists; an entry may be {name, id}
 //!     groups: [shop]           # an entry may be {name, id}
 //!     apis:
-//!       - {name: orders_list, group: shop, method: GET, path: /orders, published: [RELEASE, TEST]}
+//!       - {name: orders_list, group: shop, method: GET, path: /orders, backend_type: HTTP, published: [RELEASE, TEST]}
 //!     plugins:                 # optional: plug-ins present from the start, of any type
 //!       - {name: console_jwt, type: jwt_auth, content: {}}
 //! ```
@@ -18,7 +18,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::error::EmulatorError;
-use apigsync_core::model::Flavour;
+use super::model::Flavour;
 
 /// The built-in demo seed (`examples/emulator-seed.yaml`), the world `examples/manifests` targets.
 pub const DEMO_SEED_YAML: &str = include_str!("../../../examples/emulator-seed.yaml");
@@ -61,7 +61,7 @@ pub struct SeedInstance {
 pub struct SeedPlugin {
     /// `plugin_name`.
     pub name: String,
-    /// `plugin_type`: one of the nine, or `jwt_auth`.
+    /// `plugin_type`: any name (e.g. `jwt_auth`, `lua_script`).
     #[serde(rename = "type")]
     pub plugin_type: String,
     /// `plugin_content` as YAML.
@@ -119,6 +119,9 @@ pub struct SeedApi {
     pub method: String,
     /// Request path, e.g. `/orders/{id}`.
     pub path: String,
+    /// Backend type, e.g. `HTTP` or `MOCK` (the default).
+    #[serde(default = "crate::store::default_backend")]
+    pub backend_type: String,
     /// Names of the environments the API is published in.
     #[serde(default)]
     pub published: Vec<String>,

@@ -18,9 +18,9 @@ use super::config::{Credential, EmulatorConfig};
 use super::error::EmulatorError;
 use super::faults::{LogEntry, Stats};
 use super::gate::{self, CloseConnection};
+use super::model::Flavour;
 use super::shared::{Shared, lock};
 use super::{admin, routes};
-use apigsync_core::model::Flavour;
 
 /// The whole app: APIG routes behind the front door, admin routes, request ids.
 fn app(shared: Arc<Shared>) -> Router {
@@ -157,22 +157,22 @@ impl EmulatorHandle {
         &self.instances
     }
 
-    /// The first instance of `flavour`, if any.
-    pub fn instance(&self, flavour: Flavour) -> Option<&str> {
+    /// The first instance of flavour `flavour` (`apig`, `roma` or `otc`), if any.
+    pub fn instance(&self, flavour: &str) -> Option<&str> {
         self.instances
             .iter()
-            .find(|(_, f)| *f == flavour)
+            .find(|(_, f)| f.as_str() == flavour)
             .map(|(id, _)| id.as_str())
     }
 
     /// The accepted AK/SK pairs.
-    pub fn credentials(&self) -> &[Credential] {
-        &self.shared.credentials
+    pub fn credentials(&self) -> Vec<Credential> {
+        lock(&self.shared.accepted).credentials.clone()
     }
 
     /// The accepted tokens.
-    pub fn tokens(&self) -> &[String] {
-        &self.shared.tokens
+    pub fn tokens(&self) -> Vec<String> {
+        lock(&self.shared.accepted).tokens_by_validity(None).0
     }
 
     /// A snapshot of the request statistics.

@@ -12,6 +12,8 @@ use super::config::{Credential, EmulatorConfig, Faults};
 use super::error::{EmulatorError, ServiceError};
 use super::faults::{FaultDice, RateLimiter, RequestLog, Stats};
 use super::persist;
+use super::quirks_auth::Accepted;
+use super::quirks_binding::DetachLag;
 use super::quirks_service;
 use super::seed::Seed;
 use super::store::{Instance, State};
@@ -35,10 +37,10 @@ pub struct Shared {
     pub state: Mutex<State>,
     /// Where the store is persisted.
     pub state_file: Option<PathBuf>,
-    /// Accepted AK/SK pairs.
-    pub credentials: Vec<Credential>,
-    /// Accepted tokens.
-    pub tokens: Vec<String>,
+    /// The AK/SK pairs and tokens of the configuration (reset goes back to them).
+    pub initial: (Vec<Credential>, Vec<String>),
+    /// The accepted AK/SK pairs and tokens now (`PUT /_emulator/tokens`, `…/credentials`).
+    pub accepted: Mutex<Accepted>,
     /// Latency, fault rate and rate limit, changeable at run time.
     pub faults: Mutex<Faults>,
     /// The seed of the fault dice (reset rewinds them).
@@ -53,6 +55,8 @@ pub struct Shared {
     pub log: Mutex<RequestLog>,
     /// What the service-behaviour switches remember between requests.
     pub quirks: Mutex<quirks_service::Runtime>,
+    /// What `detach_lag` remembers: the bindings detaches removed.
+    pub detach_lag: Mutex<DetachLag>,
     /// `(instance, plug-in, env)` keys of binding changes in progress.
     pub in_flight: Mutex<HashSet<(String, String, String)>>,
     /// APIG requests being served now.
@@ -92,8 +96,8 @@ impl Shared {
             seed: config.seed.clone(),
             state: Mutex::new(state),
             state_file: config.state_file.clone(),
-            credentials: config.credentials.clone(),
-            tokens: config.tokens.clone(),
+            initial: (config.credentials.clone(), config.tokens.clone()),
+            accepted: Mutex::new(Accepted::new(config.credentials.clone(), &config.tokens)),
             faults: Mutex::new(config.faults()),
             fault_seed: config.fault_seed,
             dice: Mutex::new(FaultDice::new(config.fault_seed)),
@@ -101,6 +105,7 @@ impl Shared {
             stats: Mutex::new(Stats::default()),
             log: Mutex::new(RequestLog::default()),
             quirks: Mutex::new(quirks_service::Runtime::default()),
+            detach_lag: Mutex::new(DetachLag::default()),
             in_flight: Mutex::new(HashSet::new()),
             concurrent: AtomicU64::new(0),
             requests: AtomicU64::new(0),
@@ -161,6 +166,8 @@ impl Shared {
         *lock(&self.dice) = FaultDice::new(self.fault_seed);
         lock(&self.limiter).clear();
         lock(&self.quirks).clear();
+        lock(&self.detach_lag).clear();
+        *lock(&self.accepted) = Accepted::new(self.initial.0.clone(), &self.initial.1);
         Ok(())
     }
 

@@ -7,9 +7,9 @@ use sha2::{Digest, Sha256};
 
 use super::error::{EmulatorError, ServiceError};
 use super::indexed::{Bindings, ById};
+use super::model::{Flavour, PluginType, Scope, release_env_id, release_env_name};
 use super::quirks_service::{ForeignPlugin, insert_plugin};
 use super::seed::{Seed, derived_id};
-use apigsync_core::model::{Flavour, PluginType, RELEASE_ENV_ID, RELEASE_ENV_NAME, Scope};
 
 /// Everything the emulator holds; what `--state` persists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +76,9 @@ pub struct ApiRec {
     pub method: String,
     /// Request path.
     pub path: String,
+    /// Backend type (`HTTP`, `MOCK`, `FUNCTION`, `GRPC`; SPEC §3.10 `ApiInfoPerPage.backend_type`).
+    #[serde(default = "default_backend")]
+    pub backend_type: String,
     /// Creation time.
     pub register_time: String,
     /// Publish records, oldest first.
@@ -108,8 +111,8 @@ pub struct PluginRec {
     pub id: String,
     /// Name, unique per instance.
     pub name: String,
-    /// Type.
-    pub plugin_type: StoredType,
+    /// Type (any name: the seed and `POST /_emulator/plugins` may store types the API does not create).
+    pub plugin_type: PluginType,
     /// Scope.
     pub scope: Scope,
     /// ROMA integration application of an `app` plug-in.
@@ -122,59 +125,6 @@ pub struct PluginRec {
     pub create_time: String,
     /// Last update time.
     pub update_time: String,
-}
-
-/// A plug-in type as the emulated service stores it: one of the nine apigsync manages, or
-/// `jwt_auth`, which newer APIG gateways offer (SPEC §4.2: in the APIG SDK 3.1.219 model,
-/// `JWTAuthContent`) and which the emulator only holds when the seed or
-/// `POST /_emulator/plugins` puts one there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub enum StoredType {
-    /// A type apigsync manages.
-    Known(PluginType),
-    /// `jwt_auth`.
-    JwtAuth,
-}
-
-impl StoredType {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StoredType::Known(t) => t.as_str(),
-            StoredType::JwtAuth => "jwt_auth",
-        }
-    }
-
-    /// The type apigsync manages, if it is one.
-    pub fn known(self) -> Option<PluginType> {
-        match self {
-            StoredType::Known(t) => Some(t),
-            StoredType::JwtAuth => None,
-        }
-    }
-}
-
-impl From<PluginType> for StoredType {
-    fn from(t: PluginType) -> Self {
-        StoredType::Known(t)
-    }
-}
-
-impl From<StoredType> for String {
-    fn from(t: StoredType) -> Self {
-        t.as_str().to_owned()
-    }
-}
-
-impl TryFrom<String> for StoredType {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        if s == "jwt_auth" {
-            return Ok(StoredType::JwtAuth);
-        }
-        s.parse().map(StoredType::Known)
-    }
 }
 
 /// A plug-in bound to an API in an environment.
@@ -192,6 +142,12 @@ pub struct BindingRec {
     pub attached_time: String,
 }
 
+/// The backend type of an API whose seed does not say (and of state files written before it
+/// was kept): `MOCK`, what the emulator always answered (chosen).
+pub fn default_backend() -> String {
+    "MOCK".to_owned()
+}
+
 impl State {
     /// The state a seed describes, with every record created at `now`.
     pub fn from_seed(seed: &Seed, origin: &str, now: &str) -> Result<State, EmulatorError> {
@@ -205,8 +161,8 @@ impl State {
                     message,
                 };
                 let mut envs = vec![EnvRec {
-                    id: RELEASE_ENV_ID.to_string(),
-                    name: RELEASE_ENV_NAME.to_string(),
+                    id: release_env_id().to_string(),
+                    name: release_env_name().to_string(),
                     create_time: now.to_string(),
                 }];
                 for env in &si.envs {
@@ -266,6 +222,7 @@ impl State {
                         group_id,
                         method: api.method.to_ascii_uppercase(),
                         path: api.path.clone(),
+                        backend_type: api.backend_type.to_ascii_uppercase(),
                         register_time: now.to_string(),
                         versions: Vec::new(),
                     });

@@ -81,6 +81,7 @@ pub fn every_switch_on(seed: u64) -> EmulatorConfig {
             partial_attach: true,
             binding_conflicts: true,
             refuse_create: Vec::new(),
+            ..Default::default()
         },
         service: emulator::quirks_service::ServiceQuirks {
             fill_defaults: true,
@@ -88,6 +89,7 @@ pub fn every_switch_on(seed: u64) -> EmulatorConfig {
             kafka_log_quota: Some(apigsync::content::KAFKA_LOG_PER_GATEWAY),
             bind_rules: true,
             list_lag: Some(std::time::Duration::from_millis(20)),
+            ..Default::default()
         },
         ..EmulatorConfig::demo()
     }

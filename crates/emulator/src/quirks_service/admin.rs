@@ -12,9 +12,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ServiceError;
+use crate::model::{PluginType, Scope};
 use crate::shared::{InstanceRef, Shared, lock};
-use crate::store::{Instance, PluginRec, StoredType};
-use apigsync_core::model::Scope;
+use crate::store::{Instance, PluginRec};
 
 /// `POST /_emulator/plugins` and `POST /_emulator/offline`.
 pub fn router() -> Router<Arc<Shared>> {
@@ -48,7 +48,10 @@ pub fn insert_plugin(
     p: &ForeignPlugin,
     now: &str,
 ) -> Result<PluginRec, String> {
-    let plugin_type = StoredType::try_from(p.plugin_type.clone())?;
+    if p.plugin_type.is_empty() {
+        return Err("plug-in type is empty".to_owned());
+    }
+    let plugin_type = PluginType::from(p.plugin_type.clone());
     if inst.plugins.iter().any(|r| r.name == p.plugin_name) {
         return Err(format!("plug-in {:?} exists", p.plugin_name));
     }
