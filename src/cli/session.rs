@@ -21,13 +21,13 @@ use crate::plan::{self, Plan};
 /// Credential flags (the secret half only ever from a file or the environment).
 #[derive(Debug, Clone, Default, Args)]
 #[command(
-    next_help_heading = "Credentials (default: HW_ACCESS_KEY/HW_SECRET_KEY or HW_AUTH_TOKEN)"
+    next_help_heading = "Credentials (default: HW_ACCESS_KEY/HW_SECRET_KEY or HW_AUTH_TOKEN; each may be a file named by its _FILE variable, e.g. HW_SECRET_KEY_FILE, re-read when it changes)"
 )]
 pub struct CredentialArgs {
     /// Access key id (instead of HW_ACCESS_KEY).
     #[arg(long, value_name = "AK")]
     pub access_key: Option<String>,
-    /// File holding the secret access key (instead of HW_SECRET_KEY).
+    /// File holding the secret access key (instead of HW_SECRET_KEY); re-read when it changes.
     #[arg(long, value_name = "FILE")]
     pub secret_key_file: Option<PathBuf>,
 }
