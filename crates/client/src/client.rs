@@ -334,17 +334,14 @@ impl Client {
                 continue;
             }
             if call.method == Method::DELETE && error.is_still_bound() {
-                let window = SETTLE.min(self.inner.options.retry_budget);
-                let delay = backoff
-                    .next()
-                    .unwrap_or(self.inner.options.retry_base_delay);
-                if started.elapsed() + delay <= window {
-                    tracing::debug!(op = call.op.name, %error, "still bound right after a detach? retrying while bindings settle");
-                    self.inner.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(delay).await;
-                    continue;
+                match self.settle_delay(&mut backoff, started.elapsed()) {
+                    Some(delay) => {
+                        tracing::debug!(op = call.op.name, %error, "still bound right after a detach? retrying while bindings settle");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    None => return Err(still_bound(failure.error, started.elapsed(), attempts)),
                 }
-                return Err(still_bound(failure.error, started.elapsed(), attempts));
             }
             if let Some(recover) = call.recover
                 && (error.is_ambiguous() || (ambiguous_before && !error.is_slow_down()))
@@ -391,6 +388,19 @@ impl Client {
             Err(_) => drop(slot),
         }
         result
+    }
+
+    /// How long to wait before sending a delete refused as still bound again, or `None`
+    /// when bindings had [`SETTLE`] (at most the retry budget) to settle. Counts the retry.
+    fn settle_delay(&self, backoff: &mut Backoff, elapsed: Duration) -> Option<Duration> {
+        let window = SETTLE.min(self.inner.options.retry_budget);
+        let delay = backoff
+            .next()
+            .unwrap_or(self.inner.options.retry_base_delay);
+        (elapsed + delay <= window).then(|| {
+            self.inner.retries.fetch_add(1, Ordering::Relaxed);
+            delay
+        })
     }
 
     /// How long to wait before retrying `failure`, or `None` when it is final: not
