@@ -67,9 +67,9 @@ impl ApiError {
             return ErrorKind::Throttled;
         }
         match self {
-            ApiError::Transport { .. }
-            | ApiError::Timeout { .. }
-            | ApiError::StillBound { .. } => ErrorKind::Transient,
+            ApiError::Transport { .. } | ApiError::Timeout { .. } | ApiError::StillBound { .. } => {
+                ErrorKind::Transient
+            }
             ApiError::Auth { .. }
             | ApiError::Response {
                 status: 401 | 403, ..
