@@ -1,7 +1,10 @@
 //! Binding writes checked against what the service says it did. The attach answer lists
 //! the bindings made, one entry per API (`attached_plugins`, SPEC §3.8; the Terraform
 //! provider's `resource_huaweicloud_apig_plugin_associate.go` fails the APIs its answer
-//! marks FAILED). An attach whose answer does not account for every API asked, and a
+//! marks FAILED). An entry whose `status` or `binding_result.status` is not a success
+//! ([`AttachedPlugin::failure`]) is a failure for its API: the API counts as not bound,
+//! even if reading the bindings back lists it (the read may lag, SPEC §11.7), and is sent
+//! again. An attach whose answer does not account for every API asked, and a
 //! detach whose call failed, are checked by reading the plug-in's bindings in that
 //! environment back; what is still missing is sent again, a bounded number of times, and
 //! the operation fails (never "done") when it is still missing then. A detach that may find
@@ -9,7 +12,7 @@
 //! still bound, as Terraform does (SPEC §3.8: a detach of an API that is not bound is
 //! undocumented).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::{AttachedPlugin, Client, error_chain};
 use crate::plan::{ApiItem, BindingOp};
@@ -53,14 +56,49 @@ async fn bound_now(
         .map_err(|e| format!("reading the bindings back failed: {}", error_chain(&e)))
 }
 
-/// The APIs of `asked` that an attach answer reports as bound by `plugin_id` in `env_id`.
-fn confirmed(answer: &[AttachedPlugin], plugin_id: &str, env_id: &str) -> BTreeSet<String> {
-    answer
+/// What an attach answer says of `plugin_id` in `env_id`: the APIs it reports bound, and
+/// those it reports failed, with why.
+fn confirmed(
+    answer: &[AttachedPlugin],
+    plugin_id: &str,
+    env_id: &str,
+) -> (BTreeSet<String>, BTreeMap<String, String>) {
+    let mut bound = BTreeSet::new();
+    let mut failed = BTreeMap::new();
+    let ours = answer
         .iter()
         .filter(|a| a.plugin_id.is_empty() || a.plugin_id == plugin_id)
-        .filter(|a| a.env_id.is_empty() || a.env_id == env_id)
-        .map(|a| a.api_id.clone())
-        .collect()
+        .filter(|a| a.env_id.is_empty() || a.env_id == env_id);
+    for entry in ours {
+        match entry.failure() {
+            Some(why) => {
+                failed.insert(entry.api_id.clone(), why);
+            }
+            None => {
+                bound.insert(entry.api_id.clone());
+            }
+        }
+    }
+    bound.retain(|id| !failed.contains_key(id));
+    (bound, failed)
+}
+
+/// `labels` of `ids`, each with why the service said it failed, when it did.
+fn labels_with_failures(
+    b: &BindingOp,
+    ids: &[String],
+    failed: &BTreeMap<String, String>,
+) -> String {
+    ids.iter()
+        .map(|id| {
+            let label = labels(b, std::slice::from_ref(id));
+            match failed.get(id) {
+                Some(why) => format!("{label} (the service answered {why})"),
+                None => label,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Binds `b.apis` to `plugin_id` and checks that every one of them is bound.
@@ -69,12 +107,15 @@ pub(super) async fn attach(client: &Client, plugin_id: &str, b: &BindingOp) -> R
     let mut missing = asked.clone();
     let mut done = BTreeSet::new();
     let mut call_error: Option<String> = None;
+    // APIs the last answer marked failed: not bound, whatever a read-back says.
+    let mut failed = BTreeMap::new();
     for round in 1..=MAX_ROUNDS {
         let mut refused = false;
         match client.attach_apis(plugin_id, &b.env_id, &missing).await {
             Ok(answer) => {
                 call_error = None;
-                let said = confirmed(&answer, plugin_id, &b.env_id);
+                let (said, said_failed) = confirmed(&answer, plugin_id, &b.env_id);
+                failed = said_failed;
                 missing.retain(|id| !said.contains(id));
                 done.extend(said.into_iter().filter(|id| asked.contains(id)));
                 if missing.is_empty() {
@@ -83,6 +124,7 @@ pub(super) async fn attach(client: &Client, plugin_id: &str, b: &BindingOp) -> R
             }
             Err(e) => {
                 refused = !e.is_transient();
+                failed.clear();
                 call_error = Some(error_chain(&e));
             }
         }
@@ -97,8 +139,13 @@ pub(super) async fn attach(client: &Client, plugin_id: &str, b: &BindingOp) -> R
                 return Err((format!("{why}; {read}"), partial));
             }
         };
-        missing.retain(|id| !now.contains(id));
-        done.extend(asked.iter().filter(|id| now.contains(*id)).cloned());
+        missing.retain(|id| !now.contains(id) || failed.contains_key(id));
+        done.extend(
+            asked
+                .iter()
+                .filter(|id| now.contains(*id) && !missing.contains(id))
+                .cloned(),
+        );
         if missing.is_empty() {
             return Ok(());
         }
@@ -122,7 +169,7 @@ pub(super) async fn attach(client: &Client, plugin_id: &str, b: &BindingOp) -> R
         "{why}the service bound {} of {} API(s); not bound: {}",
         asked.len() - missing.len(),
         asked.len(),
-        labels(b, &missing)
+        labels_with_failures(b, &missing, &failed)
     );
     Err((message, Partial { done, known: true }))
 }
@@ -194,4 +241,32 @@ pub(super) async fn detach(
         ),
         partial,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::AttachResponse;
+
+    #[test]
+    fn an_answer_listing_an_api_as_failed_does_not_confirm_it() {
+        let answer: AttachResponse = serde_json::from_str(
+            r#"{"attached_plugins": [
+                {"api_id": "a1", "plugin_id": "p1", "env_id": "e1"},
+                {"api_id": "a2", "plugin_id": "p1", "env_id": "e1", "binding_result": {"status": "FAILED", "error_code": "APIG.3707"}},
+                {"api_id": "a3", "plugin_id": "p1", "env_id": "e1", "status": "FAILED"},
+                {"api_id": "a4", "plugin_id": "other", "env_id": "e1"}
+            ]}"#,
+        )
+        .unwrap();
+        let (bound, failed) = confirmed(&answer.entries(), "p1", "e1");
+        assert_eq!(bound, BTreeSet::from(["a1".to_string()]));
+        assert_eq!(
+            failed,
+            BTreeMap::from([
+                ("a2".to_string(), "status FAILED: APIG.3707".to_string()),
+                ("a3".to_string(), "status FAILED".to_string()),
+            ])
+        );
+    }
 }

@@ -9,7 +9,9 @@ use clap::Args;
 use tracing::Instrument;
 
 use super::target::{ResolvedTarget, TargetArgs, resolve};
-use crate::api::{Client, ClientOptions, Credentials, Secret, Target};
+use crate::api::{
+    Client, ClientOptions, CredentialSource, Credentials, Override, Part, Secret, Target,
+};
 use crate::emulator::{self, EmulatorConfig, EmulatorHandle};
 use crate::manifest::{self, PROJECT_FILE, TargetDesired};
 use crate::model::{Desired, Live, ProjectFile};
@@ -19,13 +21,13 @@ use crate::plan::{self, Plan};
 /// Credential flags (the secret half only ever from a file or the environment).
 #[derive(Debug, Clone, Default, Args)]
 #[command(
-    next_help_heading = "Credentials (default: HW_ACCESS_KEY/HW_SECRET_KEY or HW_AUTH_TOKEN)"
+    next_help_heading = "Credentials (default: HW_ACCESS_KEY/HW_SECRET_KEY or HW_AUTH_TOKEN; each may be a file named by its _FILE variable, e.g. HW_SECRET_KEY_FILE, re-read when it changes)"
 )]
 pub struct CredentialArgs {
     /// Access key id (instead of HW_ACCESS_KEY).
     #[arg(long, value_name = "AK")]
     pub access_key: Option<String>,
-    /// File holding the secret access key (instead of HW_SECRET_KEY).
+    /// File holding the secret access key (instead of HW_SECRET_KEY); re-read when it changes.
     #[arg(long, value_name = "FILE")]
     pub secret_key_file: Option<PathBuf>,
 }
@@ -303,32 +305,31 @@ impl Connection {
 
 /// The credentials of a target: with `target.credentials_prefix: P`, from `P_HW_ACCESS_KEY`,
 /// `P_HW_SECRET_KEY` (`P_HW_SECURITY_TOKEN`) or `P_HW_AUTH_TOKEN` alone; otherwise from the
-/// flags and the `HW_*` variables.
-fn credentials(args: &CredentialArgs, prefix: Option<&str>) -> anyhow::Result<Credentials> {
+/// flags and the `HW_*` variables. Each variable `V` may instead be `V_FILE`, naming a file
+/// the client re-reads when it changes (and `--secret-key-file` is re-read the same way).
+fn credentials(args: &CredentialArgs, prefix: Option<&str>) -> anyhow::Result<CredentialSource> {
+    let lookup = |name: &str| std::env::var(name).ok();
     if let Some(prefix) = prefix {
-        let lookup = |name: &str| std::env::var(format!("{prefix}_{name}")).ok();
-        return Credentials::from_env(&lookup).with_context(|| {
+        return CredentialSource::from_env(&lookup, Some(prefix), &[]).with_context(|| {
             format!(
                 "this target reads its credentials from {prefix}_HW_ACCESS_KEY and \
-                 {prefix}_HW_SECRET_KEY, or {prefix}_HW_AUTH_TOKEN (target.credentials_prefix)"
+                 {prefix}_HW_SECRET_KEY, or {prefix}_HW_AUTH_TOKEN, each or its _FILE variant \
+                 (target.credentials_prefix)"
             )
         });
     }
-    let secret_from_file = match &args.secret_key_file {
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the secret key file {}", path.display()))?
-                .trim()
-                .to_string(),
-        ),
-        None => None,
-    };
-    let lookup = |name: &str| match name {
-        "HW_ACCESS_KEY" if args.access_key.is_some() => args.access_key.clone(),
-        "HW_SECRET_KEY" if secret_from_file.is_some() => secret_from_file.clone(),
-        _ => std::env::var(name).ok(),
-    };
-    Ok(Credentials::from_env(&lookup)?)
+    let mut flags = Vec::new();
+    if let Some(ak) = &args.access_key {
+        flags.push((Part::AccessKey, "--access-key", Override::Value(ak.clone())));
+    }
+    if let Some(path) = &args.secret_key_file {
+        flags.push((
+            Part::SecretKey,
+            "--secret-key-file",
+            Override::File(path.clone()),
+        ));
+    }
+    Ok(CredentialSource::from_env(&lookup, None, &flags)?)
 }
 
 /// Connects to the target of `project`, as overridden by the flags.

@@ -9,6 +9,7 @@
 
 mod support;
 
+mod api_bounds;
 mod api_client;
 mod api_live;
 mod cli_behaviour;

@@ -4,6 +4,12 @@
 //! other transient failures a few times, with jittered backoff (or the server's
 //! `Retry-After`, jittered), re-signing every attempt. A call that is not
 //! idempotent (create) carries a recovery hook the path asks after an ambiguous failure.
+//!
+//! Nothing the server sends is trusted for size or time: every attempt has a timeout
+//! ([`ClientOptions::timeout`]) and every answer a size limit ([`ClientOptions::max_answer_bytes`]),
+//! and their errors name the call (method and path template). A 401 re-reads credential
+//! files and, when they changed, sends the call once more; a delete refused with 409
+//! APIG.3462 right after a detach is retried while bindings settle ([`SETTLE`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -18,10 +24,11 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::auth::AuthProblem;
 use super::credentials::Credentials;
 use super::error::{ApiError, Op, parse_error_body, snippet};
-use super::page::decode_page;
 use super::retry::{Backoff, jittered, parse_retry_after};
+use super::source::CredentialSource;
 use super::target::Target;
 use super::throttle::{Signal, Throttle};
 use apigsync_signing as signing;
@@ -29,13 +36,24 @@ use apigsync_signing as signing;
 /// Page size of every list call (the API's maximum).
 pub const PAGE_LIMIT: usize = 500;
 
+/// The default [`ClientOptions::max_answer_bytes`]: 64 MiB. The largest answer apigsync
+/// asks for is a page of 500 plug-ins whose `plugin_content` is at the 65 535-character
+/// limit (SPEC §4.3): about 31 MiB of content, up to about twice that when the content's
+/// JSON text is escaped inside the answer's JSON.
+pub const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How long a delete refused with 409 APIG.3462 (still bound) is retried: bindings
+/// take 5–10 s to settle after a detach (SPEC §11.7); three times that, within
+/// [`ClientOptions::retry_budget`].
+pub const SETTLE: Duration = Duration::from_secs(30);
+
 /// Headers whose values are secret: marked sensitive and never logged.
 const SECRET_HEADERS: [&str; 3] = ["authorization", "x-auth-token", "x-security-token"];
 
 /// How the client behaves on the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientOptions {
-    /// Whole-request timeout (connect, send, read the body).
+    /// Timeout of one attempt (connect, send, read the body); its error names the call.
     pub timeout: Duration,
     /// Retries after the first attempt of a call that failed for a reason other
     /// than a slow-down (connection lost, a 5xx other than APIG.9008/APIG.3500).
@@ -50,6 +68,9 @@ pub struct ClientOptions {
     pub retry_base_delay: Duration,
     /// `User-Agent` header (signed).
     pub user_agent: String,
+    /// The largest answer body read ([`MAX_ANSWER_BYTES`] by default); a larger one is
+    /// an error naming the call, and is not read whole.
+    pub max_answer_bytes: u64,
 }
 
 impl Default for ClientOptions {
@@ -61,6 +82,7 @@ impl Default for ClientOptions {
             max_in_flight: 8,
             retry_base_delay: Duration::from_millis(500),
             user_agent: format!("apigsync/{}", env!("CARGO_PKG_VERSION")),
+            max_answer_bytes: MAX_ANSWER_BYTES,
         }
     }
 }
@@ -106,6 +128,8 @@ pub(crate) type RecoverHook<'a> =
 pub(crate) struct Call<'a> {
     pub op: &'a Op,
     pub method: Method,
+    /// The path as documented, e.g. `/plugins/{plugin_id}`, when `path` holds ids.
+    pub template: Option<&'static str>,
     pub path: String,
     pub query: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
@@ -119,11 +143,27 @@ impl<'a> Call<'a> {
         Self {
             op,
             method,
+            template: None,
             path: path.into(),
             query: Vec::new(),
             body: None,
             recover: None,
         }
+    }
+
+    /// Names the documented path of a call whose path holds ids, for messages.
+    pub fn template(mut self, template: &'static str) -> Self {
+        self.template = Some(template);
+        self
+    }
+
+    /// Method and path template, e.g. `DELETE /plugins/{plugin_id}`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {}",
+            self.method,
+            self.template.unwrap_or(self.path.as_str())
+        )
     }
 
     /// Marks the call as not idempotent: after an ambiguous failure (and after any
@@ -184,7 +224,7 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     target: Target,
-    credentials: Credentials,
+    credentials: CredentialSource,
     options: ClientOptions,
     calls: Mutex<BTreeMap<(&'static str, u16), u64>>,
     retries: AtomicU64,
@@ -207,15 +247,16 @@ impl fmt::Debug for Client {
 pub struct BuildError(#[source] reqwest::Error);
 
 impl Client {
-    /// A client for `target`; TLS certificates are always verified.
+    /// A client for `target` (credentials given, or a [`CredentialSource`] that re-reads
+    /// files); TLS certificates are always verified.
     pub fn new(
         target: Target,
-        credentials: Credentials,
+        credentials: impl Into<CredentialSource>,
         options: ClientOptions,
     ) -> Result<Self, BuildError> {
         install_tls_provider();
+        let credentials = credentials.into();
         let http = reqwest::Client::builder()
-            .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
             .gzip(true)
             .build()
@@ -275,13 +316,33 @@ impl Client {
         let started = tokio::time::Instant::now();
         let mut backoff = Backoff::new(self.inner.options.retry_base_delay);
         let mut retries = 0;
+        let mut attempts = 0;
         let mut ambiguous_before = false;
+        let mut reread = false;
         loop {
+            attempts += 1;
             let failure = match self.paced_attempt(call).await {
                 Ok(reply) => return Ok(reply),
                 Err(failure) => failure,
             };
             let error = &failure.error;
+            // A 401 may be credentials rotated under us: read the files again and, when
+            // they changed, send once more. Not when they did not: each bad signature
+            // counts towards IAM's lock of the access key (SPEC §5).
+            if error.status() == Some(401) && !reread && self.inner.credentials.reload() {
+                reread = true;
+                continue;
+            }
+            if call.method == Method::DELETE && error.is_still_bound() {
+                match self.settle_delay(&mut backoff, started.elapsed()) {
+                    Some(delay) => {
+                        tracing::debug!(op = call.op.name, %error, "still bound right after a detach? retrying while bindings settle");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    None => return Err(still_bound(failure.error, started.elapsed(), attempts)),
+                }
+            }
             if let Some(recover) = call.recover
                 && (error.is_ambiguous() || (ambiguous_before && !error.is_slow_down()))
             {
@@ -327,6 +388,19 @@ impl Client {
             Err(_) => drop(slot),
         }
         result
+    }
+
+    /// How long to wait before sending a delete refused as still bound again, or `None`
+    /// when bindings had [`SETTLE`] (at most the retry budget) to settle. Counts the retry.
+    fn settle_delay(&self, backoff: &mut Backoff, elapsed: Duration) -> Option<Duration> {
+        let window = SETTLE.min(self.inner.options.retry_budget);
+        let delay = backoff
+            .next()
+            .unwrap_or(self.inner.options.retry_base_delay);
+        (elapsed + delay <= window).then(|| {
+            self.inner.retries.fetch_add(1, Ordering::Relaxed);
+            delay
+        })
     }
 
     /// How long to wait before retrying `failure`, or `None` when it is final: not
@@ -398,50 +472,106 @@ impl Client {
         if let Some(body) = &call.body {
             request = request.body(body.clone());
         }
-        let sent = request.send().await;
-        let response = match sent {
-            Ok(r) => r,
-            Err(source) => {
+        let limit = self.inner.options.timeout;
+        let answer = match tokio::time::timeout(limit, self.exchange(call, request)).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(error)) => {
                 self.record(op, 0, call, &path, started, None);
-                return Err(fail(ApiError::Transport {
+                return Err(fail(error));
+            }
+            Err(_) => {
+                self.record(op, 0, call, &path, started, None);
+                let error = ApiError::Timeout {
                     op: op.clone(),
-                    source,
-                }));
+                    call: call.describe(),
+                    after: limit,
+                };
+                tracing::warn!(%error, "a call timed out");
+                return Err(fail(error));
             }
         };
+        let Answer {
+            status,
+            request_id,
+            retry_after,
+            body,
+        } = answer;
+        self.record(op, status, call, &path, started, request_id.as_deref());
+        if (200..300).contains(&status) {
+            return Ok(Reply { status, body });
+        }
+        let (code, message, body_request_id) = parse_error_body(status, &body);
+        let request_id = request_id.or(body_request_id);
+        let error = match AuthProblem::classify(status, &code, &message) {
+            Some(problem) => ApiError::Auth {
+                op: op.clone(),
+                status,
+                code,
+                problem,
+                check: self.settings_to_check(problem),
+                request_id,
+            },
+            None => ApiError::Response {
+                op: op.clone(),
+                status,
+                code,
+                message: self.inner.credentials.current().mask(&message),
+                request_id,
+            },
+        };
+        Err(Failure { error, retry_after })
+    }
+
+    /// Sends `request` and reads the answer, at most [`ClientOptions::max_answer_bytes`] of it.
+    async fn exchange(
+        &self,
+        call: &Call<'_>,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, ApiError> {
+        let transport = |source| ApiError::Transport {
+            op: call.op.clone(),
+            source,
+        };
+        let mut response = request.send().await.map_err(transport)?;
+        let limit = self.inner.options.max_answer_bytes;
+        let too_large = || ApiError::TooLarge {
+            op: call.op.clone(),
+            call: call.describe(),
+            limit,
+        };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
         let status = response.status().as_u16();
         let request_id = header_str(response.headers(), "x-request-id");
         let retry_after = header_str(response.headers(), "retry-after")
             .and_then(|v| parse_retry_after(&v, jiff::Timestamp::now()));
-        let bytes = match response.bytes().await {
-            Ok(b) => b,
-            Err(source) => {
-                self.record(op, 0, call, &path, started, request_id.as_deref());
-                return Err(fail(ApiError::Transport {
-                    op: op.clone(),
-                    source,
-                }));
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_large());
             }
-        };
-        self.record(op, status, call, &path, started, request_id.as_deref());
-        if (200..300).contains(&status) {
-            return Ok(Reply {
-                status,
-                body: bytes.to_vec(),
-            });
+            body.extend_from_slice(&chunk);
         }
-        let (code, message, body_request_id) = parse_error_body(status, &bytes);
-        let message = self.inner.credentials.mask(&message);
-        Err(Failure {
-            error: ApiError::Response {
-                op: op.clone(),
-                status,
-                code,
-                message,
-                request_id: request_id.or(body_request_id),
-            },
+        Ok(Answer {
+            status,
+            request_id,
             retry_after,
+            body,
         })
+    }
+
+    /// Where the settings an auth refusal points at came from, for its message.
+    fn settings_to_check(&self, problem: AuthProblem) -> String {
+        let target = &self.inner.target;
+        match problem {
+            AuthProblem::ProjectOrInstance => format!(
+                "the target's project id {:?} and instance id {:?}",
+                target.project_id, target.instance_id
+            ),
+            AuthProblem::ClockSkew => "this machine's clock".to_string(),
+            _ => self.inner.credentials.describe(problem.parts()),
+        }
     }
 
     /// The request headers, signed for AK/SK or carrying the token.
@@ -461,7 +591,7 @@ impl Client {
             ),
             ("X-Project-Id".to_string(), target.project_id.clone()),
         ];
-        match &self.inner.credentials {
+        match &*self.inner.credentials.current() {
             Credentials::Token(token) => {
                 headers.push(("X-Auth-Token".to_string(), token.expose().to_string()));
             }
@@ -547,86 +677,34 @@ impl Client {
         let reply = self.send(call).await?;
         decode(call.op, &reply)
     }
+}
 
-    /// Every item of a list endpoint. The first page says how many there are
-    /// (`total`); the pages after it are then fetched in parallel (the in-flight
-    /// limit bounds them), and in order after that while the list keeps growing.
-    /// Without a `total`, pages follow one another until a short or empty page.
-    pub(crate) async fn paged<T: DeserializeOwned + Send + 'static>(
-        &self,
-        call: Call<'_>,
-        list_key: &str,
-    ) -> Result<Vec<T>, ApiError> {
-        let (mut items, total) = self.page::<T>(&call, list_key, 0).await?;
-        let step = items.len();
-        let mut last = step;
-        if let Some(total) = total
-            && step > 0
-        {
-            let total = usize::try_from(total).unwrap_or(usize::MAX);
-            let mut pages = tokio::task::JoinSet::new();
-            for offset in (step..total).step_by(step) {
-                let (client, list_key) = (self.clone(), list_key.to_string());
-                let (op, method) = (call.op.clone(), call.method.clone());
-                let (path, query) = (call.path.clone(), call.query.clone());
-                pages.spawn(async move {
-                    let call = Call {
-                        op: &op,
-                        method,
-                        path,
-                        query,
-                        body: None,
-                        recover: None,
-                    };
-                    (offset, client.page::<T>(&call, &list_key, offset).await)
-                });
-            }
-            let mut fetched = BTreeMap::new();
-            while let Some(joined) = pages.join_next().await {
-                // Tasks are never aborted, so a join error is a panic: let it continue.
-                let (offset, page) =
-                    joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-                fetched.insert(offset, page?.0);
-            }
-            for page in fetched.into_values() {
-                last = page.len();
-                items.extend(page);
-            }
-        }
-        // In order after that, while the list grew past its first `total` (or has none).
-        loop {
-            let more = match total {
-                Some(total) => (items.len() as u64) < total && last > 0,
-                None => last == PAGE_LIMIT,
-            };
-            if !more {
-                return Ok(items);
-            }
-            let (page, _) = self.page::<T>(&call, list_key, items.len()).await?;
-            last = page.len();
-            items.extend(page);
-        }
-    }
+/// What the server answered: status, the headers apigsync reads, and the body.
+struct Answer {
+    status: u16,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+}
 
-    /// One page at `offset`: its items and the list's `total`, when the server says.
-    async fn page<T: DeserializeOwned>(
-        &self,
-        call: &Call<'_>,
-        list_key: &str,
-        offset: usize,
-    ) -> Result<(Vec<T>, Option<u64>), ApiError> {
-        let page_call = call
-            .clone()
-            .query("limit", PAGE_LIMIT.to_string())
-            .query("offset", offset.to_string());
-        let reply = self.send(&page_call).await?;
-        let page = decode_page::<T>(&reply.body, list_key).map_err(|e| {
-            let unexpected = e
-                .is_data()
-                .then(|| format!("unexpected {list_key:?} page: {e}"));
-            decode_error(call.op, &reply, unexpected)
-        })?;
-        Ok((page.items, page.total))
+/// The error of a delete still refused with APIG.3462 after retrying for `tried`.
+fn still_bound(error: ApiError, tried: Duration, attempts: u32) -> ApiError {
+    match error {
+        ApiError::Response {
+            op,
+            status,
+            code,
+            request_id,
+            ..
+        } => ApiError::StillBound {
+            op,
+            status,
+            code,
+            tried,
+            attempts,
+            request_id,
+        },
+        other => other,
     }
 }
 
@@ -640,7 +718,7 @@ pub(crate) fn decode<T: DeserializeOwned>(op: &Op, reply: &Reply) -> Result<T, A
 
 /// The error of a reply that did not decode: what was `unexpected` in its JSON, else the
 /// start of a body that is not JSON.
-fn decode_error(op: &Op, reply: &Reply, unexpected: Option<String>) -> ApiError {
+pub(crate) fn decode_error(op: &Op, reply: &Reply, unexpected: Option<String>) -> ApiError {
     let body_snippet = unexpected.unwrap_or_else(|| {
         format!(
             "not JSON: {}",

@@ -83,6 +83,16 @@ pub enum CredentialsError {
         /// The variable that is missing.
         missing: &'static str,
     },
+    /// A credentials file could not be read.
+    #[error("cannot read {name} ({}): {reason}", path.display())]
+    File {
+        /// The variable or flag that names the file, e.g. `HW_SECRET_KEY_FILE`.
+        name: String,
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why (the system's message).
+        reason: String,
+    },
 }
 
 impl Credentials {

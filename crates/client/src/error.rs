@@ -3,8 +3,11 @@
 //! could not be understood (decode). Every message names the operation.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde_json::Value;
+
+use super::auth::AuthProblem;
 
 /// An API operation: a stable name for metrics and a phrase for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +71,76 @@ pub enum ApiError {
         /// the decoder's complaint (never the body itself: it may hold plug-in content).
         body_snippet: String,
     },
+    /// The service refused the credentials or the target: the message names the setting
+    /// to check and where it came from, never the server's text (a signature mismatch
+    /// quotes the canonical request) nor any secret.
+    #[error("{op}: {status} {code}: {problem}{}{}", check_suffix(check), request_suffix(request_id.as_deref()))]
+    Auth {
+        /// The operation.
+        op: Op,
+        /// HTTP status (401, 403, or 404 for an unknown instance).
+        status: u16,
+        /// `error_code`, e.g. `APIGW.0301`.
+        code: String,
+        /// What the answer points at.
+        problem: AuthProblem,
+        /// Where the settings to check came from, e.g. `HW_SECRET_KEY, HW_ACCESS_KEY`
+        /// (names of variables, flags or files; never values).
+        check: String,
+        /// `X-Request-Id` (or the body's `request_id`), for support tickets.
+        request_id: Option<String>,
+    },
+    /// No answer within the per-call timeout ([`crate::ClientOptions::timeout`]).
+    #[error("{op}: {call} gave no complete answer within {after:?} (the per-call timeout)")]
+    Timeout {
+        /// The operation.
+        op: Op,
+        /// Method and path template, e.g. `GET /plugins/{plugin_id}`.
+        call: String,
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// The answer's body is larger than [`crate::ClientOptions::max_answer_bytes`]; it was not read whole.
+    #[error(
+        "{op}: the answer to {call} is larger than {limit} bytes, the most apigsync reads of one answer"
+    )]
+    TooLarge {
+        /// The operation.
+        op: Op,
+        /// Method and path template.
+        call: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// A list is longer than apigsync reads ([`crate::MAX_LIST_ITEMS`], [`crate::MAX_LIST_PAGES`]).
+    #[error("{op}: {call} {found}, more than apigsync reads of one list ({cap})")]
+    TooLong {
+        /// The operation.
+        op: Op,
+        /// Method and path template.
+        call: String,
+        /// What the server said or sent, e.g. `says total 1000000000`.
+        found: String,
+        /// The cap that was reached, e.g. `at most 100000 items`.
+        cap: String,
+    },
+    /// A delete refused because the plug-in is still bound (409 APIG.3462) kept being
+    /// refused after retrying for the time bindings take to settle (SPEC §11.7).
+    #[error("{op}: {status} {code}: the plug-in is still bound to APIs after retrying for {tried:?} ({attempts} attempts; the gateway applies binding changes within 5-10 s){}", request_suffix(request_id.as_deref()))]
+    StillBound {
+        /// The operation.
+        op: Op,
+        /// HTTP status (409).
+        status: u16,
+        /// `APIG.3462`.
+        code: String,
+        /// How long it was retried.
+        tried: Duration,
+        /// Attempts made.
+        attempts: u32,
+        /// `X-Request-Id` of the last answer.
+        request_id: Option<String>,
+    },
     /// The call was refused before sending, e.g. more than 500 API ids.
     #[error("{op}: {reason}")]
     Invalid {
@@ -90,6 +163,14 @@ fn transport_kind(e: &reqwest::Error) -> &'static str {
     }
 }
 
+fn check_suffix(check: &str) -> String {
+    if check.is_empty() {
+        String::new()
+    } else {
+        format!("; check {check}")
+    }
+}
+
 fn request_suffix(request_id: Option<&str>) -> String {
     request_id
         .map(|id| format!(" (request {id})"))
@@ -103,6 +184,11 @@ impl ApiError {
             ApiError::Transport { op, .. }
             | ApiError::Response { op, .. }
             | ApiError::Decode { op, .. }
+            | ApiError::Auth { op, .. }
+            | ApiError::Timeout { op, .. }
+            | ApiError::TooLarge { op, .. }
+            | ApiError::TooLong { op, .. }
+            | ApiError::StillBound { op, .. }
             | ApiError::Invalid { op, .. } => op,
         }
     }
@@ -110,22 +196,34 @@ impl ApiError {
     /// The HTTP status, when the service answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            ApiError::Response { status, .. } | ApiError::Decode { status, .. } => Some(*status),
-            ApiError::Transport { .. } | ApiError::Invalid { .. } => None,
+            ApiError::Response { status, .. }
+            | ApiError::Decode { status, .. }
+            | ApiError::Auth { status, .. }
+            | ApiError::StillBound { status, .. } => Some(*status),
+            _ => None,
         }
     }
 
     /// The service's error code, e.g. `APIG.3068`.
     pub fn code(&self) -> Option<&str> {
         match self {
-            ApiError::Response { code, .. } => Some(code),
+            ApiError::Response { code, .. }
+            | ApiError::Auth { code, .. }
+            | ApiError::StillBound { code, .. } => Some(code),
             _ => None,
         }
     }
 
-    /// A 404: the object does not exist (any more).
+    /// A 404: the object does not exist (any more). (A 404 APIG.3030, no such instance,
+    /// is an [`ApiError::Auth`] and not this.)
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404)
+        matches!(self, ApiError::Response { status: 404, .. })
+    }
+
+    /// A 409 APIG.3462: the plug-in is still bound to APIs (SPEC §5); right after a
+    /// detach this may be the gateway not having applied it yet (SPEC §11.7).
+    pub fn is_still_bound(&self) -> bool {
+        matches!(self, ApiError::Response { status: 409, code, .. } if code == "APIG.3462")
     }
 
     /// The gateway refused for rate: 429 / APIGW.0308, APIG.9008.
@@ -149,9 +247,9 @@ impl ApiError {
     /// (A decode error comes from a 2xx answer, which another try would not change.)
     pub fn is_transient(&self) -> bool {
         match self {
-            ApiError::Transport { .. } => true,
+            ApiError::Transport { .. } | ApiError::Timeout { .. } => true,
             ApiError::Response { status, .. } => *status >= 500 || self.is_slow_down(),
-            ApiError::Decode { .. } | ApiError::Invalid { .. } => false,
+            _ => false,
         }
     }
 
@@ -160,8 +258,9 @@ impl ApiError {
     pub fn is_ambiguous(&self) -> bool {
         match self {
             ApiError::Transport { source, .. } => !source.is_connect(),
+            ApiError::Timeout { .. } => true,
             ApiError::Response { status, .. } => *status >= 500 && !self.is_slow_down(),
-            ApiError::Decode { .. } | ApiError::Invalid { .. } => false,
+            _ => false,
         }
     }
 }

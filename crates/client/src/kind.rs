@@ -67,12 +67,18 @@ impl ApiError {
             return ErrorKind::Throttled;
         }
         match self {
-            ApiError::Transport { .. } => ErrorKind::Transient,
-            ApiError::Response {
+            ApiError::Transport { .. } | ApiError::Timeout { .. } | ApiError::StillBound { .. } => {
+                ErrorKind::Transient
+            }
+            ApiError::Auth { .. }
+            | ApiError::Response {
                 status: 401 | 403, ..
             } => ErrorKind::Auth,
             ApiError::Response { status, .. } if *status >= 500 => ErrorKind::Transient,
-            ApiError::Response { .. } | ApiError::Decode { .. } => ErrorKind::Rejected,
+            ApiError::Response { .. }
+            | ApiError::Decode { .. }
+            | ApiError::TooLarge { .. }
+            | ApiError::TooLong { .. } => ErrorKind::Rejected,
             ApiError::Invalid { .. } => ErrorKind::InvalidInput,
         }
     }

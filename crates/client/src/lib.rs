@@ -10,6 +10,7 @@
 //! Architecture invariant: secrets (secret key, security token, IAM token, request
 //! bodies) are never logged and never appear in an error.
 
+mod auth;
 mod client;
 mod credentials;
 mod error;
@@ -17,22 +18,28 @@ mod kind;
 pub mod live;
 mod ops;
 mod page;
+mod paging;
 pub mod refresh;
 mod retry;
+mod source;
 mod target;
 mod throttle;
 mod wire;
 
+pub use auth::{AuthProblem, Part};
 pub use client::{
-    BuildError, Client, ClientOptions, ClientStats, PAGE_LIMIT, install_tls_provider,
+    BuildError, Client, ClientOptions, ClientStats, MAX_ANSWER_BYTES, PAGE_LIMIT,
+    install_tls_provider,
 };
 pub use credentials::{Credentials, CredentialsError, Secret};
 pub use error::{ApiError, Op, error_chain};
 pub use kind::ErrorKind;
 pub use live::{fetch_live, fetch_live_with};
+pub use paging::{MAX_LIST_ITEMS, MAX_LIST_PAGES};
 pub use retry::{Backoff, MAX_DELAY, jittered, parse_retry_after};
+pub use source::{CHECK_EVERY, CredentialSource, Override};
 pub use target::{Target, TargetError};
 pub use wire::{
-    ApiId, ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, Plugin, PluginBody,
-    PluginOperApiInfo,
+    ApiId, ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, BindingResult, EnvInfo, Plugin,
+    PluginBody, PluginOperApiInfo,
 };

@@ -53,7 +53,8 @@ impl Client {
     /// One plug-in by id.
     pub async fn show_plugin(&self, id: &str) -> Result<Plugin, ApiError> {
         let op = Op::new("show_plugin", format!("reading plug-in {id}"));
-        let call = Call::new(&op, Method::GET, format!("/plugins/{}", encode(id)));
+        let call = Call::new(&op, Method::GET, format!("/plugins/{}", encode(id)))
+            .template("/plugins/{plugin_id}");
         self.send_json(&call).await
     }
 
@@ -104,14 +105,19 @@ impl Client {
             "update_plugin",
             format!("updating plug-in {:?} ({id})", body.plugin_name),
         );
-        let call = Call::new(&op, Method::PUT, format!("/plugins/{}", encode(id))).json(body)?;
+        let call = Call::new(&op, Method::PUT, format!("/plugins/{}", encode(id)))
+            .template("/plugins/{plugin_id}")
+            .json(body)?;
         self.send_json(&call).await
     }
 
-    /// Deletes a plug-in. A 404 counts as done (it may be the retry of a delete that went through).
+    /// Deletes a plug-in. A 404 counts as done (it may be the retry of a delete that went
+    /// through). A 409 APIG.3462 (still bound) is retried while bindings settle after a
+    /// detach (SPEC §11.7), then reported as [`ApiError::StillBound`].
     pub async fn delete_plugin(&self, id: &str) -> Result<(), ApiError> {
         let op = Op::new("delete_plugin", format!("deleting plug-in {id}"));
-        let call = Call::new(&op, Method::DELETE, format!("/plugins/{}", encode(id)));
+        let call = Call::new(&op, Method::DELETE, format!("/plugins/{}", encode(id)))
+            .template("/plugins/{plugin_id}");
         match self.send(&call).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => {
@@ -123,6 +129,7 @@ impl Client {
     }
 
     /// Binds a plug-in to up to 500 APIs in one environment; no call for an empty list.
+    /// Returns every entry of the answer, failed ones included ([`AttachedPlugin::failure`]).
     ///
     /// Retried like an idempotent call: attaching the same (plug-in, environment, APIs)
     /// again leaves the same bindings, so a retry after an ambiguous failure is safe in effect.
@@ -149,10 +156,11 @@ impl Client {
             Method::POST,
             format!("/plugins/{}/attach", encode(plugin_id)),
         )
+        .template("/plugins/{plugin_id}/attach")
         .json(&body)?;
         let _serial = self.binding_lock(plugin_id, env_id).await;
         let response: AttachResponse = self.send_json(&call).await?;
-        Ok(response.attached_plugins)
+        Ok(response.entries())
     }
 
     /// Unbinds a plug-in from up to 500 APIs in one environment; no call for an empty list.
@@ -179,6 +187,7 @@ impl Client {
             Method::PUT,
             format!("/plugins/{}/detach", encode(plugin_id)),
         )
+        .template("/plugins/{plugin_id}/detach")
         .json(&body)?;
         let _serial = self.binding_lock(plugin_id, env_id).await;
         self.send(&call).await.map(|_| ())
@@ -198,7 +207,8 @@ impl Client {
             &op,
             Method::GET,
             format!("/plugins/{}/attached-apis", encode(plugin_id)),
-        );
+        )
+        .template("/plugins/{plugin_id}/attached-apis");
         if let Some(env_id) = env_id {
             call = call.query("env_id", env_id);
         }

@@ -1,16 +1,26 @@
 //! Adaptive concurrency and pacing for the one send path: a slow-down answer of
 //! the gateway (429 / APIGW.0308, APIG.9008, APIG.3500) is a signal, not a failure.
 //!
+//! - One cut per window: a signal cuts at most once per congestion window, i.e. only a
+//!   request started after the last cut can cause the next one (TCP's one reduction
+//!   per round trip); the signals of requests already in flight at a cut are counted,
+//!   not cut for again.
+//! - The cut is proportional to the signal, as DCTCP's (RFC 8257): it keeps
+//!   `1 − share/2` of the window and of the rate, where `share` is the part of the
+//!   answers since the last cut that were slow-downs. A gateway that throttles every
+//!   request halves them; one that throttles one answer in fourteen takes 4% off.
 //! - In flight: at most `limit` requests, `1 ≤ limit ≤ ceiling` (`--parallelism`).
-//!   A slow-down signal halves it (from what was actually in flight), each accepted
-//!   request adds `1/limit` (AIMD, as TCP does with its window).
+//!   A cut applies to what was actually in flight; each accepted request adds
+//!   `1/limit` (one more per window, as TCP does).
 //! - Pacing: on the first throttle signal the client starts spacing request starts
-//!   at the rate the gateway accepted over the last seconds; each later signal takes
-//!   30% off (at most one decrease per second: one throttled burst is one signal);
-//!   each accepted request adds 0.1 requests/s (so the rate probes upwards by about
-//!   10% a second). When the first signal comes before there is anything to measure
+//!   at the rate the gateway accepted over the last seconds (less the cut); each
+//!   accepted request adds 0.5 requests/s while the rate is below what the gateway
+//!   accepted before the last cut (recovery within seconds), 0.1 requests/s above it (probing by about 10%
+//!   a second). When the first signal comes before there is anything to measure
 //!   (a gateway whose budget another client spent), pacing starts at one request a
-//!   second and grows by half each second ("slow start") until the next signal. Ten quiet seconds end the throttled episode (a line on stderr),
+//!   second and grows by half each second ("slow start") until the next signal. A hard
+//!   limit converges: above it most answers are slow-downs and each window halves the rate.
+//!   Ten quiet seconds end the throttled episode (a line on stderr),
 //!   and pacing stops once the rate has grown far beyond any gateway's limit.
 //!
 //! A conflict (APIG.3500, overlapping binding writes) shrinks the window but not the rate.
@@ -26,16 +36,17 @@ use tokio::time::Instant;
 const MIN_RATE: f64 = 0.2;
 /// Successes counted to measure the accepted rate.
 const WINDOW: Duration = Duration::from_secs(5);
-/// At most one decrease per this long (or per two paced intervals, if longer).
-const DECREASE_GAP: Duration = Duration::from_secs(1);
 /// No signal for this long ends a throttled episode.
 const QUIET: Duration = Duration::from_secs(10);
 /// Pacing stops when the rate grows beyond this (requests/s).
 const UNPACED: f64 = 1000.0;
-/// What each accepted request adds to the paced rate (requests/s).
+/// What each accepted request adds to the paced rate above the last cut's rate (requests/s).
 const RATE_STEP: f64 = 0.1;
-/// A decrease keeps this share of the rate.
-const RATE_DECREASE: f64 = 0.7;
+/// What each accepted request adds to the paced rate below the last cut's rate.
+const RECOVERY_STEP: f64 = 0.5;
+/// The shortest history a rate is measured over: a signal in the first second
+/// measures what was accepted until then, not a second's worth.
+const MIN_SPAN: Duration = Duration::from_millis(100);
 /// Fewer accepted requests than this in the window measure nothing.
 const MIN_SAMPLES: usize = 4;
 /// The rate pacing starts at when there is nothing to measure.
@@ -69,7 +80,14 @@ struct State {
     /// Requests per second while pacing.
     rate: Option<f64>,
     next_start: Instant,
-    last_decrease: Option<Instant>,
+    /// Sequence number of the next request to start.
+    next_seq: u64,
+    /// Requests numbered below this started before the last cut.
+    cut_at: u64,
+    /// Answers since the last cut: accepted, and slow-downs.
+    since_cut: (u32, u32),
+    /// The rate the gateway accepted before the last cut: recovery grows fast up to it.
+    recover_to: Option<f64>,
     last_signal: Option<Instant>,
     /// True between the first signal of an episode and the quiet that ends it.
     episode: bool,
@@ -83,6 +101,8 @@ struct State {
 /// A slot in flight; dropping it frees the slot.
 pub(crate) struct Slot<'a> {
     throttle: &'a Throttle,
+    /// The request's start sequence number.
+    seq: u64,
 }
 
 /// A snapshot for statistics and logs.
@@ -107,7 +127,10 @@ impl Throttle {
                 in_flight: 0,
                 rate: None,
                 next_start: now,
-                last_decrease: None,
+                next_seq: 0,
+                cut_at: 0,
+                since_cut: (0, 0),
+                recover_to: None,
                 last_signal: None,
                 episode: false,
                 slow_start: false,
@@ -150,7 +173,12 @@ impl Throttle {
                         let start = s.next_start.max(now);
                         s.next_start = start + Duration::from_secs_f64(1.0 / rate);
                     }
-                    return Slot { throttle: self };
+                    let seq = s.next_seq;
+                    s.next_seq += 1;
+                    return Slot {
+                        throttle: self,
+                        seq,
+                    };
                 } else {
                     Some(s.next_start)
                 }
@@ -178,7 +206,7 @@ impl State {
         (self.limit.floor() as usize).clamp(1, self.ceiling)
     }
 
-    /// The rate the gateway accepted over the last [`WINDOW`] (at least a second of
+    /// The rate the gateway accepted over the last [`WINDOW`] (at least [`MIN_SPAN`] of
     /// history), or `None` with too few accepted requests to tell.
     fn measured_rate(&mut self, now: Instant) -> Option<f64> {
         while self
@@ -188,9 +216,7 @@ impl State {
         {
             self.accepted.pop_front();
         }
-        let span = now
-            .duration_since(self.created)
-            .clamp(Duration::from_secs(1), WINDOW);
+        let span = now.duration_since(self.created).clamp(MIN_SPAN, WINDOW);
         (self.accepted.len() >= MIN_SAMPLES)
             .then(|| self.accepted.len() as f64 / span.as_secs_f64())
     }
@@ -200,11 +226,15 @@ impl State {
         if self.accepted.len() > 10_000 {
             self.accepted.pop_front();
         }
+        self.since_cut.0 = self.since_cut.0.saturating_add(1);
         self.limit = (self.limit + 1.0 / self.limit).min(self.ceiling as f64);
         if let Some(rate) = self.rate {
+            let recovering = self.recover_to.is_some_and(|r| rate < r);
             let rate = rate
                 + if self.slow_start {
                     SLOW_START_STEP
+                } else if recovering {
+                    RECOVERY_STEP
                 } else {
                     RATE_STEP
                 };
@@ -226,36 +256,49 @@ impl State {
         }
     }
 
-    fn slow_down(&mut self, signal: Signal, now: Instant) {
+    /// The share of the window and rate a cut keeps now: `1 − share/2` (DCTCP).
+    fn keep(&self) -> f64 {
+        let (accepted, slowed) = self.since_cut;
+        let answers = f64::from(accepted) + f64::from(slowed);
+        let share = if answers == 0.0 {
+            1.0
+        } else {
+            f64::from(slowed) / answers
+        };
+        1.0 - share / 2.0
+    }
+
+    fn slow_down(&mut self, signal: Signal, seq: u64, now: Instant) {
         self.signals += 1;
         self.last_signal = Some(now);
-        let gap = self.rate.map_or(DECREASE_GAP, |r| {
-            DECREASE_GAP.max(Duration::from_secs_f64(2.0 / r))
-        });
-        if self
-            .last_decrease
-            .is_some_and(|t| now.duration_since(t) < gap)
-        {
+        self.since_cut.1 = self.since_cut.1.saturating_add(1);
+        if seq < self.cut_at {
+            // Started before the last cut: the same window, already cut for.
             return;
         }
-        self.last_decrease = Some(now);
-        self.limit = (self.limit.min(self.in_flight as f64) / 2.0).max(1.0);
+        let keep = self.keep();
+        self.cut_at = self.next_seq;
+        self.since_cut = (0, 0);
+        self.limit = (self.limit.min(self.in_flight as f64) * keep).max(1.0);
         if signal == Signal::Throttled {
-            let measured = self.measured_rate(now);
-            let rate = match (self.rate, measured) {
-                (None, Some(measured)) => measured * 0.9,
-                (None, None) => {
-                    self.slow_start = true;
-                    START_RATE
-                }
-                (Some(rate), Some(measured)) => {
+            let rate = match self.rate {
+                Some(rate) => {
                     self.slow_start = false;
-                    (rate * RATE_DECREASE).min(measured.max(rate * 0.5))
+                    // Back fast to what the gateway accepted, not to the rate it refused.
+                    let accepted = self.measured_rate(now).map_or(rate, |m| m.min(rate));
+                    self.recover_to = Some(accepted);
+                    rate * keep
                 }
-                (Some(rate), None) => {
-                    self.slow_start = false;
-                    rate * RATE_DECREASE
-                }
+                None => match self.measured_rate(now) {
+                    Some(measured) => {
+                        self.recover_to = Some(measured);
+                        measured * keep
+                    }
+                    None => {
+                        self.slow_start = true;
+                        START_RATE
+                    }
+                },
             };
             self.rate = Some(rate.max(MIN_RATE));
         }
@@ -285,7 +328,7 @@ impl Slot<'_> {
         let mut s = self.throttle.lock();
         match signal {
             Signal::Accepted => s.accepted(now),
-            Signal::Throttled | Signal::Conflict => s.slow_down(signal, now),
+            Signal::Throttled | Signal::Conflict => s.slow_down(signal, self.seq, now),
         }
     }
 }
@@ -304,26 +347,143 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn a_throttle_signal_halves_the_window_and_paces_at_the_accepted_rate() {
+    async fn a_cut_is_proportional_to_the_share_of_slow_downs_and_once_per_window() {
         let t = Throttle::new(8);
-        for _ in 0..4 {
-            tokio::time::advance(Duration::from_millis(500)).await;
+        for _ in 0..13 {
+            tokio::time::advance(Duration::from_millis(100)).await;
             t.acquire().await.finish(Signal::Accepted);
         }
-        let slots: Vec<Slot<'_>> = futures_in_flight(&t, 8).await;
-        let mut slots = slots.into_iter();
-        if let Some(s) = slots.next() {
-            s.finish(Signal::Throttled);
-        }
-        drop(slots);
+        let mut window = futures_in_flight(&t, 8).await.into_iter();
+        window.next().unwrap().finish(Signal::Throttled);
+        // 1 slow-down in 14 answers keeps 1 - 1/28 of the 8 in flight (7.71) and of the
+        // accepted rate, 13 in 1.3 s = 10/s.
         let snap = t.snapshot();
-        assert_eq!(snap.limit, 4);
+        assert_eq!(snap.limit, 7);
         let rate = snap.rate.expect("pacing");
-        // Four accepted in two seconds: 2/s, less 10%.
-        assert!((rate - 1.8).abs() < 0.01, "{rate}");
-        // A second signal in the same second does not decrease again.
-        t.acquire().await.finish(Signal::Throttled);
+        assert!((rate - 9.642_857).abs() < 1e-4, "{rate}");
+        // Another answer of the same window: counted, not cut for again.
+        window.next().unwrap().finish(Signal::Throttled);
+        assert_eq!(t.snapshot().limit, 7);
         assert_eq!(t.snapshot().rate, Some(rate));
+        drop(window);
+        // A request started after the cut: 2 slow-downs of 2 answers since the cut halve.
+        t.acquire().await.finish(Signal::Throttled);
+        let snap = t.snapshot();
+        assert_eq!(snap.limit, 1);
+        assert!((snap.rate.unwrap() - 4.821_428).abs() < 1e-4, "{snap:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_cut_the_rate_climbs_back_fast_then_probes_slowly() {
+        let t = Throttle::new(8);
+        {
+            let mut s = t.lock();
+            s.rate = Some(10.0);
+            s.since_cut = (9, 0);
+        }
+        t.acquire().await.finish(Signal::Throttled);
+        // 1 in 10: keeps 95%.
+        assert!((t.snapshot().rate.unwrap() - 9.5).abs() < 1e-9);
+        let mut rates = Vec::new();
+        for _ in 0..3 {
+            t.acquire().await.finish(Signal::Accepted);
+            rates.push((t.snapshot().rate.unwrap() * 100.0).round() / 100.0);
+        }
+        assert_eq!(rates, [10.0, 10.1, 10.2]);
+    }
+
+    /// One answer in fourteen throttled (a gateway throttling ~7% of calls whatever the
+    /// rate), 8 workers, 10 ms answers, 140 operations each retried until accepted: the
+    /// window and the rate keep most of what the gateway accepted (the limit used to fall
+    /// to one in flight and the rate to a crawl).
+    #[tokio::test(start_paused = true)]
+    async fn a_gateway_throttling_one_answer_in_fourteen_keeps_most_of_the_pace() {
+        let t = std::sync::Arc::new(Throttle::new(8));
+        let counter = std::sync::Arc::new(Mutex::new((0_u32, 0_u32)));
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (t, counter) = (t.clone(), counter.clone());
+            workers.spawn(async move {
+                loop {
+                    {
+                        let c = counter.lock().unwrap();
+                        if c.1 >= 140 {
+                            return;
+                        }
+                    }
+                    let slot = t.acquire().await;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    let throttled = {
+                        let mut c = counter.lock().unwrap();
+                        c.0 += 1;
+                        let throttled = c.0 % 14 == 0;
+                        if !throttled {
+                            c.1 += 1;
+                        }
+                        throttled
+                    };
+                    slot.finish(if throttled {
+                        Signal::Throttled
+                    } else {
+                        Signal::Accepted
+                    });
+                }
+            });
+        }
+        while workers.join_next().await.is_some() {}
+        let snap = t.snapshot();
+        let rate = snap.rate.expect("pacing");
+        assert!(rate >= 50.0, "{snap:?}");
+    }
+
+    /// A gateway that accepts 2 requests a second (a token bucket of 2) and answers in
+    /// 20 ms, called by 8 workers: the paced rate settles near 2/s and most answers are accepted.
+    #[tokio::test(start_paused = true)]
+    async fn a_hard_limit_of_2_per_second_converges() {
+        struct Bucket {
+            tokens: f64,
+            at: Instant,
+        }
+        let t = std::sync::Arc::new(Throttle::new(8));
+        let bucket = std::sync::Arc::new(Mutex::new(Bucket {
+            tokens: 2.0,
+            at: Instant::now(),
+        }));
+        let answers = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (t, bucket, answers) = (t.clone(), bucket.clone(), answers.clone());
+            workers.spawn(async move {
+                while answers.lock().unwrap().len() < 300 {
+                    let slot = t.acquire().await;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    let accepted = {
+                        let mut b = bucket.lock().unwrap();
+                        let now = Instant::now();
+                        b.tokens = (b.tokens + 2.0 * (now - b.at).as_secs_f64()).min(2.0);
+                        b.at = now;
+                        let ok = b.tokens >= 1.0;
+                        if ok {
+                            b.tokens -= 1.0;
+                        }
+                        ok
+                    };
+                    answers.lock().unwrap().push(accepted);
+                    slot.finish(if accepted {
+                        Signal::Accepted
+                    } else {
+                        Signal::Throttled
+                    });
+                }
+            });
+        }
+        while workers.join_next().await.is_some() {}
+        let answers = answers.lock().unwrap();
+        let late = &answers[answers.len() - 100..];
+        let accepted = late.iter().filter(|a| **a).count();
+        assert!(accepted >= 70, "{accepted} of the last 100 accepted");
+        let rate = t.snapshot().rate.expect("pacing");
+        assert!((1.0..=3.5).contains(&rate), "{rate}");
     }
 
     async fn futures_in_flight(t: &Throttle, n: usize) -> Vec<Slot<'_>> {

@@ -75,12 +75,37 @@ pub struct PluginOperApiInfo<'a> {
     pub api_ids: &'a [String],
 }
 
-/// Response of attach: `{"attached_plugins": [...]}`.
+/// Response of attach: `{"attached_plugins": [...]}` (SPEC §3.8), or `{"bindings": [...]}`
+/// as the Terraform provider's SDK reads it (SPEC §11.1): both are read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct AttachResponse {
-    /// The bindings made.
+    /// The bindings made (the documented key).
     #[serde(default)]
     pub attached_plugins: Vec<AttachedPlugin>,
+    /// The bindings made, under the key the Terraform provider reads.
+    #[serde(default)]
+    pub bindings: Vec<AttachedPlugin>,
+}
+
+impl AttachResponse {
+    /// Every entry, under either key.
+    pub fn entries(self) -> Vec<AttachedPlugin> {
+        let mut all = self.attached_plugins;
+        all.extend(self.bindings);
+        all
+    }
+}
+
+/// The per-API result an attach answer may carry (`binding_result`, SPEC §11.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct BindingResult {
+    /// e.g. `SUCCESS` or `FAILED`.
+    pub status: Option<String>,
+    /// The error code of a failed binding, when given.
+    pub error_code: Option<String>,
+    /// The error message of a failed binding, when given.
+    pub error_msg: Option<String>,
 }
 
 /// One binding made by attach (`PluginApiAttachInfo`).
@@ -103,6 +128,43 @@ pub struct AttachedPlugin {
     pub api_name: String,
     /// When it was bound.
     pub attached_time: String,
+    /// A per-entry status, when the answer carries one (undocumented; SPEC §11.1).
+    pub status: Option<String>,
+    /// A per-entry result, when the answer carries one: the Terraform provider fails the
+    /// APIs of `bindings[?binding_result.status=='FAILED']`
+    /// (`huaweicloud/services/apig/resource_huaweicloud_apig_plugin_batch_apis_associate.go`,
+    /// formerly `resource_huaweicloud_apig_plugin_associate.go`).
+    pub binding_result: Option<BindingResult>,
+}
+
+/// Statuses that mean "bound" (compared ignoring case). The success value is not
+/// documented anywhere: any other status counts as a failure, which is safe (the API is
+/// sent again and then reported as not bound).
+const SUCCESS: [&str; 4] = ["SUCCESS", "SUCCEEDED", "SUCCESSFUL", "OK"];
+
+impl AttachedPlugin {
+    /// Why the answer says this binding was not made, or `None` when it reports no failure
+    /// (no status at all, as documented, or a success status).
+    pub fn failure(&self) -> Option<String> {
+        let failed = |status: &Option<String>| {
+            status
+                .as_deref()
+                .filter(|s| !SUCCESS.iter().any(|ok| s.eq_ignore_ascii_case(ok)))
+                .map(str::to_string)
+        };
+        let result = self.binding_result.clone().unwrap_or_default();
+        let status = failed(&result.status).or_else(|| failed(&self.status))?;
+        let detail: Vec<String> = [result.error_code, result.error_msg]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect();
+        Some(if detail.is_empty() {
+            format!("status {status}")
+        } else {
+            format!("status {status}: {}", detail.join(" "))
+        })
+    }
 }
 
 /// An item of `attached-apis` (`PluginApiInfo`): an API a plug-in is bound to, in one environment.
@@ -206,6 +268,39 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(p.content, json!("not json"));
+    }
+
+    #[test]
+    fn attach_entries_marked_failed_are_failures_whatever_the_key() {
+        let answer: AttachResponse = serde_json::from_str(
+            r#"{"bindings": [
+                {"api_id": "a1", "binding_result": {"status": "FAILED", "error_code": "APIG.3707", "error_msg": "not published"}},
+                {"api_id": "a2", "binding_result": {"status": "SUCCESS"}}
+            ], "attached_plugins": [
+                {"api_id": "a3", "status": "failed"},
+                {"api_id": "a4"},
+                {"api_id": "a5", "status": "PENDING"},
+                {"api_id": "a6", "status": "ok", "binding_result": {"status": "FAILED"}}
+            ]}"#,
+        )
+        .unwrap();
+        let verdicts: Vec<(String, Option<String>)> = answer
+            .entries()
+            .into_iter()
+            .map(|e| (e.api_id.clone(), e.failure()))
+            .collect();
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            verdicts,
+            vec![
+                ("a3".into(), s("status failed")),
+                ("a4".into(), None),
+                ("a5".into(), s("status PENDING")),
+                ("a6".into(), s("status FAILED")),
+                ("a1".into(), s("status FAILED: APIG.3707 not published")),
+                ("a2".into(), None),
+            ]
+        );
     }
 
     #[test]
