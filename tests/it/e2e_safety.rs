@@ -127,6 +127,80 @@ async fn a_failed_create_of_a_new_cors_plugin_leaves_the_apis_on_the_old_one() {
     no_changes(&w).await;
 }
 
+/// Issue 16: an attach answer that lists APIs the service did not bind (entries marked
+/// FAILED). Moving three APIs from o_c to a new o_b never leaves an API without a CORS
+/// plug-in, during or after the apply, and a second apply converges.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_move_against_attach_answers_with_failed_entries_never_leaves_an_api_without_cors() {
+    let w = world(BindingQuirks::default()).await;
+    w.write(
+        "o.yaml",
+        &(cors("o_c") + "---\n" + &binding("o_c", &RELEASE_APIS)),
+    );
+    apply(&w).await.expect_code(0);
+
+    set_faults(&w.emu, json!({"failed_attach_entries": 2})).await;
+    w.write(
+        "o.yaml",
+        &(cors("o_b") + "---\n" + &binding("o_b", &RELEASE_APIS)),
+    );
+    let (samples, _) = sampled_once(&w).await;
+    always_bound(&samples, &RELEASE_APIS, &["o_c", "o_b"], "o_b");
+    assert!(
+        names(&w.plugins().await).contains("o_c"),
+        "o_c was deleted although o_b is not confirmed on every API"
+    );
+
+    set_faults(&w.emu, json!({})).await;
+    apply(&w).await.expect_code(0);
+    assert_eq!(w.bindings("o_b").await, release(&RELEASE_APIS));
+    assert!(!names(&w.plugins().await).contains("o_c"));
+    no_changes(&w).await;
+}
+
+/// One apply (whatever its exit code) with the bindings sampled while it runs.
+async fn sampled_once(w: &World) -> (Vec<State>, crate::support::cli::Out) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let url = format!("{}/_emulator/state", w.emu.base_url());
+    apigsync::api::install_tls_provider();
+    let sampler = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut samples = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                if let Ok(resp) = http.get(&url).send().await
+                    && let Ok(state) = resp.json::<State>().await
+                {
+                    samples.push(state);
+                }
+            }
+            samples
+        })
+    };
+    let out = apply(w).await;
+    stop.store(true, Ordering::SeqCst);
+    (sampler.await.expect("sampler"), out)
+}
+
+/// Issue 16: right after a detach, a delete answers 409 APIG.3462 for a few seconds (OTC:
+/// changes take 5-10 s). Pruning a just-detached plug-in converges in one apply.
+#[tokio::test(flavor = "multi_thread")]
+async fn pruning_a_just_detached_plugin_converges_in_one_apply_against_409_after_detach() {
+    let w = world(BindingQuirks::default()).await;
+    w.write(
+        "o.yaml",
+        &(cors("o_c") + "---\n" + &binding("o_c", &RELEASE_APIS)),
+    );
+    apply(&w).await.expect_code(0);
+    set_faults(&w.emu, json!({"detach_lag_ms": 2000})).await;
+    w.remove("o.yaml");
+    w.write("keep.yaml", &cors("keep"));
+    apply(&w).await.expect_code(0);
+    assert!(!names(&w.plugins().await).contains("o_c"));
+    no_changes(&w).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_type_change_whose_create_fails_keeps_the_old_plugin_bound() {
     let w = world(BindingQuirks {

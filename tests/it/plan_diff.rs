@@ -38,15 +38,11 @@ fn absent_plugin_is_created_then_attached_by_name() {
     };
     let (user, fp) = apigsync::plan::marker::split_marker(&spec.remark);
     assert_eq!(user, "");
-    let expected = apigsync::plan::marker::Marker::of_desired(
-        &apigsync::plan::MarkerKey::Unkeyed,
-        apigsync::model::DEFAULT_OWNER,
-        &d.plugins[0],
-    );
     let fp = fp.expect("marker");
     assert_eq!(
-        (&fp.owner, &fp.secrets),
-        (&expected.owner, &expected.secrets)
+        (fp.owner.as_str(), &fp.secrets),
+        ("default", &apigsync::plan::marker::Secrets::None),
+        "a cors plug-in of the default owner: no secret slot"
     );
     assert!(fp.applied.is_some(), "the create records what it applies");
     let OpKind::Attach(a) = &plan.operations[1].kind else {

@@ -313,6 +313,18 @@ impl World {
     }
 }
 
+/// `PUT` of `body` to an admin endpoint of `emu` (switches, tokens, credentials).
+pub async fn admin_put(emu: &EmulatorHandle, path: &str, body: &serde_json::Value) {
+    apigsync::api::install_tls_provider();
+    let resp = reqwest::Client::new()
+        .put(format!("{}{path}", emu.base_url()))
+        .json(body)
+        .send()
+        .await
+        .expect("PUT admin");
+    assert!(resp.status().is_success(), "PUT {path}: {}", resp.status());
+}
+
 /// `GET` of an admin endpoint of `emu`, as JSON.
 pub async fn admin_get(emu: &EmulatorHandle, path: &str) -> serde_json::Value {
     apigsync::api::install_tls_provider();
