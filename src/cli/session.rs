@@ -43,6 +43,9 @@ pub struct GatewayArgs {
     /// How long one call keeps being retried while the gateway throttles (429, APIG.9008) or reports conflicting writes (APIG.3500), e.g. 90s, 10m.
     #[arg(long, value_name = "DURATION", value_parser = super::duration::parse_duration, default_value = "10m")]
     pub retry_budget: std::time::Duration,
+    /// Never send more than this many requests per window, e.g. 3/s, 200/5m (the account's API quota, shared with other tools): requests are spaced evenly; a full read then takes calls ÷ rate, which `watch` exports as apigsync_oldest_read_seconds.
+    #[arg(long, value_name = "REQUESTS/WINDOW")]
+    pub max_request_rate: Option<crate::api::RequestRate>,
 }
 
 impl GatewayArgs {
@@ -87,6 +90,7 @@ impl GatewayArgs {
     fn client_options(&self) -> ClientOptions {
         ClientOptions {
             retry_budget: self.retry_budget,
+            max_rate: self.max_request_rate,
             ..ClientOptions::default()
         }
     }

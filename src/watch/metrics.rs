@@ -60,6 +60,9 @@ pub struct Metrics {
     pub source_valid: Gauge,
     /// 1 while this replica leads (always 1 without leader election), 0 on standby.
     pub leader: Gauge,
+    /// Seconds since the last full read of the gateway began, as of the last reconcile:
+    /// how long a console edit can have gone unseen.
+    pub oldest_read: Gauge<f64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -76,6 +79,7 @@ impl Default for Metrics {
             managed_plugins: Gauge::default(),
             source_valid: Gauge::default(),
             leader: Gauge::default(),
+            oldest_read: Gauge::default(),
         }
     }
 }
@@ -116,6 +120,11 @@ impl Metrics {
             self.api_calls.clone(),
         );
         r.register("api_retries", "API call retries", self.api_retries.clone());
+        r.register(
+            "oldest_read_seconds",
+            "Seconds since the last full read of the gateway began (as of the last reconcile): how long a console edit can have gone unseen",
+            self.oldest_read.clone(),
+        );
         r.register(
             "last_success_timestamp_seconds",
             "Unix time of the last successful reconcile",

@@ -66,6 +66,8 @@ pub struct Reconciler {
     /// The gateway as last read (a full scan, then the plug-ins each apply touched re-read):
     /// a file change plans against it and re-reads only what its plan touches.
     view: Option<Live>,
+    /// When the last full read began.
+    full_read_at: Option<Instant>,
 }
 
 /// The result of one pass, for the log line.
@@ -105,6 +107,7 @@ impl Reconciler {
             start_target: None,
             target: None,
             view: None,
+            full_read_at: None,
         }
     }
 
@@ -137,6 +140,9 @@ impl Reconciler {
         if result.is_err() {
             // After a failure nothing is known of what the gateway holds now.
             self.view = None;
+        }
+        if let Some(at) = self.full_read_at {
+            self.metrics.oldest_read.set(at.elapsed().as_secs_f64());
         }
         let elapsed = started.elapsed();
         self.metrics
@@ -324,7 +330,8 @@ impl Reconciler {
     }
 
     /// Reads the whole gateway (stopped by a shutdown request: reads only, safe to drop).
-    async fn read_all(&self, settings: &Settings) -> Result<Live, ReconcileError> {
+    async fn read_all(&mut self, settings: &Settings) -> Result<Live, ReconcileError> {
+        self.full_read_at = Some(Instant::now());
         tokio::select! {
             live = pipeline::read(&self.client, settings.parallelism()) => live,
             () = self.shutdown.cancelled() => {

@@ -54,6 +54,7 @@ mod plan_rules;
 mod plan_scale;
 mod plan_stale;
 mod signing_vectors;
+mod watch_budget;
 mod watch_credentials;
 mod watch_leader;
 mod watch_mode;

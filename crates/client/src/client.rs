@@ -25,6 +25,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::auth::AuthProblem;
+use super::budget::{Budget, RequestRate};
 use super::credentials::Credentials;
 use super::error::{ApiError, Op, parse_error_body, snippet};
 use super::retry::{Backoff, jittered, parse_retry_after};
@@ -71,6 +72,8 @@ pub struct ClientOptions {
     /// The largest answer body read ([`MAX_ANSWER_BYTES`] by default); a larger one is
     /// an error naming the call, and is not read whole.
     pub max_answer_bytes: u64,
+    /// A budget of requests (`watch --max-request-rate`), never exceeded; none by default.
+    pub max_rate: Option<RequestRate>,
 }
 
 impl Default for ClientOptions {
@@ -83,6 +86,7 @@ impl Default for ClientOptions {
             retry_base_delay: Duration::from_millis(500),
             user_agent: format!("apigsync/{}", env!("CARGO_PKG_VERSION")),
             max_answer_bytes: MAX_ANSWER_BYTES,
+            max_rate: None,
         }
     }
 }
@@ -229,6 +233,7 @@ struct Inner {
     calls: Mutex<BTreeMap<(&'static str, u16), u64>>,
     retries: AtomicU64,
     throttle: Throttle,
+    budget: Option<Budget>,
     binding_locks: Mutex<BindingLocks>,
 }
 
@@ -262,9 +267,11 @@ impl Client {
             .build()
             .map_err(BuildError)?;
         let throttle = Throttle::new(options.max_in_flight);
+        let budget = options.max_rate.map(Budget::new);
         Ok(Self {
             inner: Arc::new(Inner {
                 throttle,
+                budget,
                 http,
                 target,
                 credentials,
@@ -379,6 +386,9 @@ impl Client {
     /// One attempt in a slot of the adaptive limiter, telling it what the gateway answered.
     async fn paced_attempt(&self, call: &Call<'_>) -> Result<Reply, Failure> {
         let slot = self.inner.throttle.acquire().await;
+        if let Some(budget) = &self.inner.budget {
+            budget.acquire().await;
+        }
         let result = self.attempt(call).await;
         match &result {
             Ok(_) => slot.finish(Signal::Accepted),

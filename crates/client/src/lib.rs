@@ -11,6 +11,7 @@
 //! bodies) are never logged and never appear in an error.
 
 mod auth;
+mod budget;
 mod client;
 mod credentials;
 mod error;
@@ -27,6 +28,7 @@ mod throttle;
 mod wire;
 
 pub use auth::{AuthProblem, Part};
+pub use budget::{RateError, RequestRate};
 pub use client::{
     BuildError, Client, ClientOptions, ClientStats, MAX_ANSWER_BYTES, PAGE_LIMIT,
     install_tls_provider,

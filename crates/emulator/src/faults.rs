@@ -141,6 +141,9 @@ pub struct LogEntry {
     pub status: String,
     /// The request path.
     pub path: String,
+    /// When the request arrived (Unix time, milliseconds).
+    #[serde(default)]
+    pub arrived_ms: i64,
 }
 
 /// The APIG requests in the order they finished, at most [`LOG_CAPACITY`] of them.
@@ -198,6 +201,7 @@ mod tests {
                 write: false,
                 status: "200".into(),
                 path: format!("/{i}"),
+                arrived_ms: 0,
             });
         }
         assert_eq!(log.entries.len(), LOG_CAPACITY);

@@ -140,9 +140,16 @@ pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
         .get::<MatchedPath>()
         .and_then(|m| operation(req.method(), m.as_str()));
     let path = req.uri().path().to_string();
+    let arrived_ms = jiff::Timestamp::now().as_millisecond();
     let Some(operation) = operation else {
         let resp = next.run(req).await;
-        record(&shared, "unknown", false, resp.status().as_str(), path);
+        record(
+            &shared,
+            "unknown",
+            false,
+            resp.status().as_str(),
+            (path, arrived_ms),
+        );
         return resp;
     };
     let concurrent = Concurrent::enter(&shared);
@@ -153,7 +160,13 @@ pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
     } else {
         resp.status().as_str().to_string()
     };
-    record(&shared, operation.name, operation.write, &status, path);
+    record(
+        &shared,
+        operation.name,
+        operation.write,
+        &status,
+        (path, arrived_ms),
+    );
     resp
 }
 
@@ -176,13 +189,20 @@ impl Drop for Concurrent<'_> {
 }
 
 /// Counts a finished request in the statistics and appends it to the request log.
-fn record(shared: &Shared, operation: &str, write: bool, status: &str, path: String) {
+fn record(
+    shared: &Shared,
+    operation: &str,
+    write: bool,
+    status: &str,
+    (path, arrived_ms): (String, i64),
+) {
     lock(&shared.stats).record(operation, write, status);
     lock(&shared.log).push(LogEntry {
         operation: operation.to_string(),
         write,
         status: status.to_string(),
         path,
+        arrived_ms,
     });
 }
 
