@@ -662,6 +662,47 @@ async fn an_interrupted_type_change_then_a_third_type_never_leaves_an_api_withou
     no_changes(&w).await;
 }
 
+/// Issue 16, randomised: a type change interrupted at a random step (injected faults fail
+/// a random call; a failed step leaves what a kill after the steps before it leaves), then
+/// a commit that changes the type again. No API is ever seen without a plug-in of the
+/// name, during any run, and the third type converges.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_type_change_interrupted_anywhere_then_changed_again_never_leaves_an_api_bare() {
+    let throttle = "kind: Plugin\nname: edge\ntype: rate_limit\ncontent:\n  default_time_unit: second\n  api_limit: 20\n";
+    let tmp = temp_name("edge");
+    for seed in 0..3u64 {
+        let w = world(BindingQuirks::default()).await;
+        cors_edge_then_headers(&w, &RELEASE_APIS).await;
+        set_faults(&w.emu, json!({"fault_rate": 0.4})).await;
+        let (interrupted, _) = sampled_once(&w).await;
+        set_faults(&w.emu, json!({})).await;
+        w.write(
+            "edge.yaml",
+            &(throttle.to_owned() + "---\n" + &binding("edge", &RELEASE_APIS)),
+        );
+        let mut samples = interrupted;
+        for _ in 0..4 {
+            let (more, out) = sampled_once(&w).await;
+            samples.extend(more);
+            if out.code == 0 && w.plugin("edge").await.plugin_type == "rate_limit" {
+                break;
+            }
+        }
+        always_bound(&samples, &RELEASE_APIS, &["edge", &tmp], &tmp);
+        assert_eq!(
+            w.plugin("edge").await.plugin_type,
+            "rate_limit",
+            "seed {seed}"
+        );
+        assert_eq!(
+            w.bindings("edge").await,
+            release(&RELEASE_APIS),
+            "seed {seed}"
+        );
+        no_changes(&w).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_leftover_of_another_type_is_removed_first_and_the_replacement_follows_next_run() {
     let w = world(BindingQuirks::default()).await;
