@@ -9,7 +9,7 @@ use super::super::model::{
     Operation, PluginSpec, Replacement,
 };
 use super::fields::{adoptable_as_is, field_changes};
-use super::replace::kind_change;
+use super::kinds::kind_change;
 use super::{Ownership, live_bindings, spec};
 
 /// Accumulates operations and notices.

@@ -20,6 +20,7 @@ mod builder;
 mod cause;
 mod displace;
 mod fields;
+mod kinds;
 mod replace;
 mod rules;
 #[cfg(test)]

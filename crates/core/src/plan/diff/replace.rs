@@ -13,6 +13,7 @@ use crate::model::{DesiredPlugin, LivePlugin};
 
 use super::super::model::{Notice, NoticeKind, OpKind, Replacement};
 use super::builder::Builder;
+use super::kinds::{kind_change, same_kind};
 use super::{live_bindings, spec};
 
 /// What [`temp_name`] appends to a plug-in name.
@@ -33,25 +34,6 @@ pub fn temp_name(name: &str) -> String {
     let keep = MAX_NAME_CHARS - TEMP_SUFFIX.len() - hash.len() - 1;
     let head: String = name.chars().take(keep).collect();
     format!("{head}_{hash}{TEMP_SUFFIX}")
-}
-
-/// Whether live `l` has the type and scope desired `p` asks for.
-pub(super) fn same_kind(p: &DesiredPlugin, l: &LivePlugin) -> bool {
-    l.plugin_type == p.plugin_type.as_str() && l.scope == p.scope.as_str()
-}
-
-/// Why `l` cannot become `p` by an update, if it cannot.
-pub(super) fn kind_change(p: &DesiredPlugin, l: &LivePlugin) -> Option<String> {
-    if l.plugin_type != p.plugin_type.as_str() {
-        Some(format!(
-            "type changed: {} → {}",
-            l.plugin_type, p.plugin_type
-        ))
-    } else if l.scope != p.scope.as_str() {
-        Some(format!("scope changed: {} → {}", l.scope, p.scope))
-    } else {
-        None
-    }
 }
 
 fn leftover(name: &str) -> String {
