@@ -47,6 +47,7 @@ mod manifest_values;
 mod perf_throttle;
 mod pipeline_settings;
 mod pipeline_targeted;
+mod plan_comment;
 mod plan_diff;
 mod plan_props;
 mod plan_render;

@@ -455,6 +455,19 @@ impl OpKind {
         }
     }
 
+    /// The verb of this kind of operation: `create`, `update`, `delete`, `rename`,
+    /// `attach` or `detach`.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            OpKind::CreatePlugin { .. } => "create",
+            OpKind::UpdatePlugin { .. } => "update",
+            OpKind::DeletePlugin { .. } => "delete",
+            OpKind::RenamePlugin { .. } => "rename",
+            OpKind::Attach(_) => "attach",
+            OpKind::Detach(_) => "detach",
+        }
+    }
+
     /// The stage this kind of operation belongs to.
     pub fn stage(&self) -> Stage {
         match self {
