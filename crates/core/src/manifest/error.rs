@@ -113,6 +113,7 @@ fn render(diagnostics: &[Diagnostic]) -> String {
 pub(crate) struct Diags {
     errors: Vec<Diagnostic>,
     warnings: Vec<Warning>,
+    notes: Vec<Warning>,
 }
 
 impl Diags {
@@ -130,6 +131,19 @@ impl Diags {
             location,
             message: message.into(),
         });
+    }
+
+    /// Records a note at `location`: something a later command needs (an offline load).
+    pub(crate) fn note(&mut self, location: Location, message: impl Into<String>) {
+        self.notes.push(Warning {
+            location,
+            message: message.into(),
+        });
+    }
+
+    /// The notes recorded so far, leaving none behind.
+    pub(crate) fn take_notes(&mut self) -> Vec<Warning> {
+        std::mem::take(&mut self.notes)
     }
 
     /// The warnings recorded so far, sorted, leaving none behind.
