@@ -13,6 +13,7 @@ mod logging;
 mod man;
 mod output;
 mod plan;
+mod policy;
 mod schema;
 mod session;
 pub mod target;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 
 use super::output;
+use super::policy::{PolicyArgs, refusal};
 use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs, TargetRead, TargetSelectArgs};
 use crate::model::Live;
 use crate::plan::{Plan, render};
@@ -38,16 +39,23 @@ values) above the first collapsed section; at most 65,536 characters, whole \
 sections left out (never cut) when it is longer, and a closing line saying \
 what was left out and where the full plan is (--full-plan-at).
 
+With --policy DIR, the Rego policies of DIR are evaluated against the plan's \
+JSON document (docs/plan-format.md), conftest style: rules named deny, \
+violation or warn (or deny_*, violation_*, warn_*) in packages under main (or \
+--policy-namespace). Their findings are in every output; a denial exits 1; \
+policies asked for and none evaluated is an error.
+
 Exit code: 0 no changes (or changes, without --detailed-exitcode), 2 changes \
-with --detailed-exitcode (in any target), 1 error (usage errors included, or a \
-target that could not be planned). Anything else is not a result: treat it as a failure.
+with --detailed-exitcode (in any target), 1 error (usage errors included, a \
+target that could not be planned, or a plan a policy denies). Anything else is not a result: treat it as a failure.
 
 Examples:
   apigsync plan examples/manifests
   apigsync plan manifests/ --output markdown > plan.md
   apigsync plan manifests/ --output markdown --full-plan-at \"the job summary of $RUN_URL\"
   apigsync plan manifests/ --out plan.json && apigsync apply manifests/ --plan plan.json
-  apigsync plan manifests/ --target staging")]
+  apigsync plan manifests/ --target staging
+  apigsync plan manifests/ --policy examples/policies")]
 pub struct Args {
     /// The manifest folder; its apigsync.yaml names the target (or several, under targets:).
     #[arg(default_value = ".")]
@@ -74,6 +82,8 @@ pub struct Args {
     /// job summary or artifact: the place --full-plan-at names).
     #[arg(long, value_name = "FILE")]
     pub out_markdown: Option<PathBuf>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     #[command(flatten)]
     pub targets: TargetSelectArgs,
     #[command(flatten)]
@@ -207,7 +217,7 @@ async fn plan_target(args: &Args, read: TargetRead) -> anyhow::Result<(Plan, Liv
     let calls = conn.client.stats().total_calls();
     let api_target = conn.client.target().clone();
     conn.close().await;
-    let plan = session::diff(
+    let mut plan = session::diff(
         &target.desired,
         &live,
         &args.reconcile,
@@ -215,6 +225,7 @@ async fn plan_target(args: &Args, read: TargetRead) -> anyhow::Result<(Plan, Liv
         &api_target,
         target.target.name.as_deref(),
     )?;
+    args.policy.check(&mut plan)?;
     tracing::info!(
         target = target.target.label(),
         api_calls = calls,
@@ -246,10 +257,18 @@ fn save_markdown(args: &Args, markdown: impl FnOnce() -> String) -> anyhow::Resu
     Ok(())
 }
 
-/// 1 when a target could not be planned, else 2 with `--detailed-exitcode` when any
+/// 1 when a target could not be planned or a policy denies a plan, else 2 with `--detailed-exitcode` when any
 /// target has changes, else 0.
-fn exit_code<'a>(args: &Args, plans: impl IntoIterator<Item = &'a Plan>, failed: bool) -> ExitCode {
+fn exit_code<'a>(
+    args: &Args,
+    plans: impl IntoIterator<Item = &'a Plan> + Clone,
+    failed: bool,
+) -> ExitCode {
     if failed {
+        return ExitCode::from(super::EXIT_ERROR);
+    }
+    if let Some(refused) = refusal(plans.clone()) {
+        output::message(output::Level::Error, &refused);
         return ExitCode::from(super::EXIT_ERROR);
     }
     let changes = plans.into_iter().any(|p| !p.is_empty());

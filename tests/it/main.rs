@@ -17,6 +17,7 @@ mod cli_details;
 mod cli_exit_codes;
 mod cli_install;
 mod cli_output;
+mod cli_policy;
 mod cli_schema;
 mod cli_select;
 mod cli_targets;

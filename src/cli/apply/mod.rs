@@ -16,6 +16,7 @@ use prepare::{Work, close, prepare};
 
 use super::output;
 use super::plan::{PlanOutput, render_plan};
+use super::policy::{PolicyArgs, refusal};
 use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs, TargetSelectArgs};
 use crate::apply::{OperationReport, Report, StepOutcome};
 use crate::plan::render;
@@ -32,12 +33,18 @@ pub enum ApplyOutput {
 /// Arguments of `apply`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Executes creates and updates, then detaches, then attaches, then deletes; \
+Executes creates and updates, then attaches, then detaches, then deletes, \
+then the renames that end replacements (create → attach → detach → delete → \
+rename: no API loses a plug-in before its replacement is in place); \
 independent operations run in parallel. Each operation is attempted once and \
 reported as done, failed or not attempted; running apply again converges.
 
 With --plan FILE, the saved plan is applied exactly, and refused when any \
 object it read has changed on the gateway since.
+
+With --policy DIR (as for plan), the policies are evaluated against the plan \
+(a saved one too) before anything is written; a denial refuses it, as does a \
+denial recorded in a saved plan.
 
 Exit code: 0 every operation done (or nothing to do), 1 otherwise.
 
@@ -57,6 +64,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = ApplyOutput::Text)]
     pub output: ApplyOutput,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     #[command(flatten)]
     pub targets: TargetSelectArgs,
     #[command(flatten)]
@@ -137,7 +146,14 @@ fn progress(total: usize, bar: bool) -> impl Fn(&OperationReport) + Send + Sync 
 pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     let env = session::process_env();
     let json = args.output == ApplyOutput::Json;
-    let work = prepare(args, &env).await?;
+    let mut work = prepare(args, &env).await?;
+    let checked = work
+        .iter_mut()
+        .try_for_each(|w| args.policy.check(&mut w.plan));
+    if let Err(e) = checked {
+        close(work).await;
+        return Err(e);
+    }
     let several = work.iter().any(|w| w.target.name.is_some());
     if !json {
         let shown = if several {
@@ -155,6 +171,11 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
                 .collect()
         };
         output::stdout(&shown)?;
+    }
+    // A plan a policy denies (now, or when it was saved) is never applied.
+    if let Some(refused) = refusal(work.iter().map(|w| &w.plan)) {
+        close(work).await;
+        bail!("{refused}; nothing was changed");
     }
     let total: usize = work.iter().map(|w| w.plan.operations.len()).sum();
     if total > 0 && !args.auto_approve && !confirm(&work)? {

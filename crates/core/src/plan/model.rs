@@ -30,6 +30,9 @@ pub struct Plan {
     /// The replacements (type or scope changes), each one item with its steps, for display.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replacements: Vec<Replacement>,
+    /// What the policies (`plan --policy`) said about this plan, when any were evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::policy::PolicyReport>,
 }
 
 /// A plug-in replaced by a new one (its type or scope changed): the steps, in order, are
@@ -377,6 +380,7 @@ impl Plan {
             notices: Vec::new(),
             reads: Vec::new(),
             replacements: Vec::new(),
+            policy: None,
         }
     }
 

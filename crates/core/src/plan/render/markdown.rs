@@ -74,6 +74,9 @@ pub(super) fn body(c: &mut Comment<'_>, plan: &Plan, live: Option<&Live>) {
     }
     let _ = writeln!(head, "**{}**\n", summary_line(plan));
     c.push(&head);
+    if let Some(report) = &plan.policy {
+        super::policy::markdown_section(c, report);
+    }
     let groups = by_plugin(plan, live);
     let views = binding_views(&groups);
     callout(

@@ -11,6 +11,7 @@ mod md_text;
 mod md_top;
 mod moves;
 mod path;
+mod policy;
 mod steps;
 mod text;
 mod values;
