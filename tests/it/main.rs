@@ -14,6 +14,7 @@ mod api_client;
 mod api_live;
 mod cli_behaviour;
 mod cli_details;
+mod cli_errors;
 mod cli_exit_codes;
 mod cli_install;
 mod cli_output;

@@ -155,7 +155,21 @@ impl Reader<'_> {
                 .iter()
                 .filter_map(|p| p.strip_prefix("/content").map(str::to_owned))
                 .collect();
-            self.plugin(&doc, secrets, &whole).map(Doc::Plugin)
+            let plugin = self.plugin(&doc, secrets, &whole).map(Doc::Plugin);
+            if plugin.is_none()
+                && let Some(Entry {
+                    value:
+                        Node {
+                            value: Yaml::Str(name),
+                            ..
+                        },
+                    ..
+                }) = doc.entry("name")
+            {
+                // Declared, though invalid: its bindings are not "unknown plug-in" too.
+                self.diags.invalid_plugin(name.clone());
+            }
+            plugin
         } else {
             self.binding(&doc).map(Doc::Binding)
         }
@@ -474,6 +488,7 @@ impl Reader<'_> {
                 apis,
                 displace,
                 location: self.at(doc.pos),
+                api_locations: api_at.clone(),
             },
             plugin_at: self.at(plugin_pos),
             api_at,

@@ -114,6 +114,8 @@ pub(crate) struct Diags {
     errors: Vec<Diagnostic>,
     warnings: Vec<Warning>,
     notes: Vec<Warning>,
+    /// Plug-ins whose document is invalid: a binding of one is not a second error.
+    invalid_plugins: Vec<String>,
 }
 
 impl Diags {
@@ -139,6 +141,16 @@ impl Diags {
             location,
             message: message.into(),
         });
+    }
+
+    /// Records that the Plugin document of `name` is invalid (its errors are recorded).
+    pub(crate) fn invalid_plugin(&mut self, name: String) {
+        self.invalid_plugins.push(name);
+    }
+
+    /// Whether the Plugin document of `name` was invalid.
+    pub(crate) fn is_invalid_plugin(&self, name: &str) -> bool {
+        self.invalid_plugins.iter().any(|n| n == name)
     }
 
     /// The notes recorded so far, leaving none behind.
