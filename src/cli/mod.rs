@@ -15,6 +15,7 @@ mod man_page;
 mod output;
 mod plan;
 mod policy;
+mod progress;
 mod schema;
 mod session;
 pub mod target;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::ValueEnum;
-use indicatif::{ProgressBar, ProgressStyle};
+use owo_colors::OwoColorize;
 use tokio_util::sync::CancellationToken;
 
 use prepare::{Work, close, prepare};
@@ -17,6 +17,7 @@ use prepare::{Work, close, prepare};
 use super::output;
 use super::plan::{PlanOutput, render_plan};
 use super::policy::{PolicyArgs, refusal};
+use super::progress::Bar;
 use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs, TargetSelectArgs};
 use crate::apply::{OperationReport, Report, StepOutcome};
 use crate::plan::render;
@@ -107,17 +108,13 @@ fn confirm(work: &[Work]) -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-/// Progress output: a bar on a terminal (text logs), one stderr message per operation
-/// otherwise (a JSON object with `--log-format json`).
+/// Progress output: on a terminal (text logs), a bar counting operations with the elapsed
+/// time and an estimate of what is left, logs and messages printed above it, the outcome
+/// coloured (unless NO_COLOR); otherwise one stderr message per operation (a JSON object
+/// with `--log-format json`).
 fn progress(total: usize, bar: bool) -> impl Fn(&OperationReport) + Send + Sync + 'static {
-    let bar = bar.then(|| {
-        let bar = ProgressBar::new(total as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    });
+    let bar = bar.then(|| Bar::start(total));
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     move |op: &OperationReport| {
         let status = match &op.outcome {
             StepOutcome::Done => "done",
@@ -126,11 +123,16 @@ fn progress(total: usize, bar: bool) -> impl Fn(&OperationReport) + Send + Sync 
         };
         match &bar {
             Some(bar) => {
-                bar.inc(1);
-                bar.set_message(format!("{status}: {}", op.description));
-                if bar.position() == bar.length().unwrap_or(0) {
-                    bar.finish_and_clear();
-                }
+                let shown = if color {
+                    match &op.outcome {
+                        StepOutcome::Done => status.green().to_string(),
+                        StepOutcome::Failed { .. } => status.red().to_string(),
+                        StepOutcome::NotAttempted { .. } => status.yellow().to_string(),
+                    }
+                } else {
+                    status.to_owned()
+                };
+                bar.step(format!("{shown}: {}", op.description));
             }
             None => output::message_with(
                 output::Level::Info,
