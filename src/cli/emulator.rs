@@ -306,10 +306,12 @@ mod tests {
         }
     }
 
-
     #[test]
     fn the_banner_says_where_how_to_sign_in_and_what_to_paste() {
-        let instances = [("3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d".to_owned(), emulator::model::Flavour::Apig)];
+        let instances = [(
+            "3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d".to_owned(),
+            emulator::model::Flavour::Apig,
+        )];
         let at = Listening {
             base_url: "http://127.0.0.1:8080".to_owned(),
             project_id: "0123456789abcdef0123456789abcdef".to_owned(),

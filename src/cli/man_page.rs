@@ -26,7 +26,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "PREFIX_HW_ACCESS_KEY, PREFIX_HW_SECRET_KEY, PREFIX_HW_AUTH_TOKEN",
-        "The credentials of a target whose apigsync.yaml sets target.credentials_prefix: PREFIX (a gateway in another account).",
+        "The credentials of a target whose apigsync.yaml sets target.credentials_prefix: PREFIX (a gateway in another account); each also as PREFIX_HW_…_FILE.",
     ),
     ("HW_PROJECT_ID", "The project id, for --project-id."),
     ("HW_REGION_NAME", "The region, for --region."),
