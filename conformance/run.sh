@@ -2,12 +2,17 @@
 # Conformance suite: the official Huawei Python SDKs against `apigsync emulator`.
 # Builds the binary, installs the SDKs into conformance/.venv, starts the emulator
 # on a free loopback port with a known credential, runs pytest, stops the emulator.
+# Honours CARGO_TARGET_DIR (the binary is looked for where cargo builds it).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 cd "$root"
 
 cargo build --quiet --bin apigsync
+# Where cargo put it: CARGO_TARGET_DIR (relative to the root, as cargo reads it) or target/.
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+apigsync="$target_dir/debug/apigsync"
 
 venv="$here/.venv"
 if [ ! -x "$venv/bin/python" ]; then
@@ -21,7 +26,7 @@ export APIGSYNC_AK="CONFORMANCEAK0000001"
 export APIGSYNC_SK="conformance-secret-key"
 
 log="$(mktemp)"
-"$root/target/debug/apigsync" emulator --listen "127.0.0.1:$port" --seed "$here/seed.yaml" \
+"$apigsync" emulator --listen "127.0.0.1:$port" --seed "$here/seed.yaml" \
   --credential "$APIGSYNC_AK:$APIGSYNC_SK" >"$log" 2>&1 &
 emulator_pid=$!
 trap 'kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; rm -f "$log"' EXIT

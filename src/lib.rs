@@ -19,7 +19,7 @@
 //! - [`cli`]: the commands; thin wiring around the above.
 
 pub use apigsync_client as api;
-pub use apigsync_core::{content, dump, manifest, model, plan};
+pub use apigsync_core::{content, dump, manifest, model, plan, policy};
 pub use apigsync_emulator as emulator;
 pub use apigsync_signing as signing;
 

@@ -182,12 +182,20 @@ async fn wait_for_stop() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// What the emulator prints when it is up: where, which instances, how to sign in.
-fn banner(handle: &emulator::EmulatorHandle, demo: bool, state_file: Option<&Path>) -> String {
+/// Where an emulator listens, as its banner shows it.
+struct Listening<'a> {
+    base_url: String,
+    project_id: String,
+    instances: &'a [(String, emulator::model::Flavour)],
+}
+
+/// What the emulator prints when it is up: where, which instances, how to sign in, and a
+/// command to paste that points a manifest folder at it.
+fn banner(at: &Listening<'_>, demo: bool, state_file: Option<&Path>) -> String {
     use std::fmt::Write;
-    let mut s = format!("apigsync emulator listening on {}\n", handle.base_url());
-    let _ = writeln!(s, "  project id: {}", handle.project_id());
-    for (id, flavour) in handle.instances() {
+    let mut s = format!("apigsync emulator listening on {}\n", at.base_url);
+    let _ = writeln!(s, "  project id: {}", at.project_id);
+    for (id, flavour) in at.instances {
         let _ = writeln!(
             s,
             "  instance:   {id} ({flavour}, /{}/ paths)",
@@ -212,8 +220,24 @@ fn banner(handle: &emulator::EmulatorHandle, demo: bool, state_file: Option<&Pat
     let _ = writeln!(
         s,
         "  admin:      {0}/_emulator/stats, /_emulator/log, /_emulator/state (GET); /_emulator/reset (POST); /_emulator/faults, /_emulator/tokens, /_emulator/credentials (PUT)",
-        handle.base_url()
+        at.base_url
     );
+    if let Some((id, flavour)) = at.instances.first() {
+        let (ak, sk) = if demo {
+            (emulator::DEMO_ACCESS_KEY, emulator::DEMO_SECRET_KEY)
+        } else {
+            ("YOUR_AK", "YOUR_SK")
+        };
+        let _ = writeln!(
+            s,
+            "\nPoint a manifest folder at it (in another shell; DIR is the folder):\n\n  \
+             export HW_ACCESS_KEY={ak} HW_SECRET_KEY={sk}\n  \
+             apigsync plan DIR --endpoint {} --project-id {} --instance-id {id} --flavour {}",
+            at.base_url,
+            at.project_id,
+            flavour.as_str()
+        );
+    }
     s
 }
 
@@ -225,7 +249,12 @@ pub fn run(args: EmulatorArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let handle = emulator::spawn(config).await?;
-        super::output::stdout(&banner(&handle, demo, state_file.as_deref()))?;
+        let at = Listening {
+            base_url: handle.base_url(),
+            project_id: handle.project_id(),
+            instances: handle.instances(),
+        };
+        super::output::stdout(&banner(&at, demo, state_file.as_deref()))?;
         tracing::info!(addr = %handle.addr(), "emulator started");
         wait_for_stop().await;
         tracing::info!("stopping");
@@ -239,7 +268,7 @@ mod tests {
     use clap::Parser;
     use serde_json::json;
 
-    use super::EmulatorArgs;
+    use super::*;
 
     #[derive(Debug, Parser)]
     struct Flags {
@@ -275,5 +304,19 @@ mod tests {
         ] {
             assert_eq!(json[key], want, "{key}: {json}");
         }
+    }
+
+    #[test]
+    fn the_banner_says_where_how_to_sign_in_and_what_to_paste() {
+        let instances = [(
+            "3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d".to_owned(),
+            emulator::model::Flavour::Apig,
+        )];
+        let at = Listening {
+            base_url: "http://127.0.0.1:8080".to_owned(),
+            project_id: "0123456789abcdef0123456789abcdef".to_owned(),
+            instances: &instances,
+        };
+        insta::assert_snapshot!(banner(&at, true, None));
     }
 }

@@ -26,7 +26,7 @@ pub fn init(verbose: u8, format: LogFormat, color: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| super::progress::AboveBar);
     let result = match format {
         LogFormat::Text => builder.with_ansi(color).try_init(),
         LogFormat::Json => builder.json().with_current_span(false).try_init(),

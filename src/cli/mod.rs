@@ -11,8 +11,11 @@ pub mod emulator;
 mod leader;
 mod logging;
 mod man;
+mod man_page;
 mod output;
 mod plan;
+mod policy;
+mod progress;
 mod schema;
 mod session;
 pub mod target;
@@ -119,6 +122,12 @@ pub const VERSION: &str = concat!(
 pub const EXIT_STATUS: &str = "\
 Flags mean the same in every command: -o/--output FORMAT is how results are printed, \
 --out PATH is the file or folder written.
+
+Environment: HW_ACCESS_KEY and HW_SECRET_KEY (with HW_SECURITY_TOKEN for temporary \
+credentials) or HW_AUTH_TOKEN, each also as *_FILE; HW_PROJECT_ID, HW_REGION_NAME; \
+APIGSYNC_MARKER_KEY (the key of the marker's secret fingerprints: the same for every plan \
+and apply); the ${VAR}s of the manifests; APIGSYNC_POLICY_* for --policy rules; NO_COLOR, \
+RUST_LOG. The manual (apigsync man) lists them all.
 
 Exit status (every command):
   0  success; for plan, no changes (or changes without --detailed-exitcode)

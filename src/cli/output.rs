@@ -93,8 +93,8 @@ pub fn message_with(level: Level, text: &str, fields: &[(&str, &str)]) {
         LogFormat::Text => format!("{}{text}\n", level.prefix()),
         LogFormat::Json => json_line(level, text, fields),
     };
-    // A closed or full stderr leaves nowhere to report to.
-    let _ = io::stderr().lock().write_all(line.as_bytes());
+    // Above the progress bar when one is shown; a closed stderr leaves nowhere to report to.
+    super::progress::stderr_write(line.as_bytes());
 }
 
 fn json_line(level: Level, text: &str, fields: &[(&str, &str)]) -> String {

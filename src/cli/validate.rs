@@ -12,7 +12,8 @@ use crate::manifest::{self, LoadError, PROJECT_FILE};
 Checks, without credentials or network: YAML syntax, unknown fields (with \
 suggestions), plug-in contents against their type's model, ${VAR} substitution, \
 references between documents, and conflicts (two plug-ins of one type on the \
-same API and environment). Exit code: 0 valid, 1 invalid. A folder that declares nothing \
+same API and environment). A secret field's variable need not be set: when it \
+is not, a note says plan and apply need it. Exit code: 0 valid, 1 invalid. A folder that declares nothing \
 is invalid; one without apigsync.yaml gets a warning. Without \
 DIR, the current folder is validated only when it holds apigsync.yaml.
 
@@ -34,7 +35,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
              e.g. apigsync validate examples/manifests"
         ),
     };
-    match manifest::load_targets(&dir, &env) {
+    let loaded = manifest::load_targets_offline(&dir, &env).map(|offline| {
+        for note in &offline.unset_secrets {
+            output::message(Level::Info, &format!("note: {note}"));
+        }
+        offline.targets
+    });
+    match loaded {
         Ok(targets) if targets.iter().all(|t| is_empty(&t.desired)) => {
             output::message(
                 Level::Error,

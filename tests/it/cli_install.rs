@@ -41,6 +41,19 @@ async fn man_prints_a_page_and_writes_one_per_command() {
         &out.stdout[..200.min(out.stdout.len())]
     );
     assert!(out.stdout.contains(".TH apigsync 1"), "no title header");
+    for section in [".SH ENVIRONMENT", ".SH \"EXIT STATUS\"", ".SH NOTES"] {
+        assert!(out.stdout.contains(section), "{section} missing");
+    }
+    for variable in [
+        "APIGSYNC_MARKER_KEY",
+        "HW_SECURITY_TOKEN",
+        "HW_AUTH_TOKEN_FILE",
+        "KUBECONFIG",
+        "NO_COLOR",
+    ] {
+        assert!(out.stdout.contains(variable), "{variable} missing");
+    }
+    assert!(!out.stdout.contains("EXTRA"), "after-help under EXTRA");
     let dir = tempfile::tempdir().expect("temp dir");
     let pages = dir.path().join("man1");
     let out = run_offline(&["man", "--dir", &pages.display().to_string()]).await;
@@ -53,6 +66,14 @@ async fn man_prints_a_page_and_writes_one_per_command() {
     ] {
         assert!(pages.join(page).is_file(), "{page} missing");
     }
+    // A command's examples are a section of their own, not prose.
+    let plan = std::fs::read_to_string(pages.join("apigsync-plan.1")).expect("plan page");
+    let examples = plan.find(".SH EXAMPLES").expect("an EXAMPLES section");
+    let example = plan
+        .find("apigsync plan examples/manifests")
+        .expect("an example");
+    assert!(examples < example && example < plan.find(".SH ENVIRONMENT").expect("ENVIRONMENT"));
+    assert!(plan.contains(".SH \"EXIT STATUS\""), "EXIT STATUS missing");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -41,7 +41,7 @@ fn the_examples_name_the_missing_secret_variable() {
     let err = load_dir(Path::new("examples/manifests"), &BTreeMap::new()).unwrap_err();
     assert!(
         err.to_string()
-            .contains(r#"variable "KAFKA_SASL_PASSWORD" is not set"#),
+            .contains(r#"variable "KAFKA_SASL_PASSWORD" of a secret field is not set"#),
         "{err}"
     );
 }

@@ -69,3 +69,66 @@ async fn an_empty_default_is_still_a_reference() {
     w.env.insert("KP".into(), "from-env".into());
     w.validate().await.expect_code(0);
 }
+
+/// Runs the binary with no environment at all (no credentials, no secrets), in the
+/// repository's root.
+fn bare(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_apigsync"))
+        .args(args)
+        .env_clear()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn validate_is_offline_an_unset_secret_is_a_note_and_plan_still_needs_it() {
+    let (code, stdout, stderr) = bare(&["validate", "examples/manifests"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(
+        stdout,
+        "examples/manifests: valid (7 plug-in(s), 10 binding(s), 0 warning(s))\n"
+    );
+    assert_eq!(
+        stderr,
+        "note: examples/manifests/observability/access-log.yaml:27:20: variable \"KAFKA_SASL_PASSWORD\" \
+         of secret field sasl_config.sasl_password is not set: needed by plan and apply\n"
+    );
+
+    let (code, _, stderr) = bare(&["plan", "examples/manifests"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "examples/manifests/observability/access-log.yaml:27:20: cannot substitute: variable \
+             \"KAFKA_SASL_PASSWORD\" of a secret field is not set (set it in the environment: a \
+             secret has no default in the files)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(":-default"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn validate_still_needs_the_variables_of_fields_that_are_not_secret() {
+    let w = World::empty(EmulatorConfig::demo()).await;
+    w.write("apigsync.yaml", "target:\n  flavour: apig\n");
+    w.write(
+        "cors.yaml",
+        "kind: Plugin\nname: c\ntype: cors\ncontent:\n  allow_origin: \"${ORIGIN_UNSET}\"\n",
+    );
+    let out = w.validate().await;
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(
+            "cors.yaml:5:17: cannot substitute: variable \"ORIGIN_UNSET\" is not set (set it, or write ${ORIGIN_UNSET:-default})"
+        ),
+        "{}",
+        out.stderr
+    );
+}

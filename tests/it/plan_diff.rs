@@ -425,9 +425,9 @@ fn binding_errors_name_the_binding_file_and_are_all_reported() {
     assert_eq!(
         lines,
         [
-            "bindings/cors_public.yaml:3:1: binding of plug-in \"cors_public\" names API order_list, which does not exist (did you mean \"orders_list\"?)",
+            "bindings/cors_public.yaml:3:1: binding of plug-in \"cors_public\" names API order_list, which does not exist (did you mean \"orders_list\", \"orders_delete\" or \"orders_get\"?)",
             "bindings/cors_public.yaml:3:1: binding of plug-in \"cors_public\" names API \"orders_delete\", which is not published in environment \"RELEASE\"; only published APIs can be bound",
-            "bindings/cors_public.yaml:3:1: binding of plug-in \"cors_public\" names environment \"TSET\", which does not exist (did you mean \"TEST\"?)",
+            "bindings/cors_public.yaml:3:1: binding of plug-in \"cors_public\" names environment \"TSET\", which does not exist (did you mean \"TEST\"?); the environments are RELEASE, TEST",
             "bindings/cors_public.yaml:3:1: binding of plug-in \"cors_public\" names API \"users_list\", which is not published in environment \"TEST\"; only published APIs can be bound",
             "bindings/ghost.yaml:3:1: binding refers to plug-in \"ghost\", which no manifest declares",
         ]

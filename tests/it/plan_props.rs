@@ -162,6 +162,7 @@ fn arb_case() -> impl Strategy<Value = Case> {
                     apis: vec![ApiRef::Name(api.name.clone())],
                     displace: false,
                     location: loc("bindings.yaml", bindings.len() + 1),
+                    api_locations: vec![],
                 });
             }
             plugins.push(p);

@@ -213,7 +213,7 @@ fn markdown_calls_out_destructive_changes_first_with_old_values() {
     for line in [
         "> - **delete** `old_cors` (cors)",
         "> - **replace** `edge` (cors → set_resp_headers)",
-        "> - **detach** `rate_default` (rate_limit): unbound from 1 API(s) in RELEASE",
+        "> - **detach** `rate_default` (rate_limit): APIs that lose it: RELEASE: `orders_get`",
     ] {
         assert!(md.contains(line), "{line:?} missing:\n{md}");
     }
@@ -224,7 +224,9 @@ fn markdown_calls_out_destructive_changes_first_with_old_values() {
     };
     assert_eq!(md.matches("<code>edge</code> (").count(), 1);
     assert!(section("old_cors") < section("cors_public"));
-    // Old values of a deleted plug-in; a secret is (sensitive) on both sides.
+    // Old values of a deleted plug-in; a changed secret says so, its values never shown.
     assert!(md.contains("| field | old value |\n|---|---|\n| `content.allow_origin` | `\"*\"` |"));
-    assert!(md.contains("| `content.sasl_config.sasl_password` | (sensitive) | (sensitive) |"));
+    assert!(md.contains(
+        "| `content.sasl_config.sasl_password` | (sensitive) | **(sensitive value changed)** |"
+    ));
 }

@@ -13,3 +13,4 @@ pub mod dump;
 pub mod manifest;
 pub mod model;
 pub mod plan;
+pub mod policy;

@@ -9,13 +9,15 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::ValueEnum;
-use indicatif::{ProgressBar, ProgressStyle};
+use owo_colors::OwoColorize;
 use tokio_util::sync::CancellationToken;
 
 use prepare::{Work, close, prepare};
 
 use super::output;
 use super::plan::{PlanOutput, render_plan};
+use super::policy::{PolicyArgs, refusal};
+use super::progress::Bar;
 use super::session::{self, GatewayArgs, ReconcileArgs, SelectArgs, TargetSelectArgs};
 use crate::apply::{OperationReport, Report, StepOutcome};
 use crate::plan::render;
@@ -32,12 +34,18 @@ pub enum ApplyOutput {
 /// Arguments of `apply`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Executes creates and updates, then detaches, then attaches, then deletes; \
+Executes creates and updates, then attaches, then detaches, then deletes, \
+then the renames that end replacements (create → attach → detach → delete → \
+rename: no API loses a plug-in before its replacement is in place); \
 independent operations run in parallel. Each operation is attempted once and \
 reported as done, failed or not attempted; running apply again converges.
 
 With --plan FILE, the saved plan is applied exactly, and refused when any \
 object it read has changed on the gateway since.
+
+With --policy DIR (as for plan), the policies are evaluated against the plan \
+(a saved one too) before anything is written; a denial refuses it, as does a \
+denial recorded in a saved plan.
 
 Exit code: 0 every operation done (or nothing to do), 1 otherwise.
 
@@ -57,6 +65,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = ApplyOutput::Text)]
     pub output: ApplyOutput,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     #[command(flatten)]
     pub targets: TargetSelectArgs,
     #[command(flatten)]
@@ -98,17 +108,13 @@ fn confirm(work: &[Work]) -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-/// Progress output: a bar on a terminal (text logs), one stderr message per operation
-/// otherwise (a JSON object with `--log-format json`).
+/// Progress output: on a terminal (text logs), a bar counting operations with the elapsed
+/// time and an estimate of what is left, logs and messages printed above it, the outcome
+/// coloured (unless NO_COLOR); otherwise one stderr message per operation (a JSON object
+/// with `--log-format json`).
 fn progress(total: usize, bar: bool) -> impl Fn(&OperationReport) + Send + Sync + 'static {
-    let bar = bar.then(|| {
-        let bar = ProgressBar::new(total as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    });
+    let bar = bar.then(|| Bar::start(total));
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     move |op: &OperationReport| {
         let status = match &op.outcome {
             StepOutcome::Done => "done",
@@ -117,11 +123,16 @@ fn progress(total: usize, bar: bool) -> impl Fn(&OperationReport) + Send + Sync 
         };
         match &bar {
             Some(bar) => {
-                bar.inc(1);
-                bar.set_message(format!("{status}: {}", op.description));
-                if bar.position() == bar.length().unwrap_or(0) {
-                    bar.finish_and_clear();
-                }
+                let shown = if color {
+                    match &op.outcome {
+                        StepOutcome::Done => status.green().to_string(),
+                        StepOutcome::Failed { .. } => status.red().to_string(),
+                        StepOutcome::NotAttempted { .. } => status.yellow().to_string(),
+                    }
+                } else {
+                    status.to_owned()
+                };
+                bar.step(format!("{shown}: {}", op.description));
             }
             None => output::message_with(
                 output::Level::Info,
@@ -137,7 +148,14 @@ fn progress(total: usize, bar: bool) -> impl Fn(&OperationReport) + Send + Sync 
 pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
     let env = session::process_env();
     let json = args.output == ApplyOutput::Json;
-    let work = prepare(args, &env).await?;
+    let mut work = prepare(args, &env).await?;
+    let checked = work
+        .iter_mut()
+        .try_for_each(|w| args.policy.check(&mut w.plan));
+    if let Err(e) = checked {
+        close(work).await;
+        return Err(e);
+    }
     let several = work.iter().any(|w| w.target.name.is_some());
     if !json {
         let shown = if several {
@@ -155,6 +173,11 @@ pub async fn run(args: &Args, color: bool) -> anyhow::Result<ExitCode> {
                 .collect()
         };
         output::stdout(&shown)?;
+    }
+    // A plan a policy denies (now, or when it was saved) is never applied.
+    if let Some(refused) = refusal(work.iter().map(|w| &w.plan)) {
+        close(work).await;
+        bail!("{refused}; nothing was changed");
     }
     let total: usize = work.iter().map(|w| w.plan.operations.len()).sum();
     if total > 0 && !args.auto_approve && !confirm(&work)? {

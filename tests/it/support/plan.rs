@@ -135,6 +135,7 @@ pub fn binding(plugin: &str, env: &str, apis: &[&str]) -> DesiredBinding {
         apis: apis.iter().map(|a| ApiRef::Name((*a).to_owned())).collect(),
         displace: false,
         location: loc(&format!("bindings/{plugin}.yaml"), 3),
+        api_locations: vec![],
     }
 }
 

@@ -39,6 +39,9 @@ pub(crate) fn run(
     // (env, api, type) → (plug-in, where it was bound)
     let mut taken: BTreeMap<(String, &ApiRef, PluginType), (&str, &Location)> = BTreeMap::new();
     for b in bindings {
+        if diags.is_invalid_plugin(&b.binding.plugin) {
+            continue; // the plug-in's own errors say what is wrong
+        }
         let Some(plugin) = by_name.get(b.binding.plugin.as_str()) else {
             let hint = did_you_mean(&b.binding.plugin, &names)
                 .map(|k| format!(", did you mean {k:?}?"))

@@ -69,6 +69,9 @@ pub(crate) struct Reader<'a> {
     /// The target the documents are read for.
     pub target: &'a TargetFilter<'a>,
     pub diags: &'a mut Diags,
+    /// An offline load (`validate`): an unset variable of a secret field is a note,
+    /// not an error (plan and apply need it; nothing else depends on its value).
+    pub offline: bool,
 }
 
 impl Reader<'_> {
@@ -152,7 +155,21 @@ impl Reader<'_> {
                 .iter()
                 .filter_map(|p| p.strip_prefix("/content").map(str::to_owned))
                 .collect();
-            self.plugin(&doc, secrets, &whole).map(Doc::Plugin)
+            let plugin = self.plugin(&doc, secrets, &whole).map(Doc::Plugin);
+            if plugin.is_none()
+                && let Some(Entry {
+                    value:
+                        Node {
+                            value: Yaml::Str(name),
+                            ..
+                        },
+                    ..
+                }) = doc.entry("name")
+            {
+                // Declared, though invalid: its bindings are not "unknown plug-in" too.
+                self.diags.invalid_plugin(name.clone());
+            }
+            plugin
         } else {
             self.binding(&doc).map(Doc::Binding)
         }
@@ -231,13 +248,30 @@ impl Reader<'_> {
                 }
                 Err(e) => {
                     let secret = secrets.contains(&ptr);
+                    let pos = node.pos;
                     let why = match e {
+                        subst::SubstError::Unset(name) if secret && self.offline => {
+                            // The template stands in for the value: it passes the
+                            // content checks a secret has (a non-empty string).
+                            let field = dotted_field(&ptr);
+                            let at = self.at(pos);
+                            self.diags.note(
+                                at,
+                                format!(
+                                    "variable {name:?} of secret field {field} is not set: needed by plan and apply"
+                                ),
+                            );
+                            return;
+                        }
+                        subst::SubstError::Unset(name) if secret => format!(
+                            "variable {name:?} of a secret field is not set (set it in the \
+                             environment: a secret has no default in the files)"
+                        ),
                         subst::SubstError::BadName(_) if secret => {
                             "a ${…} reference in a secret field is not a variable name".to_owned()
                         }
                         other => other.to_string(),
                     };
-                    let pos = node.pos;
                     self.error(pos, format!("cannot substitute: {why}"));
                 }
             },
@@ -454,6 +488,7 @@ impl Reader<'_> {
                 apis,
                 displace,
                 location: self.at(doc.pos),
+                api_locations: api_at.clone(),
             },
             plugin_at: self.at(plugin_pos),
             api_at,
@@ -636,4 +671,12 @@ pub(crate) fn check_name(name: &str) -> Result<(), &'static str> {
         return Err("may only hold letters, digits, '_', '-' and Chinese characters");
     }
     Ok(())
+}
+
+/// `/content/sasl_config/sasl_password` as `sasl_config.sasl_password`.
+fn dotted_field(pointer: &str) -> String {
+    pointer
+        .trim_start_matches("/content/")
+        .trim_start_matches('/')
+        .replace('/', ".")
 }

@@ -113,6 +113,9 @@ fn render(diagnostics: &[Diagnostic]) -> String {
 pub(crate) struct Diags {
     errors: Vec<Diagnostic>,
     warnings: Vec<Warning>,
+    notes: Vec<Warning>,
+    /// Plug-ins whose document is invalid: a binding of one is not a second error.
+    invalid_plugins: Vec<String>,
 }
 
 impl Diags {
@@ -130,6 +133,29 @@ impl Diags {
             location,
             message: message.into(),
         });
+    }
+
+    /// Records a note at `location`: something a later command needs (an offline load).
+    pub(crate) fn note(&mut self, location: Location, message: impl Into<String>) {
+        self.notes.push(Warning {
+            location,
+            message: message.into(),
+        });
+    }
+
+    /// Records that the Plugin document of `name` is invalid (its errors are recorded).
+    pub(crate) fn invalid_plugin(&mut self, name: String) {
+        self.invalid_plugins.push(name);
+    }
+
+    /// Whether the Plugin document of `name` was invalid.
+    pub(crate) fn is_invalid_plugin(&self, name: &str) -> bool {
+        self.invalid_plugins.iter().any(|n| n == name)
+    }
+
+    /// The notes recorded so far, leaving none behind.
+    pub(crate) fn take_notes(&mut self) -> Vec<Warning> {
+        std::mem::take(&mut self.notes)
     }
 
     /// The warnings recorded so far, sorted, leaving none behind.

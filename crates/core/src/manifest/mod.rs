@@ -40,7 +40,7 @@ pub use schema::json_schema;
 pub use targets::TargetDesired;
 pub use walk::{MAX_ENTRIES, MAX_FILE_BYTES, MAX_FOLDER_BYTES};
 
-use crate::model::{Desired, Location, Options, ProjectFile};
+use crate::model::{Desired, Location, Options, ProjectFile, Warning};
 use document::{Doc, Reader};
 use error::Diags;
 use targets::TargetFilter;
@@ -144,6 +144,36 @@ fn parse_some_targets(
     env: &BTreeMap<String, String>,
     wanted: impl Fn(&crate::model::NamedTarget) -> bool,
 ) -> Result<Vec<TargetDesired>, LoadError> {
+    parse_noting(sources, env, wanted, false).map(|offline| offline.targets)
+}
+
+/// What an offline load (`validate`) gives: every target, and the unset variables of
+/// secret fields that plan and apply will need.
+#[derive(Debug)]
+pub struct OfflineLoad {
+    /// The targets, as [`load_targets`] gives them (an unset secret holds its template).
+    pub targets: Vec<TargetDesired>,
+    /// One note per unset variable of a secret field, located, sorted.
+    pub unset_secrets: Vec<Warning>,
+}
+
+/// [`load_targets`] without the secret values: an unset variable of a secret field is a
+/// note instead of an error, since nothing but plan and apply reads the value.
+pub fn load_targets_offline(
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+) -> Result<OfflineLoad, LoadError> {
+    let sources = walk::read_folder(dir)?;
+    parse_noting(&sources, env, |_| true, true)
+}
+
+/// [`parse_some_targets`], with the notes of an `offline` load.
+fn parse_noting(
+    sources: &[Source],
+    env: &BTreeMap<String, String>,
+    wanted: impl Fn(&crate::model::NamedTarget) -> bool,
+    offline: bool,
+) -> Result<OfflineLoad, LoadError> {
     let mut diags = Diags::default();
     let root = common_parent(sources);
     let is_project = |s: &Source| {
@@ -169,6 +199,7 @@ fn parse_some_targets(
                 vars: &target.config.vars,
             },
             env: targets::env_with_vars(env, target),
+            offline,
             plugins: Vec::new(),
             bindings: Vec::new(),
             diags: Diags::default(),
@@ -190,9 +221,11 @@ fn parse_some_targets(
     }
     let mut per_target = Vec::new();
     let mut loaded = Vec::new();
+    let mut notes = Vec::new();
     for (target, reader) in named.iter().zip(readers) {
         let target = target.clone();
-        let (desired, errors) = reader.finish(target.config.flavour);
+        let (desired, errors, target_notes) = reader.finish(target.config.flavour);
+        notes.extend(target_notes);
         per_target.push((target.name.clone(), errors));
         let desired = Desired {
             project: project.as_ref().map(|p| p.for_target(&target)),
@@ -208,12 +241,18 @@ fn parse_some_targets(
         t.desired.warnings.extend(project_warnings.iter().cloned());
         t.desired.warnings.sort();
     }
-    diags.finish(loaded)
+    notes.sort();
+    notes.dedup();
+    diags.finish(OfflineLoad {
+        targets: loaded,
+        unset_secrets: notes,
+    })
 }
 
 /// The documents of one target, as they are read file by file.
 struct TargetReader<'a> {
     filter: TargetFilter<'a>,
+    offline: bool,
     env: BTreeMap<String, String>,
     plugins: Vec<document::PluginDoc>,
     bindings: Vec<document::BindingDoc>,
@@ -229,6 +268,7 @@ impl TargetReader<'_> {
             options,
             target: &self.filter,
             diags: &mut self.diags,
+            offline: self.offline,
         };
         match reader.document(doc) {
             Some(Doc::Plugin(p)) => self.plugins.push(p),
@@ -237,8 +277,12 @@ impl TargetReader<'_> {
         }
     }
 
-    /// The cross-document checks, then this target's desired state and its problems.
-    fn finish(mut self, flavour: Option<crate::model::Flavour>) -> (Desired, Vec<Diagnostic>) {
+    /// The cross-document checks, then this target's desired state, its problems and
+    /// its notes.
+    fn finish(
+        mut self,
+        flavour: Option<crate::model::Flavour>,
+    ) -> (Desired, Vec<Diagnostic>, Vec<Warning>) {
         checks::run(&self.plugins, &self.bindings, flavour, &mut self.diags);
         let mut plugins: Vec<_> = self.plugins.into_iter().map(|p| p.plugin).collect();
         plugins.sort_by(|a, b| a.name.cmp(&b.name));
@@ -248,7 +292,8 @@ impl TargetReader<'_> {
             bindings: self.bindings.into_iter().map(|b| b.binding).collect(),
             warnings: self.diags.take_warnings(),
         };
-        (desired, self.diags.into_errors())
+        let notes = self.diags.take_notes();
+        (desired, self.diags.into_errors(), notes)
     }
 }
 
@@ -278,6 +323,7 @@ fn read_project(
         options: &options,
         target: &filter,
         diags,
+        offline: false,
     };
     project::read(&mut reader, docs)
 }

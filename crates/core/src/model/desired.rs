@@ -84,6 +84,9 @@ pub struct DesiredBinding {
     pub displace: bool,
     /// Where the document starts.
     pub location: Location,
+    /// Where each of `apis` is written, in the same order (empty when not read from a file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_locations: Vec<Location>,
 }
 
 /// A reference to an API in a binding: by name (optionally within a group) or by id.

@@ -18,7 +18,7 @@ pub enum PlanError {
         plugin: String,
     },
     /// A binding names an environment that does not exist.
-    #[error("{location}: binding of plug-in {plugin:?} names environment {env:?}, which does not exist{}", hint(.did_you_mean))]
+    #[error("{location}: binding of plug-in {plugin:?} names environment {env:?}, which does not exist{}; the environments are {}", hint(.did_you_mean), .existing.join(", "))]
     UnknownEnv {
         /// The binding document.
         location: Location,
@@ -28,18 +28,20 @@ pub enum PlanError {
         env: String,
         /// The closest existing environment name.
         did_you_mean: Option<String>,
+        /// Every environment's name, sorted.
+        existing: Vec<String>,
     },
     /// A binding names an API that does not exist.
-    #[error("{location}: binding of plug-in {plugin:?} names API {api}, which does not exist{}", hint(.did_you_mean))]
+    #[error("{location}: binding of plug-in {plugin:?} names API {api}, which does not exist{}", close_hint(.close))]
     UnknownApi {
-        /// The binding document.
+        /// The list item that names the API (the document when unknown).
         location: Location,
         /// The plug-in name.
         plugin: String,
         /// The API reference as written.
         api: String,
-        /// The closest existing API name.
-        did_you_mean: Option<String>,
+        /// Existing API names close to it, closest first.
+        close: Vec<String>,
     },
     /// Two desired plug-ins of one type bound to the same API in the same environment
     /// (written differently, e.g. by name and by id): the gateway keeps only one.
@@ -252,6 +254,16 @@ fn hint(did_you_mean: &Option<String>) -> String {
         .as_ref()
         .map(|s| format!(" (did you mean {s:?}?)"))
         .unwrap_or_default()
+}
+
+/// ` (did you mean "a"?)`, ` (did you mean "a", "b" or "c"?)`, or nothing.
+fn close_hint(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => format!(" (did you mean {one}?)"),
+        [rest @ .., last] => format!(" (did you mean {} or {last}?)", rest.join(", ")),
+    }
 }
 
 fn bound_hint(bound: &[String]) -> String {

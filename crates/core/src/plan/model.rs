@@ -30,6 +30,9 @@ pub struct Plan {
     /// The replacements (type or scope changes), each one item with its steps, for display.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replacements: Vec<Replacement>,
+    /// What the policies (`plan --policy`) said about this plan, when any were evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::policy::PolicyReport>,
 }
 
 /// A plug-in replaced by a new one (its type or scope changed): the steps, in order, are
@@ -377,6 +380,7 @@ impl Plan {
             notices: Vec::new(),
             reads: Vec::new(),
             replacements: Vec::new(),
+            policy: None,
         }
     }
 
@@ -452,6 +456,19 @@ impl OpKind {
             OpKind::RenamePlugin { from, .. } => from,
             OpKind::DeletePlugin { name, .. } => name,
             OpKind::Attach(b) | OpKind::Detach(b) => &b.plugin,
+        }
+    }
+
+    /// The verb of this kind of operation: `create`, `update`, `delete`, `rename`,
+    /// `attach` or `detach`.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            OpKind::CreatePlugin { .. } => "create",
+            OpKind::UpdatePlugin { .. } => "update",
+            OpKind::DeletePlugin { .. } => "delete",
+            OpKind::RenamePlugin { .. } => "rename",
+            OpKind::Attach(_) => "attach",
+            OpKind::Detach(_) => "detach",
         }
     }
 

@@ -7,8 +7,8 @@ use crate::model::{Api, ApiRef, Env, Live};
 /// Why an API reference did not resolve.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ApiLookup {
-    /// No API matches; the closest name, if any is close.
-    Unknown(Option<String>),
+    /// No API matches; the names close to the reference, closest first.
+    Unknown(Vec<String>),
     /// Several APIs match a bare name: `group/name (id)` of each.
     Ambiguous(Vec<String>),
 }
@@ -40,7 +40,18 @@ impl<'a> Resolver<'a> {
         envs.iter()
             .find(|e| e.name == reference)
             .or_else(|| envs.iter().find(|e| e.id == reference))
-            .ok_or_else(|| closest(reference, envs.iter().map(|e| e.name.as_str())))
+            .ok_or_else(|| {
+                close_names(reference, envs.iter().map(|e| e.name.as_str()))
+                    .into_iter()
+                    .next()
+            })
+    }
+
+    /// The names of every environment, sorted.
+    pub(crate) fn env_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.live.envs.iter().map(|e| e.name.clone()).collect();
+        names.sort();
+        names
     }
 
     /// The API that `reference` designates.
@@ -57,9 +68,9 @@ impl<'a> Resolver<'a> {
         match matches.as_slice() {
             [one] => Ok(one),
             [] => Err(ApiLookup::Unknown(match reference {
-                ApiRef::Id { .. } => None,
+                ApiRef::Id { .. } => Vec::new(),
                 ApiRef::Name(name) | ApiRef::GroupName { name, .. } => {
-                    closest(name, self.live.apis.iter().map(|a| a.name.as_str()))
+                    close_names(name, self.live.apis.iter().map(|a| a.name.as_str()))
                 }
             })),
             many => Err(ApiLookup::Ambiguous(
@@ -80,13 +91,24 @@ pub(crate) fn label(reference: &ApiRef) -> String {
     }
 }
 
-/// The candidate most similar to `wanted`, when it is similar enough to be a likely typo.
-fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
-    candidates
+/// Most names [`close_names`] gives.
+const CLOSE_NAMES: usize = 3;
+
+/// The candidates similar enough to `wanted` to be a likely typo, most similar first (at
+/// most [`CLOSE_NAMES`], each once).
+fn close_names<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut scored: Vec<(f64, &str)> = candidates
         .map(|c| (strsim::jaro_winkler(wanted, c), c))
         .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
-        .map(|(_, c)| c.to_owned())
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let mut out: Vec<String> = Vec::new();
+    for (_, name) in scored {
+        if !out.iter().any(|n| n == name) && out.len() < CLOSE_NAMES {
+            out.push(name.to_owned());
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -177,13 +199,13 @@ mod tests {
             Resolver::new(&live)
                 .api(&ApiRef::Name("order_list".into()))
                 .map(|a| &*a.id),
-            Err(ApiLookup::Unknown(Some("orders_list".to_owned())))
+            Err(ApiLookup::Unknown(vec!["orders_list".to_owned()]))
         );
         assert_eq!(
             Resolver::new(&live)
                 .api(&ApiRef::Id { id: "zz".into() })
                 .map(|a| &*a.id),
-            Err(ApiLookup::Unknown(None))
+            Err(ApiLookup::Unknown(vec![]))
         );
     }
 }

@@ -158,6 +158,7 @@ pub(super) fn resolve_bindings<'a>(
                     plugin: plugin.to_owned(),
                     env: binding.env.clone(),
                     did_you_mean,
+                    existing: resolver.env_names(),
                 });
                 continue;
             }
@@ -167,15 +168,15 @@ pub(super) fn resolve_bindings<'a>(
             .or_default()
             .entry(env.id.clone())
             .or_default();
-        for reference in &binding.apis {
+        for (i, reference) in binding.apis.iter().enumerate() {
             let api = match resolver.api(reference) {
                 Ok(api) => api,
-                Err(ApiLookup::Unknown(did_you_mean)) => {
+                Err(ApiLookup::Unknown(close)) => {
                     errors.push(PlanError::UnknownApi {
-                        location: location.clone(),
+                        location: binding.api_locations.get(i).unwrap_or(location).clone(),
                         plugin: plugin.to_owned(),
                         api: resolve::label(reference),
-                        did_you_mean,
+                        close,
                     });
                     continue;
                 }

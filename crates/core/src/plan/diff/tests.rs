@@ -81,6 +81,7 @@ fn adopting_an_equal_plugin_without_secrets_is_a_no_op_with_a_notice() {
         apis: vec![ApiRef::Name("orders_list".into())],
         displace: false,
         location: Location::new("plugins/edge.yaml", 9, 1),
+        api_locations: vec![],
     };
     let d = Desired {
         project: None,

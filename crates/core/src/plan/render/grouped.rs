@@ -7,6 +7,8 @@ use std::fmt::Write;
 use crate::model::Live;
 use crate::plan::Plan;
 
+use super::budget::Comment;
+use super::markdown::CommentOptions;
 use super::md_text::{code, text as md_text};
 use super::values::summary_line;
 
@@ -56,35 +58,43 @@ pub fn text_set(sections: &[TargetSection<'_>], color: bool) -> String {
 /// The plans as one pull-request comment: a table of the targets and their summaries,
 /// then each target's plan under its own heading.
 pub fn markdown_set(sections: &[TargetSection<'_>]) -> String {
-    let mut out = String::from("### apigsync plan\n\n| target | gateway | plan |\n|---|---|---|\n");
+    markdown_set_with(sections, &CommentOptions::default())
+}
+
+/// [`markdown_set`] within the size and with the pointer to the full plan of `options`.
+pub fn markdown_set_with(sections: &[TargetSection<'_>], options: &CommentOptions<'_>) -> String {
+    let mut c = Comment::new(options.limit, options.full_plan);
+    let mut head =
+        String::from("### apigsync plan\n\n| target | gateway | plan |\n|---|---|---|\n");
     for s in sections {
         let (gw, line) = match s.result {
             Ok((plan, _)) => (gateway(plan), summary_line(plan)),
             Err(_) => ("?".to_owned(), "**not planned** (see below)".to_owned()),
         };
         let _ = writeln!(
-            out,
+            head,
             "| {} | {} | {} |",
             code(s.name),
             md_text(&gw),
             md_text(&line)
         );
     }
-    out.push('\n');
+    head.push('\n');
+    c.push(&head);
     for s in sections {
-        let _ = writeln!(out, "#### Target {}\n", code(s.name));
+        if !c.push(&format!("#### Target {}\n\n", code(s.name))) {
+            c.count("target(s)", 1);
+            continue;
+        }
         match s.result {
-            Ok((plan, live)) => {
-                let body = super::markdown(plan, live);
-                let body = body.strip_prefix("### apigsync plan\n\n").unwrap_or(&body);
-                out.push_str(body);
-            }
-            Err(why) => {
-                let _ = writeln!(out, "> [!CAUTION]\n> Not planned: {}\n", md_text(why));
-            }
+            Ok((plan, live)) => super::markdown::body(&mut c, plan, live),
+            Err(why) => c.push_or_count(
+                &format!("> [!CAUTION]\n> Not planned: {}\n\n", md_text(why)),
+                "target error(s)",
+            ),
         }
     }
-    out
+    c.finish()
 }
 
 #[cfg(test)]

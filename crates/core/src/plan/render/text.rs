@@ -142,6 +142,10 @@ pub fn text(plan: &Plan, color: bool) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "{}", summary_line(plan));
+    if let Some(report) = &plan.policy {
+        out.push('\n');
+        out.push_str(&super::policy::text_section(report));
+    }
     out
 }
 
