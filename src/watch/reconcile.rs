@@ -421,7 +421,7 @@ impl Reconciler {
             self.metrics
                 .operations
                 .get_or_create(&OperationLabels {
-                    kind: kind_label(&op.kind).into(),
+                    kind: op.kind.verb().into(),
                     result: result.into(),
                 })
                 .inc();
@@ -480,17 +480,6 @@ fn log_pass(pass: &Pass, ms: u64) {
             "reconcile: drift reported, nothing changed (--drift report)"
         ),
         None => tracing::info!(duration_ms = ms, "reconcile: in sync"),
-    }
-}
-
-fn kind_label(kind: &OpKind) -> &'static str {
-    match kind {
-        OpKind::CreatePlugin { .. } => "create",
-        OpKind::UpdatePlugin { .. } => "update",
-        OpKind::DeletePlugin { .. } => "delete",
-        OpKind::RenamePlugin { .. } => "rename",
-        OpKind::Attach(_) => "attach",
-        OpKind::Detach(_) => "detach",
     }
 }
 
