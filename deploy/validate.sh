@@ -209,8 +209,8 @@ for dname, dep in by_kind.get("Deployment", {}).items():
         verbs = {v for r in roles for rule in r.get("rules", [])
                  if "coordination.k8s.io" in rule.get("apiGroups", []) and "leases" in rule.get("resources", [])
                  for v in rule.get("verbs", [])}
-        check({"get", "create", "update", "patch"} <= verbs,
-              f"Deployment/{dname}: --leader-elect and ServiceAccount {sa} may get, create, update and patch leases")
+        check({"get", "create", "update"} <= verbs,
+              f"Deployment/{dname}: --leader-elect and ServiceAccount {sa} may get, create and update leases")
         check(pod.get("automountServiceAccountToken") is not False,
               f"Deployment/{dname}: --leader-elect and the ServiceAccount token is mounted")
         pdbs = [p for p in by_kind.get("PodDisruptionBudget", {}).values()

@@ -32,7 +32,15 @@ pub use state::ApiState;
 pub struct ApplyOptions {
     /// Most operations in flight at once.
     pub parallelism: usize,
+    /// Cancelled when this process may no longer write (watch's leader election: its
+    /// renewal is older than the renew deadline). An operation still waiting for its
+    /// answer is dropped then (its request may not have been sent) and fails, so no
+    /// request of this process can reach the gateway once another replica may lead.
+    pub fence: Option<CancellationToken>,
 }
+
+/// Why a fenced operation failed.
+const FENCED: &str = "stopped: this replica may no longer write (leadership lost); a later reconcile sees where it was left";
 
 /// Why a plan could not be started (nothing was sent).
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +148,7 @@ pub async fn execute(
     let partial: Arc<Mutex<HashMap<String, Partial>>> = Arc::default();
     let progress = Arc::new(progress);
     let op_id = |i: usize| plan.operations[i].id.to_string();
+    let fence = opts.fence.clone().unwrap_or_default();
     let outcomes = dag::run(&deps, opts.parallelism, shutdown, op_id, |i| {
         let op = plan.operations[i].clone();
         let replacements = replacements_of(&by_id, &op);
@@ -148,6 +157,7 @@ pub async fn execute(
         let created = created.clone();
         let partial = partial.clone();
         let progress = progress.clone();
+        let fence = fence.clone();
         async move {
             let step = Step {
                 client: &client,
@@ -156,7 +166,11 @@ pub async fn execute(
                 partial: &partial,
                 replacements: &replacements,
             };
-            let result = step.run(&op).await;
+            let result = tokio::select! {
+                biased;
+                () = fence.cancelled() => Err(StepError::new(ErrorKind::Cancelled, FENCED)),
+                result = step.run(&op) => result,
+            };
             let outcome = match &result {
                 Ok(()) => StepOutcome::Done,
                 Err(error) => StepOutcome::Failed {

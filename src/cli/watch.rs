@@ -81,8 +81,11 @@ target (or those --target names), each on its own loop, interval and backoff; \
 target label.
 
 Several replicas: with --leader-elect only the holder of a Kubernetes Lease reads \
-and writes the gateway; the others stay ready and apply nothing, and take over \
-within --lease-duration when the leader stops (apigsync_leader is 1 on the leader).
+and writes the gateway; the others stay ready and apply nothing. On SIGTERM the \
+leader releases the Lease and a standby leads within a retry period; after a \
+crash, within --lease-duration. A leader that cannot renew (the Kubernetes API \
+refuses, hangs or is unreachable) stops writing at --renew-deadline; a replica \
+that cannot reach the API waits and retries (apigsync_leader is 1 on the leader).
 
 Example: apigsync watch /manifests/current/manifests --listen 0.0.0.0:9464 --log-format json")]
 pub struct Args {
@@ -175,10 +178,13 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let lease = args.leader.lease()?;
     let shutdown = CancellationToken::new();
     tokio::spawn(shutdown_signal(shutdown.clone()));
-    let leading = match lease {
-        Some(lease) => leader::elect(lease, shutdown.clone()).await?,
-        None => always_leading(),
+    let election = match lease {
+        Some(lease) => Some(leader::elect(lease).await?),
+        None => None,
     };
+    let leading = election
+        .as_ref()
+        .map_or_else(always_leading, |e| e.leading.clone());
 
     let exposed = Exposed::new(vec![Watched::starting(None)]);
     let (addr, server) = http::serve(args.listen, exposed.clone(), shutdown.clone())
@@ -188,6 +194,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let flags_name_instance = args.gateway.target.instance_id.is_some();
     if !wait_for_folder(&args.dir, flags_name_instance, &shutdown).await {
         let _ = server.await;
+        release(election).await;
         tracing::info!("watch stopped before the folder was synced");
         return Ok(ExitCode::SUCCESS);
     }
@@ -292,6 +299,8 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         );
     }
     futures_util::future::join_all(tasks).await;
+    // Nothing writes anymore: give the lease up so a standby leads at its next try.
+    release(election).await;
     shutdown.cancel();
     let _ = server.await;
     for conn in conns {
@@ -299,6 +308,13 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     tracing::info!("watch stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Releases the lease, if this replica took part in an election.
+async fn release(election: Option<leader::Election>) {
+    if let Some(election) = election {
+        election.release().await;
+    }
 }
 
 /// One target's reconcile loop, before it runs.

@@ -89,7 +89,10 @@ pub fn plan(
 }
 
 /// Executes `plan` with `client`, `parallelism` operations at once; no new operation
-/// starts once `stop` is cancelled. `progress` is called as each operation ends.
+/// starts once `stop` is cancelled, and once `fence` is (this replica may no longer
+/// write) those not yet answered are dropped too. `progress` is called as each
+/// operation ends.
+#[allow(clippy::too_many_arguments)] // the pipeline's one execute step, all plain inputs
 pub async fn execute(
     plan: &Plan,
     client: &Client,
@@ -97,9 +100,13 @@ pub async fn execute(
     desired: Option<&Desired>,
     parallelism: usize,
     stop: &CancellationToken,
+    fence: Option<&CancellationToken>,
     progress: impl Fn(&OperationReport) + Send + Sync + 'static,
 ) -> Result<Report, ReconcileError> {
-    let opts = ApplyOptions { parallelism };
+    let opts = ApplyOptions {
+        parallelism,
+        fence: fence.cloned(),
+    };
     Ok(apply::execute(plan, client, env, desired, &opts, stop, progress).await?)
 }
 

@@ -1,23 +1,30 @@
 //! Leader election of `watch --leader-elect`: several replicas, one writer.
 //!
-//! The lock is a `coordination.k8s.io/v1` Lease taken and renewed by
-//! [`kube_lease_manager`] (server-side apply: two candidates cannot both take it). That
-//! crate says who holds the lease, but when it cannot reach the API server it keeps its
-//! last answer, so a leader cut off from the API would go on writing after its lease
-//! expired and another replica took it. A fence on top closes that gap, as client-go's
-//! renew deadline does: this process leads only while its own reads of the Lease show
-//! it as the holder with a renewal seen less than `renew_deadline` ago. With the
-//! defaults (lease 15 s, renew deadline 10 s, a renewal every 2 s) a leader that stops
-//! renewing stops writing at least 5 s before another replica may take the lease.
+//! The lock is a `coordination.k8s.io/v1` Lease, taken and renewed as client-go's
+//! leader election does ([`super::lease_record`]): every `retry_period` each replica
+//! reads the Lease; the holder writes a new renew time, a standby takes a Lease that is
+//! free or whose record it has seen unchanged for the lease duration. Writes carry the
+//! read's resourceVersion, so two candidates cannot both take it.
+//!
+//! What the gateway bets on: every Lease attempt (read and write) is bounded by a timeout
+//! shorter than the renew deadline, and this replica leads only until `renew_deadline`
+//! after the start of its last successful renewal: a timer, not an answer, ends it, so a
+//! Lease API that refuses, hangs or is cut off stops this replica's writes before another
+//! replica may take the lease (lease 15 s, renew deadline 10 s: a 5 s margin). An
+//! unreachable API is retried every `retry_period`, never fatal. On graceful shutdown
+//! the lease is released, so a standby leads at its next try.
 
 use std::time::Duration;
 
-use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use kube::Api;
-use kube_lease_manager::{LeaseManagerBuilder, LeaseParams};
+use kube::api::PostParams;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+use super::lease_record::{self, Claim};
 
 /// Which Lease, who we are, and the timing of the election.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,17 +79,6 @@ pub enum LeaderError {
         "leader election needs the Kubernetes API: no in-cluster service account and no usable KUBECONFIG: {0}"
     )]
     Config(#[source] kube::Error),
-    /// The Lease could not be read or created.
-    #[error("leader election: cannot use Lease {namespace}/{name}: {source}")]
-    Lease {
-        /// Namespace.
-        namespace: String,
-        /// Name.
-        name: String,
-        /// The cause.
-        #[source]
-        source: kube_lease_manager::LeaseManagerError,
-    },
 }
 
 /// Whether this replica may write, as it changes: `true` while leading.
@@ -96,99 +92,206 @@ pub fn always_leading() -> Leading {
     rx
 }
 
-/// Joins the election for `config`'s Lease and returns whether this replica leads,
-/// updated as it changes, until `shutdown`; then the lease is released if held.
-pub async fn elect(
-    config: LeaseConfig,
-    shutdown: CancellationToken,
-) -> Result<Leading, LeaderError> {
+/// A running election: whether this replica leads, until [`Election::release`].
+pub struct Election {
+    /// `true` while this replica leads.
+    pub leading: Leading,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Election {
+    /// Stops renewing and gives the lease up if held (one attempt, bounded by the call
+    /// timeout), so a standby leads at its next try. Call it once nothing writes anymore.
+    pub async fn release(self) {
+        self.stop.cancel();
+        if let Err(err) = self.task.await {
+            tracing::warn!(%err, "leader election: the election task failed");
+        }
+    }
+}
+
+/// Joins the election for `config`'s Lease. Never fails for an unreachable API: this
+/// replica stands by and retries until it can read the Lease.
+pub async fn elect(config: LeaseConfig) -> Result<Election, LeaderError> {
     config.validate()?;
     let client = kube::Client::try_default()
         .await
         .map_err(LeaderError::Config)?;
-    let duration = config.lease_duration.as_secs();
-    let params = LeaseParams::new(
-        config.identity.clone(),
-        duration,
-        duration - config.retry_period.as_secs(),
-    );
-    let manager = LeaseManagerBuilder::new(client.clone(), &config.name)
-        .with_namespace(&config.namespace)
-        .with_parameters(params)
-        .build()
-        .await
-        .map_err(|source| LeaderError::Lease {
-            namespace: config.namespace.clone(),
-            name: config.name.clone(),
-            source,
-        })?;
-    let (holder, manager_task) = manager.watch().await;
     let api: Api<Lease> = Api::namespaced(client, &config.namespace);
-    let (tx, rx) = watch::channel(false);
-    tokio::spawn(async move {
-        fence(&config, &api, holder, &tx, &shutdown).await;
-        // Dropping the manager's receiver makes it release the lease, if held.
-        let _ = tx.send(false);
-        if let Ok(Err(err)) = manager_task.await {
-            tracing::warn!(%err, "leader election: could not release the lease");
-        }
-    });
-    Ok(rx)
+    Ok(start(config, api))
 }
 
-/// Publishes `leading` = the manager says we hold the lease, and our own read of the
-/// Lease confirmed a renewal within the renew deadline. Returns on `shutdown`.
-async fn fence(
+/// Runs the election of `config` through `api`.
+fn start(config: LeaseConfig, api: Api<Lease>) -> Election {
+    let (deadline_tx, deadline_rx) = watch::channel(None);
+    let (leading_tx, leading) = watch::channel(false);
+    let stop = CancellationToken::new();
+    tokio::spawn(expire(config.clone(), deadline_rx, leading_tx));
+    let task = tokio::spawn(campaign(config, api, deadline_tx, stop.clone()));
+    Election {
+        leading,
+        stop,
+        task,
+    }
+}
+
+/// The bound of one Lease attempt (a read and maybe a write): the retry period, which
+/// validation keeps shorter than the renew deadline.
+fn call_timeout(config: &LeaseConfig) -> Duration {
+    config.retry_period
+}
+
+/// What one attempt found.
+enum Attempt {
+    /// We hold the Lease as written.
+    Holding(Box<Lease>),
+    /// Another replica holds it.
+    Standby,
+}
+
+/// Tries to take or renew the lease every retry period; publishes, after each renewal,
+/// the instant this replica must stop writing. Releases the lease when `stop` is
+/// cancelled.
+async fn campaign(
+    config: LeaseConfig,
+    api: Api<Lease>,
+    deadline: watch::Sender<Option<Instant>>,
+    stop: CancellationToken,
+) {
+    let mut observer = Observer::default();
+    let mut held: Option<Box<Lease>> = None;
+    let mut failing: Option<String> = None;
+    loop {
+        let started = Instant::now();
+        let attempt = tokio::time::timeout(
+            call_timeout(&config),
+            try_acquire_or_renew(&config, &api, &mut observer),
+        )
+        .await;
+        let error = match attempt {
+            Ok(Ok(Attempt::Holding(lease))) => {
+                deadline.send_replace(Some(started + config.renew_deadline));
+                held = Some(lease);
+                None
+            }
+            Ok(Ok(Attempt::Standby)) => {
+                deadline.send_replace(None);
+                held = None;
+                None
+            }
+            Ok(Err(err)) => Some(err.to_string()),
+            Err(_) => Some(format!("no answer within {:?}", call_timeout(&config))),
+        };
+        match (&failing, &error) {
+            (None, Some(err)) => {
+                tracing::warn!(error = %err, lease = %config.name, "leader election: cannot use the Lease; retrying every {:?}", config.retry_period)
+            }
+            (Some(_), None) => {
+                tracing::info!(lease = %config.name, "leader election: the Lease API answers again")
+            }
+            _ => {}
+        }
+        failing = error;
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep_until(started + config.retry_period) => {}
+        }
+    }
+    deadline.send_replace(None);
+    if let Some(lease) = held {
+        give_up(&config, &api, &lease).await;
+    }
+}
+
+/// Releases the lease we hold (one bounded attempt; on failure it expires by itself).
+async fn give_up(config: &LeaseConfig, api: &Api<Lease>, lease: &Lease) {
+    let Some(released) = lease_record::release(lease, &config.identity, jiff::Timestamp::now())
+    else {
+        return;
+    };
+    let params = PostParams::default();
+    let call = api.replace(&config.name, &params, &released);
+    match tokio::time::timeout(call_timeout(config), call).await {
+        Ok(Ok(_)) => tracing::info!(lease = %config.name, "leader election: lease released"),
+        Ok(Err(err)) => {
+            tracing::warn!(%err, lease = %config.name, "leader election: could not release the lease; it expires by itself")
+        }
+        Err(_) => {
+            tracing::warn!(lease = %config.name, "leader election: no answer to the release; the lease expires by itself")
+        }
+    }
+}
+
+/// When this replica last saw the Lease record change: another holder's lease has
+/// expired only once its record stayed unchanged for the lease duration by our own
+/// clock (client-go's `observedTime`).
+#[derive(Default)]
+struct Observer {
+    record: Option<LeaseSpec>,
+    since: Option<Instant>,
+}
+
+impl Observer {
+    fn see(&mut self, record: Option<LeaseSpec>, now: Instant) {
+        if self.since.is_none() || self.record != record {
+            self.record = record;
+            self.since = Some(now);
+        }
+    }
+
+    fn held_elsewhere(&self, config: &LeaseConfig, now: Instant) -> bool {
+        let duration = self
+            .record
+            .as_ref()
+            .and_then(|s| s.lease_duration_seconds)
+            .and_then(|s| u64::try_from(s).ok())
+            .map_or(config.lease_duration, Duration::from_secs);
+        self.since.is_some_and(|since| now < since + duration)
+    }
+}
+
+async fn try_acquire_or_renew(
     config: &LeaseConfig,
     api: &Api<Lease>,
-    mut holder: watch::Receiver<bool>,
-    leading: &watch::Sender<bool>,
-    shutdown: &CancellationToken,
+    observer: &mut Observer,
+) -> Result<Attempt, kube::Error> {
+    let current = api.get_opt(&config.name).await?;
+    let now = Instant::now();
+    observer.see(current.as_ref().and_then(|l| l.spec.clone()), now);
+    let claim = lease_record::claim(
+        current.as_ref(),
+        &config.identity,
+        config.lease_duration,
+        jiff::Timestamp::now(),
+        observer.held_elsewhere(config, now),
+    );
+    let record = match claim {
+        Claim::HeldByOther(_) => return Ok(Attempt::Standby),
+        Claim::Write(record) => record,
+    };
+    let params = PostParams::default();
+    let written = match current {
+        Some(_) => api.replace(&config.name, &params, &record).await?,
+        None => {
+            let lease = lease_record::new_lease(&config.name, &config.namespace, *record);
+            api.create(&params, &lease).await?
+        }
+    };
+    observer.see(written.spec.clone(), now);
+    Ok(Attempt::Holding(Box::new(written)))
+}
+
+/// Publishes `leading` = now is before the last published deadline; a timer ends it, so
+/// no answer (or lack of one) from the Lease API is needed to stop writing.
+async fn expire(
+    config: LeaseConfig,
+    mut deadline: watch::Receiver<Option<Instant>>,
+    leading: watch::Sender<bool>,
 ) {
-    let mut seen_renewal: Option<String> = None;
-    let mut confirmed_at: Option<Instant> = None;
-    let mut ticks = tokio::time::interval(config.retry_period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            biased;
-            () = shutdown.cancelled() => return,
-            changed = holder.changed() => {
-                if changed.is_err() {
-                    tracing::error!(lease = %config.name, "leader election stopped; this replica writes nothing until restarted");
-                    leading.send_replace(false);
-                    return;
-                }
-            }
-            _ = ticks.tick() => {}
-        }
-        let asked = Instant::now();
-        match api.get_opt(&config.name).await {
-            Ok(lease) => {
-                let spec = lease.and_then(|l| l.spec);
-                let ours = spec
-                    .as_ref()
-                    .and_then(|s| s.holder_identity.as_deref())
-                    .is_some_and(|h| h == config.identity);
-                let renewal = spec.and_then(|s| s.renew_time).map(|t| t.0.to_string());
-                if !ours {
-                    seen_renewal = None;
-                    confirmed_at = None;
-                } else if renewal.is_some() && renewal != seen_renewal {
-                    // Renewed since our last read: the renewal happened no earlier than
-                    // the previous read, and we count it from this read's start.
-                    if seen_renewal.is_some() {
-                        confirmed_at = Some(asked);
-                    }
-                    seen_renewal = renewal;
-                }
-            }
-            Err(err) => {
-                tracing::warn!(%err, lease = %config.name, "leader election: cannot read the lease")
-            }
-        }
-        let fresh = confirmed_at.is_some_and(|at| at.elapsed() < config.renew_deadline);
-        let now_leading = *holder.borrow() && fresh;
+        let until = *deadline.borrow_and_update();
+        let now_leading = until.is_some_and(|d| Instant::now() < d);
         leading.send_if_modified(|was| {
             if *was == now_leading {
                 return false;
@@ -201,6 +304,21 @@ async fn fence(
             *was = now_leading;
             true
         });
+        let timer = async {
+            match until {
+                Some(d) if now_leading => tokio::time::sleep_until(d).await,
+                _ => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            changed = deadline.changed() => {
+                if changed.is_err() {
+                    leading.send_replace(false);
+                    return;
+                }
+            }
+            () = timer => {}
+        }
     }
 }
 
@@ -241,6 +359,19 @@ mod tests {
             ..config()
         };
         assert!(c.validate().is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn leadership_ends_at_the_renew_deadline_without_any_answer() {
+        let (deadline_tx, deadline_rx) = watch::channel(None);
+        let (leading_tx, mut leading) = watch::channel(false);
+        tokio::spawn(expire(config(), deadline_rx, leading_tx));
+        deadline_tx.send_replace(Some(Instant::now() + Duration::from_secs(10)));
+        leading.wait_for(|l| *l).await.expect("leads");
+        tokio::time::sleep(Duration::from_millis(9_900)).await;
+        assert!(*leading.borrow(), "still within the deadline");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!*leading.borrow(), "past the deadline with no renewal");
     }
 
     #[tokio::test]

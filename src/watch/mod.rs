@@ -10,6 +10,7 @@
 
 pub mod http;
 pub mod leader;
+pub mod lease_record;
 pub mod metrics;
 pub mod reconcile;
 pub mod trigger;

@@ -372,7 +372,8 @@ impl Reconciler {
         Ok(Targeted::Read(live, targets))
     }
 
-    /// Executes `plan`; losing the lease stops it like a shutdown: no new operation starts.
+    /// Executes `plan`; losing the lease stops it: no new operation starts, and those not
+    /// yet answered are dropped (the fence).
     async fn apply(
         &self,
         plan: &Plan,
@@ -380,12 +381,16 @@ impl Reconciler {
         parallelism: usize,
     ) -> Result<Report, ReconcileError> {
         let stop = self.shutdown.child_token();
+        let lost = CancellationToken::new();
         let mut leading = self.leading.clone();
-        let lost = stop.clone();
+        let (stopping, fencing) = (stop.clone(), lost.clone());
         let fence = tokio::spawn(async move {
             if leading.wait_for(|l| !*l).await.is_ok() {
-                tracing::warn!("leadership lost during an apply: no new operation starts");
-                lost.cancel();
+                tracing::warn!(
+                    "leadership lost during an apply: no new operation starts, those not answered are dropped"
+                );
+                fencing.cancel();
+                stopping.cancel();
             }
         });
         let report = pipeline::execute(
@@ -395,6 +400,7 @@ impl Reconciler {
             Some(desired),
             parallelism,
             &stop,
+            Some(&lost),
             |_| {},
         )
         .await;

@@ -230,6 +230,7 @@ async fn execute(w: &Work, env: &BTreeMap<String, String>) -> anyhow::Result<Rep
         w.desired.as_ref(),
         w.parallelism,
         &shutdown,
+        None,
         progress(w.plan.operations.len(), output::stderr_is_text_terminal()),
     )
     .await;

@@ -296,18 +296,7 @@ impl World {
     /// Replaces the content of live plug-in `name` (keeping its remark, so it stays managed).
     pub async fn change_content(&self, name: &str, change: impl FnOnce(&mut serde_json::Value)) {
         let live = self.plugin(name).await;
-        let mut content = live.content.clone();
-        change(&mut content);
-        let body = PluginBody {
-            plugin_name: live.name.clone(),
-            plugin_type: live.plugin_type.parse().expect("known type"),
-            plugin_scope: live.scope.parse().expect("known scope"),
-            plugin_content: content,
-            remark: live.remark.clone(),
-            roma_app_id: None,
-        };
-        self.client()
-            .update_plugin(&live.id, &body)
+        change_live_content(&self.client(), &live, change)
             .await
             .expect("update behind apigsync's back");
     }
@@ -323,6 +312,25 @@ pub async fn admin_put(emu: &EmulatorHandle, path: &str, body: &serde_json::Valu
         .await
         .expect("PUT admin");
     assert!(resp.status().is_success(), "PUT {path}: {}", resp.status());
+}
+
+/// Replaces the content of plug-in `live` through `client`, keeping its remark.
+pub async fn change_live_content(
+    client: &Client,
+    live: &Plugin,
+    change: impl FnOnce(&mut serde_json::Value),
+) -> Result<(), apigsync::api::ApiError> {
+    let mut content = live.content.clone();
+    change(&mut content);
+    let body = PluginBody {
+        plugin_name: live.name.clone(),
+        plugin_type: live.plugin_type.parse().expect("known type"),
+        plugin_scope: live.scope.parse().expect("known scope"),
+        plugin_content: content,
+        remark: live.remark.clone(),
+        roma_app_id: None,
+    };
+    client.update_plugin(&live.id, &body).await.map(drop)
 }
 
 /// `GET` of an admin endpoint of `emu`, as JSON.

@@ -1,5 +1,6 @@
 //! A Kubernetes API server of one resource, `coordination.k8s.io/v1` Lease, for the
-//! leader-election tests: GET, POST, PUT, PATCH (server-side apply, strategic merge and
+//! leader-election tests, served on one or more endpoints (one per replica, to cut one
+//! replica off) that each answer, hang (accept and never answer) or refuse (503): GET, POST, PUT, PATCH (server-side apply, strategic merge and
 //! JSON merge) and DELETE, with resourceVersion checks and the field ownership of
 //! server-side apply: an apply that sets a field another manager owns to another value
 //! is a 409 Conflict, as on the real API server
@@ -7,12 +8,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
@@ -32,54 +35,87 @@ struct Leases {
 
 type Shared = Arc<Mutex<Leases>>;
 
-/// A running Lease server; its kubeconfig points a kube client at it.
-pub struct LeaseServer {
-    state: Shared,
+/// How an endpoint answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    /// As the API server does.
+    Answer = 0,
+    /// Accepts the request and never answers.
+    Hang = 1,
+    /// 503 Service Unavailable.
+    Refuse = 2,
+}
+
+/// One listening address of the server.
+pub struct Endpoint {
     pub url: String,
+    mode: Arc<AtomicU8>,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for LeaseServer {
+impl Drop for Endpoint {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
+impl Endpoint {
+    /// From now on, answer as `mode` says.
+    pub fn set(&self, mode: Mode) {
+        self.mode.store(mode as u8, Ordering::SeqCst);
+    }
+
+    /// Writes a kubeconfig for this endpoint into `dir` as `file` and returns its path.
+    pub fn kubeconfig(&self, dir: &Path, file: &str) -> PathBuf {
+        kubeconfig_at(&self.url, dir, file)
+    }
+}
+
+/// Writes a kubeconfig pointing at `url` into `dir` as `file` and returns its path.
+pub fn kubeconfig_at(url: &str, dir: &Path, file: &str) -> PathBuf {
+    let path = dir.join(file);
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {url}\n\
+         contexts:\n- name: test\n  context:\n    cluster: test\n    user: test\n    namespace: default\n\
+         current-context: test\nusers:\n- name: test\n  user:\n    token: test-token\n"
+    );
+    std::fs::write(&path, text).expect("kubeconfig");
+    path
+}
+
+/// A running Lease server; its kubeconfig points a kube client at it.
+pub struct LeaseServer {
+    state: Shared,
+    pub url: String,
+    first: Endpoint,
+}
+
 impl LeaseServer {
     /// Starts the server on 127.0.0.1:0.
     pub async fn start() -> LeaseServer {
+        Self::start_on(0).await
+    }
+
+    /// Starts the server on 127.0.0.1:`port` (0: any free port).
+    pub async fn start_on(port: u16) -> LeaseServer {
         let state: Shared = Arc::default();
-        let app = Router::new()
-            .route(
-                "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases",
-                post(create),
-            )
-            .route(
-                "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}",
-                get(read).put(replace).patch(patch).delete(remove),
-            )
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("lease server");
-        });
-        LeaseServer { state, url, task }
+        let first = serve(state.clone(), port).await;
+        LeaseServer {
+            state,
+            url: first.url.clone(),
+            first,
+        }
+    }
+
+    /// Another endpoint of the same Leases, on its own port.
+    pub async fn endpoint(&self) -> Endpoint {
+        serve(self.state.clone(), 0).await
     }
 
     /// Writes a kubeconfig for this server into `dir` and returns its path.
     pub fn kubeconfig(&self, dir: &Path) -> PathBuf {
-        let path = dir.join("kubeconfig");
-        let text = format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {}\n\
-             contexts:\n- name: test\n  context:\n    cluster: test\n    user: test\n    namespace: default\n\
-             current-context: test\nusers:\n- name: test\n  user:\n    token: test-token\n",
-            self.url
-        );
-        std::fs::write(&path, text).expect("kubeconfig");
-        path
+        self.first.kubeconfig(dir, "kubeconfig")
     }
 
     /// The holder of Lease `namespace/name`, if any.
@@ -93,6 +129,44 @@ impl LeaseServer {
             .as_str()
             .map(str::to_owned)
     }
+}
+
+/// Serves the Lease routes of `state` on 127.0.0.1:`port`.
+async fn serve(state: Shared, port: u16) -> Endpoint {
+    let mode = Arc::new(AtomicU8::new(Mode::Answer as u8));
+    let gate = mode.clone();
+    let app = Router::new()
+        .route(
+            "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases",
+            post(create),
+        )
+        .route(
+            "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}",
+            get(read).put(replace).patch(patch).delete(remove),
+        )
+        .layer(axum::middleware::from_fn(move |req, next: Next| {
+            let mode = gate.load(Ordering::SeqCst);
+            async move {
+                match mode {
+                    m if m == Mode::Hang as u8 => std::future::pending().await,
+                    m if m == Mode::Refuse as u8 => status(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "ServiceUnavailable",
+                        "the test refuses".into(),
+                    ),
+                    _ => next.run(req).await,
+                }
+            }
+        }))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("lease server");
+    });
+    Endpoint { url, mode, task }
 }
 
 fn status(code: StatusCode, reason: &str, message: String) -> Response {

@@ -5,6 +5,7 @@ pub mod emulator;
 pub mod lease;
 pub mod plan;
 pub mod recorded;
+pub mod tap;
 pub mod watch;
 
 /// In-memory manifest files under `m/`: `(path, text)` pairs as the loader's sources.

@@ -55,7 +55,9 @@ pub fn start_watch_of_project(world: &World, dir: &Path, extra: &[&str]) -> Watc
     spawn_watch(world, dir, extra, "watch", &[], Vec::new())
 }
 
-fn spawn_watch(
+/// [`start_named_watch`] with the given target flags instead of the world's (e.g. another
+/// gateway endpoint).
+pub fn spawn_watch(
     world: &World,
     dir: &Path,
     extra: &[&str],
