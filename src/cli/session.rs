@@ -429,6 +429,7 @@ impl SelectArgs {
         plan::Restriction {
             select: self.select.clone(),
             no_delete: self.no_delete,
+            no_drift: false,
         }
     }
 }

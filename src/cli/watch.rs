@@ -17,7 +17,8 @@ use crate::model::OptionFlags;
 use crate::watch::http::{self, Exposed, Watched};
 use crate::watch::leader::{self, always_leading};
 use crate::watch::metrics::Metrics;
-use crate::watch::reconcile::{DriftPolicy, Reconciler};
+use crate::watch::reconcile::Reconciler;
+use crate::watch::sync_mode::{DriftPolicy, SyncMode};
 use crate::watch::{LoopTiming, run_loop, trigger};
 
 /// `--interval` bounds: at least a second (each reconcile lists the whole
@@ -62,8 +63,14 @@ async fn wait_for_folder(
 #[command(after_help = "\
 Level-triggered, like a Kubernetes controller: every reconcile re-reads the \
 whole folder and the live gateway and diffs from scratch. It runs at start, \
-after each burst of file changes, and every --interval (which also undoes \
+after each burst of file changes, and every --interval (which also catches \
 console edits). Failures back off exponentially (capped at the interval).
+
+Sync modes: --sync all (default) applies the files and undoes console edits \
+(drift); --sync files applies what the files changed (a new commit) and only \
+reports drift, like Argo CD's automated sync without self-heal (an operation \
+needed by both runs); --sync none changes nothing and reports every \
+difference. --drift heal|report is the older spelling of all|none.
 
 Fail closed: an invalid folder, or one that suddenly declares nothing, applies \
 nothing; /readyz then answers 503 until a good read. A folder that is not there \
@@ -95,9 +102,14 @@ pub struct Args {
     /// Resync interval: reconcile at least this often (e.g. 30s, 1m30s, 1h; 1s to 168h).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = within(INTERVAL.0, INTERVAL.1))]
     pub interval: Duration,
-    /// What to do when the gateway differs: heal (apply) or report (log and count only).
-    #[arg(long, value_enum, default_value_t = DriftPolicy::Heal)]
-    pub drift: DriftPolicy,
+    /// What to apply: all (the files, and undo changes made on the gateway: drift), files
+    /// (only what the files changed, e.g. a new commit; drift is reported, not undone), or
+    /// none (report only) [default: all].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub sync: Option<SyncMode>,
+    /// The older spelling of --sync: heal is --sync all, report is --sync none.
+    #[arg(long, value_enum, value_name = "POLICY", conflicts_with = "sync")]
+    pub drift: Option<DriftPolicy>,
     /// Address of the /metrics, /healthz and /readyz endpoints.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
     pub listen: SocketAddr,
@@ -112,6 +124,15 @@ pub struct Args {
     pub gateway: GatewayArgs,
     #[command(flatten)]
     pub leader: LeaderArgs,
+}
+
+impl Args {
+    /// What reconciles apply: --sync, else --drift's meaning, else everything.
+    pub fn sync_mode(&self) -> SyncMode {
+        self.sync
+            .or(self.drift.map(SyncMode::from))
+            .unwrap_or_default()
+    }
 }
 
 async fn shutdown_signal(token: CancellationToken) {
@@ -222,7 +243,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
             conn.client.clone(),
             env.clone(),
             overrides,
-            args.drift,
+            args.sync_mode(),
             watched.metrics.clone(),
             watched.health.clone(),
             shutdown.clone(),
@@ -265,7 +286,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
             instance = %target.instance_id,
             gateway = %target.endpoint,
             interval = ?args.interval,
-            drift = ?args.drift,
+            sync = %args.sync_mode(),
             "watch started"
         );
     }

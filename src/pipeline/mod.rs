@@ -140,7 +140,7 @@ pub fn only(targets: &Targets) -> Restriction {
             .iter()
             .filter_map(|name| glob::Pattern::new(&glob::Pattern::escape(name)).ok())
             .collect(),
-        no_delete: false,
+        ..Restriction::default()
     }
 }
 

@@ -13,6 +13,7 @@ pub mod leader;
 pub mod lease_record;
 pub mod metrics;
 pub mod reconcile;
+pub mod sync_mode;
 pub mod trigger;
 
 use std::time::Duration;

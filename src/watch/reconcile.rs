@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use clap::ValueEnum;
 use tokio_util::sync::CancellationToken;
 
 use super::Wake;
@@ -19,22 +18,13 @@ use super::http::Health;
 use super::leader::{Leading, always_leading};
 use super::metrics::{ApiCallLabels, Metrics, OperationLabels, ResultLabel};
 use crate::api::refresh::{Targets, refresh};
+use super::sync_mode::SyncMode;
 use crate::api::{Client, ClientStats, error_chain};
 use crate::apply::{self, Report, StepOutcome};
 use crate::manifest;
 use crate::model::{Desired, Live, OptionFlags, TargetConfig};
 use crate::pipeline::{self, ReconcileError, Settings};
 use crate::plan::{OpKind, Plan, Restriction};
-
-/// What to do when the gateway differs from the folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum DriftPolicy {
-    /// Apply the plan: undo console edits, apply new commits.
-    #[default]
-    Heal,
-    /// Only log and count the difference; change nothing.
-    Report,
-}
 
 /// Everything a reconcile needs, decided once at start.
 pub struct Reconciler {
@@ -47,8 +37,8 @@ pub struct Reconciler {
     /// Options from flags, applied to the project file's on each read
     /// ([`crate::model::Options::with_flags`]); parallelism is decided once at start.
     pub overrides: OptionFlags,
-    /// Heal or report.
-    pub drift: DriftPolicy,
+    /// What to apply: everything, only what the files changed, or nothing.
+    pub sync: SyncMode,
     /// Metrics to update.
     pub metrics: Metrics,
     /// Readiness to update.
@@ -87,7 +77,7 @@ impl Reconciler {
         client: Client,
         env: BTreeMap<String, String>,
         overrides: OptionFlags,
-        drift: DriftPolicy,
+        sync: SyncMode,
         metrics: Metrics,
         health: Arc<Health>,
         shutdown: CancellationToken,
@@ -97,7 +87,7 @@ impl Reconciler {
             client,
             env,
             overrides,
-            drift,
+            sync,
             metrics,
             health,
             shutdown,
@@ -308,13 +298,14 @@ impl Reconciler {
             self.metrics.drift_detected.inc();
         }
         log_plan(&plan);
-        if self.drift == DriftPolicy::Report {
+        let changes = plan.operations.len();
+        let Some(plan) = self.sync.to_apply(plan) else {
             self.view = Some(live);
             return Ok(Pass {
-                changes: plan.operations.len(),
+                changes,
                 ..Pass::default()
             });
-        }
+        };
         let report = self.apply(&plan, &desired, settings.parallelism()).await?;
         self.count_operations(&plan, &report, managed);
         // What the apply touched is re-read, so the view stays the gateway's own answer.
@@ -323,7 +314,7 @@ impl Reconciler {
             .ok();
         let report = ReconcileError::of_report(report)?;
         Ok(Pass {
-            changes: plan.operations.len(),
+            changes,
             report: Some(report),
             standby: false,
         })
@@ -483,7 +474,7 @@ fn log_pass(pass: &Pass, ms: u64) {
         None if pass.changes > 0 => tracing::info!(
             changes = pass.changes,
             duration_ms = ms,
-            "reconcile: drift reported, nothing changed (--drift report)"
+            "reconcile: drift reported, nothing changed"
         ),
         None => tracing::info!(duration_ms = ms, "reconcile: in sync"),
     }
@@ -502,7 +493,7 @@ fn log_plan(plan: &Plan) {
                     .join(", "),
                 _ => String::new(),
             };
-            tracing::info!(operation = %apply::describe(op), cause = ?op.cause, %fields, "drift");
+            tracing::info!(operation = %apply::describe(op), cause = %op.cause, %fields, "drift");
         } else {
             tracing::info!(operation = %apply::describe(op), "change from the files");
         }

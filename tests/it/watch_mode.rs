@@ -309,3 +309,46 @@ async fn a_changed_target_in_the_project_file_applies_nothing_until_restart() {
         watch.log()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_files_applies_a_commit_and_only_reports_a_console_edit() {
+    let world = world(Duration::ZERO).await;
+    let dir = world.dir();
+    let client = world.client();
+    world.run("apply", &["--auto-approve"]).await.expect_code(0);
+    let watch = start_watch(&world, &dir, &["--interval", "1s", "--sync", "files"]);
+    eventually("first reconcile", async || watch.successes().await >= 1.0).await;
+    world
+        .change_content("cors_public", |c| c["max_age"] = json!(60))
+        .await;
+    let path = dir.join("shop/rate-limits.yaml");
+    let text = std::fs::read_to_string(&path).expect("rate-limits.yaml");
+    assert!(text.contains("api_limit: 600"), "the example sets 600");
+    std::fs::write(&path, text.replacen("api_limit: 600", "api_limit: 500", 1)).expect("write");
+    eventually("the commit is applied", async || {
+        let live = client
+            .find_plugin_by_name("shop_throttle")
+            .await
+            .ok()
+            .flatten();
+        live.is_some_and(|p| p.content["api_limit"] == json!(500))
+    })
+    .await;
+    let seen = watch.successes().await;
+    eventually("two more reconciles", async || {
+        watch.successes().await >= seen + 2.0
+    })
+    .await;
+    assert_eq!(
+        max_age(&client).await,
+        Some(60),
+        "the console edit was undone"
+    );
+    assert!(watch.metric("apigsync_drift_detected_total").await >= 1.0);
+    let log = watch.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("drift") && l.contains("cors_public") && l.contains("cause=drift")),
+        "no drift line for cors_public\n{log}"
+    );
+}

@@ -133,6 +133,21 @@ impl Cause {
     pub fn is_drift(self) -> bool {
         self != Cause::Files
     }
+
+    /// The cause as plans spell it: `files`, `drift` or `both`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Files => "files",
+            Cause::Drift => "drift",
+            Cause::Both => "both",
+        }
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Most API ids the service accepts in one attach or detach call.

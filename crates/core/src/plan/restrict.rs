@@ -1,14 +1,15 @@
-//! `--select` and `--no-delete`: keep part of a plan, safely.
+//! `--select`, `--no-delete` and `watch --sync files`: keep part of a plan, safely.
 //!
-//! An operation is kept when its plug-in matches a selection glob (or there is none)
-//! and, with `no_delete`, it removes nothing (no detach, no delete). An operation that
+//! An operation is kept when its plug-in matches a selection glob (or there is none),
+//! with `no_delete` it removes nothing (no detach, no delete), and with `no_drift` its
+//! cause is not `drift` alone (it comes from the files, or from both). An operation that
 //! depends on one left out is left out too, transitively, so what remains is complete
 //! and runnable on its own (e.g. a replacement is kept whole or not at all). Every
 //! operation left out is named in one notice.
 
 use std::collections::{HashMap, HashSet};
 
-use super::model::{Notice, NoticeKind, OpKind, Plan};
+use super::model::{Cause, Notice, NoticeKind, OpKind, Plan};
 
 /// What part of a plan to keep.
 #[derive(Debug, Clone, Default)]
@@ -17,12 +18,15 @@ pub struct Restriction {
     pub select: Vec<glob::Pattern>,
     /// Leave out every detach and delete.
     pub no_delete: bool,
+    /// Leave out every operation whose cause is drift alone: apply what the files changed
+    /// and only report what changed on the gateway.
+    pub no_drift: bool,
 }
 
 impl Restriction {
     /// Whether the restriction keeps everything.
     pub fn is_none(&self) -> bool {
-        self.select.is_empty() && !self.no_delete
+        self.select.is_empty() && !self.no_delete && !self.no_drift
     }
 
     fn selects(&self, plugin: &str) -> bool {
@@ -62,6 +66,11 @@ pub fn restrict(mut plan: Plan, restriction: &Restriction) -> Plan {
             None
         } else if restriction.no_delete && removes {
             Some(format!("{} left out by --no-delete", op.id))
+        } else if restriction.no_drift && op.cause == Cause::Drift {
+            Some(format!(
+                "{} left out: the gateway changed, not the files (drift is only reported)",
+                op.id
+            ))
         } else if let Some(dep) = op.depends_on.iter().find(|d| left_out.contains(*d)) {
             Some(format!(
                 "{} left out: it depends on {dep}, which is left out",
@@ -154,7 +163,7 @@ mod tests {
                 .iter()
                 .map(|g| glob::Pattern::new(g).expect("glob"))
                 .collect(),
-            no_delete: false,
+            ..Restriction::default()
         }
     }
 
@@ -214,5 +223,19 @@ mod tests {
             plan.notices[0].message,
             "delete/unbound left out by --no-delete"
         );
+    }
+
+    #[test]
+    fn no_drift_leaves_out_drift_and_what_depends_on_it_and_keeps_files_and_both() {
+        let mut plan = plan();
+        plan.operations[0].cause = Cause::Drift;
+        plan.operations[3].cause = Cause::Both;
+        let restriction = Restriction {
+            no_drift: true,
+            ..Restriction::default()
+        };
+        let plan = restrict(plan, &restriction);
+        assert_eq!(ids(&plan), ["attach/rate_x/RELEASE/1"]);
+        assert_eq!(plan.notices.len(), 3, "{:?}", plan.notices);
     }
 }
