@@ -17,7 +17,9 @@ use crate::model::OptionFlags;
 use crate::watch::http::{self, Exposed, Watched};
 use crate::watch::leader::{self, always_leading};
 use crate::watch::metrics::Metrics;
+use crate::watch::notify::{Notifier, Sink};
 use crate::watch::reconcile::Reconciler;
+use crate::watch::report::Observers;
 use crate::watch::sync_mode::{DriftPolicy, SyncMode};
 use crate::watch::{LoopTiming, run_loop, trigger};
 
@@ -124,6 +126,24 @@ pub struct Args {
     pub gateway: GatewayArgs,
     #[command(flatten)]
     pub leader: LeaderArgs,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+}
+
+/// Where to tell of drift, applies, failures and leadership changes.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Notifications")]
+pub struct NotifyArgs {
+    /// Post events (drift detected, apply succeeded or failed, reconcile failed,
+    /// leadership gained or lost) to URL as CloudEvents 1.0 (structured JSON); a
+    /// slack+https://… URL gets a Slack message. Repeatable. Each names the target, the
+    /// plug-ins, the fields (old and new values, secrets masked), the cause and the
+    /// folder's git revision. Delivery retries in the background, never delays a reconcile.
+    #[arg(long, value_name = "URL", value_parser = Sink::parse)]
+    pub notify: Vec<Sink>,
+    /// Send the same drift (or failure) again only after this long; a change is sent at once.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = within(Duration::from_secs(1), Duration::from_secs(30 * 24 * 3600)))]
+    pub notify_repeat: Duration,
 }
 
 impl Args {
@@ -167,36 +187,63 @@ async fn shutdown_signal(token: CancellationToken) {
     }
 }
 
-/// Keeps `apigsync_leader` current and reconciles at once on becoming the leader.
+/// Keeps `apigsync_leader` current, tells the observers of each change, and reconciles at
+/// once on becoming the leader.
 async fn follow_leadership(
     mut leading: leader::Leading,
     metrics: Vec<Metrics>,
     triggers: Vec<tokio::sync::mpsc::Sender<()>>,
+    observers: Observers,
 ) {
     // Every loop reconciles at start anyway: only a later change to leading triggers one
     // (a trigger at start could land after the first reconcile and cause a second).
-    let mut at_start = true;
+    let mut was: Option<bool> = None;
     loop {
         let now = *leading.borrow_and_update();
         for m in &metrics {
             m.leader.set(i64::from(now));
         }
-        if now && !at_start {
-            for trigger in &triggers {
-                let _ = trigger.try_send(());
+        if let Some(was) = was
+            && was != now
+        {
+            observers.leadership(now);
+            if now {
+                for trigger in &triggers {
+                    let _ = trigger.try_send(());
+                }
             }
         }
-        at_start = false;
+        was = Some(now);
         if leading.changed().await.is_err() {
             return;
         }
     }
 }
 
+/// The observers of every reconcile: the notifier, when --notify names a URL.
+fn observers(args: &Args, identity: &str, exposed: &Exposed) -> Observers {
+    let mut observers = Observers::default();
+    if !args.notify.notify.is_empty() {
+        let notifier = Notifier::start(
+            args.notify.notify.clone(),
+            args.notify.notify_repeat,
+            identity.to_owned(),
+            exposed.process.notifications.clone(),
+        );
+        observers = observers.with(std::sync::Arc::new(notifier));
+    }
+    observers
+}
+
 /// Runs `watch` until a shutdown signal: one reconcile loop per target, in one process.
 pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let env = session::process_env();
     let lease = args.leader.lease()?;
+    let identity = lease
+        .as_ref()
+        .map(|l| l.identity.clone())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| "watch".to_owned());
     let shutdown = CancellationToken::new();
     tokio::spawn(shutdown_signal(shutdown.clone()));
     let election = match lease {
@@ -208,6 +255,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .map_or_else(always_leading, |e| e.leading.clone());
 
     let exposed = Exposed::new(vec![Watched::starting(None)]);
+    let observers = observers(args, &identity, &exposed);
     let (addr, server) = http::serve(args.listen, exposed.clone(), shutdown.clone())
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -233,6 +281,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("target {}", target.label()))?;
         let watched = Watched::starting(target.name.clone());
+        conn.client.observe_calls(watched.metrics.call_observer());
         let (tx, rx) = trigger::channel();
         let overrides = OptionFlags {
             parallelism: Some(session::parallelism(&args.reconcile, &narrowed.options)),
@@ -250,7 +299,8 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         )
         .for_target(target.name.clone())
         .pin_target(narrowed.target.clone())
-        .with_leadership(leading.clone());
+        .with_leadership(leading.clone())
+        .with_observers(observers.clone());
         loops.push(TargetLoop {
             target: target.clone(),
             watched,
@@ -265,6 +315,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         leading.clone(),
         loops.iter().map(|l| l.watched.metrics.clone()).collect(),
         loops.iter().map(|l| l.tx.clone()).collect(),
+        observers.clone(),
     ));
     let files = trigger::watch_folder(
         &args.dir,

@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
-use super::metrics::Metrics;
+use super::metrics::{Metrics, ProcessMetrics};
 
 /// Readiness: the last reconcile succeeded and the source is valid.
 #[derive(Debug, Default)]
@@ -75,6 +75,8 @@ impl Watched {
 #[derive(Debug, Clone)]
 pub struct Exposed {
     targets: Arc<RwLock<Vec<Watched>>>,
+    /// The series of the process (build, notifications).
+    pub process: ProcessMetrics,
 }
 
 impl Exposed {
@@ -82,6 +84,7 @@ impl Exposed {
     pub fn new(targets: Vec<Watched>) -> Self {
         Self {
             targets: Arc::new(RwLock::new(targets)),
+            process: ProcessMetrics::default(),
         }
     }
 
@@ -113,7 +116,10 @@ impl Exposed {
 
     /// The text exposition of every target's series.
     pub fn encode(&self) -> String {
-        super::metrics::encode_targets(self.read().iter().map(|t| (t.name.as_deref(), &t.metrics)))
+        super::metrics::encode_all(
+            Some(&self.process),
+            self.read().iter().map(|t| (t.name.as_deref(), &t.metrics)),
+        )
     }
 }
 

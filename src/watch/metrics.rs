@@ -9,11 +9,90 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use super::report::{Outcome, ReconcileReport};
+
 /// Labels of a reconcile: its result (`success`, `failure`, `invalid_source`).
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabel {
     /// The outcome.
     pub result: String,
+}
+
+/// Labels of the build: `apigsync_build_info{version,commit} 1`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BuildLabels {
+    /// The crate version.
+    pub version: String,
+    /// The git commit it was built from.
+    pub commit: String,
+}
+
+/// The results of a reconcile, each exported from start (at 0), so a rate or an alert
+/// on any of them has a series before it first happens.
+pub const RECONCILE_RESULTS: [&str; 4] = ["success", "failure", "invalid_source", "standby"];
+
+/// The outcomes `apigsync_last_reconcile{outcome}` shows, 1 on the last one.
+pub const OUTCOMES: [Outcome; 6] = [
+    Outcome::InSync,
+    Outcome::Applied,
+    Outcome::Reported,
+    Outcome::Standby,
+    Outcome::ApplyFailed,
+    Outcome::Failed,
+];
+
+/// Labels of the last reconcile's outcome.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    /// `in_sync`, `applied`, `reported`, `standby`, `apply_failed`, `failed`.
+    pub outcome: String,
+}
+
+/// The series of the process, not of one target: the build, and notifications.
+#[derive(Debug, Clone)]
+pub struct ProcessMetrics {
+    /// 1, labelled with the version and commit.
+    pub build_info: Family<BuildLabels, Gauge>,
+    /// Notifications by result: `sent`, `failed`, `dropped`.
+    pub notifications: Family<ResultLabel, Counter>,
+}
+
+impl Default for ProcessMetrics {
+    fn default() -> Self {
+        let m = Self {
+            build_info: Family::default(),
+            notifications: Family::default(),
+        };
+        m.build_info
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION").into(),
+                commit: env!("APIGSYNC_COMMIT").into(),
+            })
+            .set(1);
+        for result in super::notify::RESULTS {
+            drop(m.notifications.get_or_create(&ResultLabel {
+                result: result.into(),
+            }));
+        }
+        m
+    }
+}
+
+impl ProcessMetrics {
+    fn encode(&self) -> String {
+        let mut r = Registry::with_prefix("apigsync");
+        r.register(
+            "build_info",
+            "The version and commit of this binary",
+            self.build_info.clone(),
+        );
+        r.register(
+            "notifications",
+            "Notifications (--notify) by result: sent, failed after retries, dropped (queue full)",
+            self.notifications.clone(),
+        );
+        encode(&r)
+    }
 }
 
 /// Labels of an executed operation.
@@ -23,6 +102,18 @@ pub struct OperationLabels {
     pub kind: String,
     /// `done`, `failed`, `not_attempted`.
     pub result: String,
+}
+
+/// Labels of an API request's duration.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// The API operation, e.g. `list_plugins`.
+    pub operation: String,
+}
+
+/// A histogram of request durations: 10 ms to 41 s (a request's timeout is 30 s).
+fn request_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.01, 2.0, 13))
 }
 
 /// Labels of an API call.
@@ -50,6 +141,8 @@ pub struct Metrics {
     pub api_calls: Family<ApiCallLabels, Counter>,
     /// API call retries.
     pub api_retries: Counter,
+    /// Duration of each API request attempt, by operation.
+    pub api_request_duration: Family<RequestLabels, Histogram, fn() -> Histogram>,
     /// Unix time of the last successful reconcile.
     pub last_success: Gauge<f64, AtomicU64>,
     /// Plug-ins declared in the files.
@@ -63,24 +156,47 @@ pub struct Metrics {
     /// Seconds since the last full read of the gateway began, as of the last reconcile:
     /// how long a console edit can have gone unseen.
     pub oldest_read: Gauge<f64, AtomicU64>,
+    /// Plug-ins drifted at the last reconcile (changed on the gateway since the last apply).
+    pub drifted_plugins: Gauge,
+    /// Operations found and not applied at the last reconcile (by the sync mode, or not
+    /// attempted).
+    pub pending_operations: Gauge,
+    /// 1 on the outcome of the last reconcile, 0 on the others.
+    pub last_reconcile: Family<OutcomeLabel, Gauge>,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
-        Self {
+        let m = Self {
             reconciles: Family::default(),
-            reconcile_duration: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
+            // 5 ms to 655 s: a reconcile may retry slow-down answers for 10 minutes.
+            reconcile_duration: Histogram::new(exponential_buckets(0.005, 2.0, 18)),
             operations: Family::default(),
             drift_detected: Counter::default(),
             api_calls: Family::default(),
             api_retries: Counter::default(),
+            api_request_duration: Family::new_with_constructor(request_histogram),
             last_success: Gauge::default(),
             desired_plugins: Gauge::default(),
             managed_plugins: Gauge::default(),
             source_valid: Gauge::default(),
             leader: Gauge::default(),
             oldest_read: Gauge::default(),
+            drifted_plugins: Gauge::default(),
+            pending_operations: Gauge::default(),
+            last_reconcile: Family::default(),
+        };
+        for result in RECONCILE_RESULTS {
+            drop(m.reconciles.get_or_create(&ResultLabel {
+                result: result.into(),
+            }));
         }
+        for outcome in OUTCOMES {
+            drop(m.last_reconcile.get_or_create(&OutcomeLabel {
+                outcome: outcome.as_str().into(),
+            }));
+        }
+        m
     }
 }
 
@@ -126,6 +242,11 @@ impl Metrics {
             self.oldest_read.clone(),
         );
         r.register(
+            "api_request_duration_seconds",
+            "Duration of each API request attempt, by operation",
+            self.api_request_duration.clone(),
+        );
+        r.register(
             "last_success_timestamp_seconds",
             "Unix time of the last successful reconcile",
             self.last_success.clone(),
@@ -150,6 +271,49 @@ impl Metrics {
             "1 while this replica leads and may write, 0 on standby",
             self.leader.clone(),
         );
+        r.register(
+            "drifted_plugins",
+            "Plug-ins changed on the gateway since the last apply, at the last reconcile",
+            self.drifted_plugins.clone(),
+        );
+        r.register(
+            "pending_operations",
+            "Operations found and not applied at the last reconcile",
+            self.pending_operations.clone(),
+        );
+        r.register(
+            "last_reconcile",
+            "1 on the outcome of the last reconcile, 0 on the others",
+            self.last_reconcile.clone(),
+        );
+    }
+
+    /// A client observer that feeds the request duration histogram.
+    pub fn call_observer(&self) -> crate::api::CallObserver {
+        let durations = self.api_request_duration.clone();
+        std::sync::Arc::new(move |operation, _status, took| {
+            durations
+                .get_or_create(&RequestLabels {
+                    operation: operation.to_owned(),
+                })
+                .observe(took.as_secs_f64());
+        })
+    }
+
+    /// Sets the gauges of the last reconcile from its report.
+    pub fn observe(&self, report: &ReconcileReport) {
+        if report.outcome != Outcome::Standby {
+            self.drifted_plugins
+                .set(report.drifted_plugins().len() as i64);
+            self.pending_operations.set(report.pending.len() as i64);
+        }
+        for outcome in OUTCOMES {
+            self.last_reconcile
+                .get_or_create(&OutcomeLabel {
+                    outcome: outcome.as_str().into(),
+                })
+                .set(i64::from(outcome == report.outcome));
+        }
     }
 
     /// The text exposition of every series.
@@ -164,6 +328,14 @@ impl Metrics {
 pub fn encode_targets<'a>(
     targets: impl IntoIterator<Item = (Option<&'a str>, &'a Metrics)>,
 ) -> String {
+    encode_all(None, targets)
+}
+
+/// [`encode_targets`], after the process's own series (when given).
+pub fn encode_all<'a>(
+    process: Option<&ProcessMetrics>,
+    targets: impl IntoIterator<Item = (Option<&'a str>, &'a Metrics)>,
+) -> String {
     let texts = targets.into_iter().map(|(name, metrics)| {
         let mut r = Registry::with_prefix("apigsync");
         match name {
@@ -173,7 +345,7 @@ pub fn encode_targets<'a>(
         }
         encode(&r)
     });
-    merge_families(texts)
+    merge_families(process.map(ProcessMetrics::encode).into_iter().chain(texts))
 }
 
 /// Several expositions of the same families as one: each family's `# HELP`/`# TYPE`

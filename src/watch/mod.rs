@@ -12,7 +12,10 @@ pub mod http;
 pub mod leader;
 pub mod lease_record;
 pub mod metrics;
+pub mod notify;
 pub mod reconcile;
+pub mod report;
+pub mod revision;
 pub mod sync_mode;
 pub mod trigger;
 

@@ -17,8 +17,10 @@ use super::Wake;
 use super::http::Health;
 use super::leader::{Leading, always_leading};
 use super::metrics::{ApiCallLabels, Metrics, OperationLabels, ResultLabel};
-use crate::api::refresh::{Targets, refresh};
+use super::report::{Found, Observers, Outcome, ReconcileReport, millis};
+use super::revision;
 use super::sync_mode::SyncMode;
+use crate::api::refresh::{Targets, refresh};
 use crate::api::{Client, ClientStats, error_chain};
 use crate::apply::{self, Report, StepOutcome};
 use crate::manifest;
@@ -58,6 +60,10 @@ pub struct Reconciler {
     view: Option<Live>,
     /// When the last full read began.
     full_read_at: Option<Instant>,
+    /// Told of every reconcile.
+    observers: Observers,
+    /// What the reconcile in progress found, for its report.
+    found: Found,
 }
 
 /// The result of one pass, for the log line.
@@ -98,7 +104,15 @@ impl Reconciler {
             target: None,
             view: None,
             full_read_at: None,
+            observers: Observers::default(),
+            found: Found::default(),
         }
+    }
+
+    /// Tells `observers` of every reconcile.
+    pub fn with_observers(mut self, observers: Observers) -> Self {
+        self.observers = observers;
+        self
     }
 
     /// Reconciles target `name` of apigsync.yaml's `targets:` (with its vars and documents).
@@ -163,7 +177,42 @@ impl Reconciler {
                 result: label.into(),
             })
             .inc();
+        let report = self.report(&result, elapsed);
+        self.metrics.observe(&report);
+        self.observers.reconciled(&report);
         result.map(drop)
+    }
+
+    /// The report of the reconcile that just ended with `result`.
+    fn report(
+        &mut self,
+        result: &Result<Pass, ReconcileError>,
+        elapsed: std::time::Duration,
+    ) -> ReconcileReport {
+        let found = std::mem::take(&mut self.found);
+        let (drift, pending, applied, failed) = found.split();
+        let (outcome, error) = match result {
+            Ok(pass) if pass.standby => (Outcome::Standby, None),
+            Ok(pass) if pass.report.is_some() => (Outcome::Applied, None),
+            Ok(pass) if pass.changes > 0 => (Outcome::Reported, None),
+            Ok(_) => (Outcome::InSync, None),
+            Err(ReconcileError::Operations { .. }) => (Outcome::ApplyFailed, None),
+            Err(e) => (Outcome::Failed, Some(error_chain(e).replace('\n', "; "))),
+        };
+        let target = self.client.target();
+        ReconcileReport {
+            target: self.target.clone(),
+            gateway: format!("{} at {}", target.instance_id, target.endpoint),
+            revision: revision::of(&self.dir),
+            at: jiff::Timestamp::now().to_string(),
+            duration_ms: millis(elapsed),
+            outcome,
+            error,
+            drift,
+            pending,
+            applied,
+            failed,
+        }
     }
 
     /// The log lines and readiness of a failed reconcile.
@@ -298,6 +347,7 @@ impl Reconciler {
             self.metrics.drift_detected.inc();
         }
         log_plan(&plan);
+        self.found.plan = Some(plan.clone());
         let changes = plan.operations.len();
         let Some(plan) = self.sync.to_apply(plan) else {
             self.view = Some(live);
@@ -307,6 +357,7 @@ impl Reconciler {
             });
         };
         let report = self.apply(&plan, &desired, settings.parallelism()).await?;
+        self.found.applied = Some(report.clone());
         self.count_operations(&plan, &report, managed);
         // What the apply touched is re-read, so the view stays the gateway's own answer.
         self.view = refresh(&self.client, &live, &pipeline::touched(&plan))

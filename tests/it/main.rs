@@ -61,3 +61,4 @@ mod watch_budget;
 mod watch_credentials;
 mod watch_leader;
 mod watch_mode;
+mod watch_notify;

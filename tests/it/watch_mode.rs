@@ -352,3 +352,65 @@ async fn sync_files_applies_a_commit_and_only_reports_a_console_edit() {
         "no drift line for cors_public\n{log}"
     );
 }
+
+/// The lines of `text` that start with `prefix`.
+fn series<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.starts_with(prefix)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_show_zero_series_of_every_result_before_the_first_reconcile_ends() {
+    // Each call waits 2 s: the first reconcile is still reading when /metrics is scraped.
+    let world = world(Duration::from_secs(2)).await;
+    let watch = start_watch(&world, &world.dir(), &["--interval", "1h"]);
+    let mut text = String::new();
+    eventually("/metrics answers", async || {
+        match watch.get("/metrics").await {
+            Some((200, body)) => {
+                text = body;
+                true
+            }
+            _ => false,
+        }
+    })
+    .await;
+    assert_eq!(watch.successes().await, 0.0, "a reconcile ended already");
+    for line in [
+        "apigsync_reconciles_total{result=\"success\"} 0",
+        "apigsync_reconciles_total{result=\"failure\"} 0",
+        "apigsync_reconciles_total{result=\"invalid_source\"} 0",
+        "apigsync_notifications_total{result=\"sent\"} 0",
+        "apigsync_notifications_total{result=\"failed\"} 0",
+        "apigsync_notifications_total{result=\"dropped\"} 0",
+        "apigsync_drifted_plugins 0",
+        "apigsync_pending_operations 0",
+        "apigsync_last_reconcile{outcome=\"failed\"} 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+    }
+    let build = series(&text, "apigsync_build_info{");
+    assert_eq!(build.len(), 1, "{text}");
+    assert!(
+        build[0].starts_with(&format!(
+            "apigsync_build_info{{version=\"{}\",commit=\"",
+            env!("CARGO_PKG_VERSION")
+        )) && build[0].ends_with("} 1"),
+        "{}",
+        build[0]
+    );
+    assert!(
+        text.contains("apigsync_reconcile_duration_seconds_bucket{le=\"655.36\"}"),
+        "the reconcile histogram reaches the 10-minute retry budget\n{text}"
+    );
+    eventually("first reconcile", async || watch.successes().await >= 1.0).await;
+    let (_, text) = watch.get("/metrics").await.expect("metrics");
+    assert!(
+        text.contains("apigsync_api_request_duration_seconds_count{operation=\"list_plugins\"}"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l == "apigsync_last_reconcile{outcome=\"applied\"} 1"),
+        "{text}"
+    );
+}

@@ -235,7 +235,12 @@ struct Inner {
     throttle: Throttle,
     budget: Option<Budget>,
     binding_locks: Mutex<BindingLocks>,
+    on_call: std::sync::OnceLock<CallObserver>,
 }
+
+/// Told of every attempt: the operation name, the HTTP status (0: no answer) and how
+/// long it took (e.g. a latency histogram of watch mode).
+pub type CallObserver = Arc<dyn Fn(&'static str, u16, Duration) + Send + Sync>;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -279,6 +284,7 @@ impl Client {
                 calls: Mutex::default(),
                 retries: AtomicU64::new(0),
                 binding_locks: Mutex::default(),
+                on_call: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -296,6 +302,11 @@ impl Client {
     /// Sets the most requests in flight at once (`--parallelism`): the ceiling of the adaptive limit.
     pub fn set_max_in_flight(&self, n: usize) {
         self.inner.throttle.set_ceiling(n);
+    }
+
+    /// Tells `observer` of every attempt from now on (once per client: a second is ignored).
+    pub fn observe_calls(&self, observer: CallObserver) {
+        let _ = self.inner.on_call.set(observer);
     }
 
     /// A snapshot of the call and retry counters.
@@ -650,6 +661,9 @@ impl Client {
             .unwrap_or_else(PoisonError::into_inner)
             .entry((op.name, status))
             .or_default() += 1;
+        if let Some(observe) = self.inner.on_call.get() {
+            observe(op.name, status, started.elapsed());
+        }
         tracing::debug!(
             op = op.name,
             method = %call.method,

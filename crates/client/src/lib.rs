@@ -30,7 +30,7 @@ mod wire;
 pub use auth::{AuthProblem, Part};
 pub use budget::{RateError, RequestRate};
 pub use client::{
-    BuildError, Client, ClientOptions, ClientStats, MAX_ANSWER_BYTES, PAGE_LIMIT,
+    BuildError, CallObserver, Client, ClientOptions, ClientStats, MAX_ANSWER_BYTES, PAGE_LIMIT,
     install_tls_provider,
 };
 pub use credentials::{Credentials, CredentialsError, Secret};

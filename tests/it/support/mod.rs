@@ -7,6 +7,7 @@ pub mod plan;
 pub mod recorded;
 pub mod tap;
 pub mod watch;
+pub mod webhook;
 
 /// In-memory manifest files under `m/`: `(path, text)` pairs as the loader's sources.
 pub fn sources(files: &[(&str, &str)]) -> Vec<apigsync::manifest::Source> {
