@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -20,6 +21,7 @@ use crate::watch::metrics::Metrics;
 use crate::watch::notify::{Notifier, Sink};
 use crate::watch::reconcile::Reconciler;
 use crate::watch::report::Observers;
+use crate::watch::status::StatusStore;
 use crate::watch::sync_mode::{DriftPolicy, SyncMode};
 use crate::watch::{LoopTiming, run_loop, trigger};
 
@@ -81,7 +83,10 @@ yet (git-sync's first clone) is waited for, not ready meanwhile.
 git-sync: DIR may be, or sit below, a symlink that git-sync swaps to a new \
 worktree; the swap is followed and a half-updated tree is never read.
 
-Endpoints on --listen: /metrics (Prometheus), /healthz, /readyz.
+Endpoints on --listen: /metrics (Prometheus), /healthz, /readyz, and a read-only \
+status page: / (HTML) and /status.json, per target the gateway, leader or \
+standby, the last reconcile (when, result, duration, git revision), pending \
+changes and drift with fields and values (secrets masked), the last events.
 SIGTERM or Ctrl-C: no new operation starts, the ones in flight finish, exit 0.
 
 Several targets: with targets: in apigsync.yaml, one process reconciles every \
@@ -230,7 +235,7 @@ fn observers(args: &Args, identity: &str, exposed: &Exposed) -> Observers {
             identity.to_owned(),
             exposed.process.notifications.clone(),
         );
-        observers = observers.with(std::sync::Arc::new(notifier));
+        observers = observers.with(Arc::new(notifier));
     }
     observers
 }
@@ -254,8 +259,9 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map_or_else(always_leading, |e| e.leading.clone());
 
-    let exposed = Exposed::new(vec![Watched::starting(None)]);
-    let observers = observers(args, &identity, &exposed);
+    let status = StatusStore::new(&identity, *leading.borrow());
+    let exposed = Exposed::new(vec![Watched::starting(None)]).with_status(status.clone());
+    let observers = observers(args, &identity, &exposed).with(Arc::new(status));
     let (addr, server) = http::serve(args.listen, exposed.clone(), shutdown.clone())
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

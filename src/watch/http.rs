@@ -1,4 +1,5 @@
-//! The watch-mode HTTP endpoints: `/metrics`, `/healthz`, `/readyz`.
+//! The watch-mode HTTP endpoints: `/metrics`, `/healthz`, `/readyz`, and the read-only
+//! status page `/` and `/status.json` (GET only: there is no write path).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -11,6 +12,7 @@ use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
 use super::metrics::{Metrics, ProcessMetrics};
+use super::status::StatusStore;
 
 /// Readiness: the last reconcile succeeded and the source is valid.
 #[derive(Debug, Default)]
@@ -77,6 +79,8 @@ pub struct Exposed {
     targets: Arc<RwLock<Vec<Watched>>>,
     /// The series of the process (build, notifications).
     pub process: ProcessMetrics,
+    /// What the status page shows.
+    pub status: StatusStore,
 }
 
 impl Exposed {
@@ -85,7 +89,14 @@ impl Exposed {
         Self {
             targets: Arc::new(RwLock::new(targets)),
             process: ProcessMetrics::default(),
+            status: StatusStore::default(),
         }
+    }
+
+    /// Shows `status` on the status page.
+    pub fn with_status(mut self, status: StatusStore) -> Self {
+        self.status = status;
+        self
     }
 
     /// Exposes `targets` from now on.
@@ -129,6 +140,8 @@ pub fn router(exposed: Exposed) -> Router {
         .route("/metrics", get(metrics_handler))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready_handler))
+        .route("/", get(page_handler))
+        .route("/status.json", get(status_handler))
         .with_state(exposed)
 }
 
@@ -141,6 +154,17 @@ async fn metrics_handler(State(s): State<Exposed>) -> impl IntoResponse {
         )],
         text,
     )
+}
+
+async fn page_handler(State(s): State<Exposed>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        super::status_page::render(&s.status.snapshot()),
+    )
+}
+
+async fn status_handler(State(s): State<Exposed>) -> impl IntoResponse {
+    axum::Json(s.status.snapshot())
 }
 
 async fn ready_handler(State(s): State<Exposed>) -> impl IntoResponse {

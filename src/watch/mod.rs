@@ -16,6 +16,8 @@ pub mod notify;
 pub mod reconcile;
 pub mod report;
 pub mod revision;
+pub mod status;
+pub mod status_page;
 pub mod sync_mode;
 pub mod trigger;
 

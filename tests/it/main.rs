@@ -62,3 +62,4 @@ mod watch_credentials;
 mod watch_leader;
 mod watch_mode;
 mod watch_notify;
+mod watch_status;
