@@ -18,7 +18,13 @@
 #     `stages` and jobs (each with a script and a declared stage);
 #  5. the CI templates fail closed: only plan exit codes 0 and 2 pass, no
 #     step runs after a failed plan, the reviewed plan.json is what merge
-#     applies (`apply --plan`).
+#     applies (`apply --plan`);
+#  6. monitoring: deploy/monitoring/grafana-dashboard.json parses and every
+#     panel has a query; prometheusrule.yaml parses, every rule has alert,
+#     expr, for, a severity and a summary; every apigsync_* metric either
+#     names is one src/watch/metrics.rs registers (counters as *_total,
+#     histograms as *_bucket/_sum/_count); the Deployment's POD_NAME comes from
+#     the downward API and its ServiceAccount may create events.
 #
 # The schemas ship inside the package: validation needs no network. Only the
 # first run installs the package from PyPI into deploy/.venv (gitignored).
@@ -337,6 +343,83 @@ for path in (gh, gl):
     check("--out plan.json" in text and "--plan plan.json" in text,
           f"{rel(path)}: the plan is saved on review and applied with apply --plan on merge")
     check("--tag" not in text, f"{rel(path)}: installs a pinned commit, not a release tag that does not exist")
+
+# ------------------------------------------------------------- 6. monitoring
+import json
+import re
+
+repo_dir = os.path.dirname(deploy_dir)
+metrics_rs = open(os.path.join(repo_dir, "src", "watch", "metrics.rs")).read()
+field_types = dict(re.findall(r"pub (\w+): ([^\n]+),\n", metrics_rs))
+exported = set()
+for name, field in re.findall(r'r\.register\(\s*"(\w+)",\s*"[^"]*",\s*self\.(\w+)\.clone\(\)', metrics_rs, re.S):
+    kind = field_types.get(field, "")
+    full = "apigsync_" + name
+    if "Counter" in kind:
+        exported.add(full + "_total")
+    elif "Histogram" in kind:
+        exported |= {full + "_bucket", full + "_sum", full + "_count"}
+    else:
+        exported.add(full)
+check(len(exported) >= 15, f"src/watch/metrics.rs: {len(exported)} exported series names read")
+
+
+def metric_names(expr):
+    return set(re.findall(r"\bapigsync_[a-z_]+", expr))
+
+
+mon_dir = os.path.join(deploy_dir, "monitoring")
+dash_path = os.path.join(mon_dir, "grafana-dashboard.json")
+try:
+    dash = json.load(open(dash_path))
+except ValueError as e:
+    dash = {}
+    bad(f"{rel(dash_path)}: not JSON: {e}")
+panels = dash.get("panels", [])
+check(bool(panels) and bool(dash.get("title")) and bool(dash.get("uid")),
+      f"{rel(dash_path)}: a dashboard with a title, a uid and panels")
+for panel in panels:
+    exprs = [t.get("expr", "") for t in panel.get("targets", [])]
+    check(bool(exprs) and all(exprs), f"{rel(dash_path)}: panel {panel.get('title')!r} has queries")
+    for expr in exprs:
+        unknown = metric_names(expr) - exported
+        check(not unknown, f"{rel(dash_path)}: panel {panel.get('title')!r} names exported metrics only {sorted(unknown) or ''}")
+
+rule_path = os.path.join(mon_dir, "prometheusrule.yaml")
+rule_doc = load_all(rule_path)[0]
+check(rule_doc.get("kind") == "PrometheusRule" and rule_doc.get("apiVersion") == "monitoring.coreos.com/v1",
+      f"{rel(rule_path)}: a monitoring.coreos.com/v1 PrometheusRule")
+alerts = [r for g in rule_doc.get("spec", {}).get("groups", []) for r in g.get("rules", [])]
+names = {r.get("alert") for r in alerts}
+for wanted in ("ApigsyncDriftPersists", "ApigsyncReconcileFailing", "ApigsyncNoLeader", "ApigsyncThrottled"):
+    check(wanted in names, f"{rel(rule_path)}: alert {wanted}")
+for r in alerts:
+    what = f"{rel(rule_path)}: alert {r.get('alert')}"
+    check(all(r.get(k) for k in ("alert", "expr", "for")), f"{what} has alert, expr and for")
+    check(r.get("labels", {}).get("severity") in ("info", "warning", "critical"), f"{what} has a severity")
+    check(bool(r.get("annotations", {}).get("summary")), f"{what} has a summary")
+    check(r.get("expr", "").count("(") == r.get("expr", "").count(")"), f"{what}: balanced parentheses")
+    unknown = metric_names(r.get("expr", "")) - exported
+    check(not unknown, f"{what} names exported metrics only {sorted(unknown) or ''}")
+
+for dname, dep in by_kind.get("Deployment", {}).items():
+    pod = dep["spec"]["template"]["spec"]
+    env = {e["name"]: e for c in pod.get("containers", []) for e in c.get("env", [])}
+    if "POD_NAME" not in env:
+        continue
+    check(env["POD_NAME"].get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name",
+          f"Deployment/{dname}: POD_NAME comes from the downward API (metadata.name)")
+    check(env.get("POD_NAMESPACE", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.namespace",
+          f"Deployment/{dname}: POD_NAMESPACE comes from the downward API (metadata.namespace)")
+    sa = pod.get("serviceAccountName")
+    bound = [b for b in by_kind.get("RoleBinding", {}).values()
+             if any(s.get("kind") == "ServiceAccount" and s.get("name") == sa for s in b.get("subjects", []))]
+    roles = [by_kind.get("Role", {}).get(b["roleRef"]["name"], {}) for b in bound]
+    verbs = {v for r in roles for rule in r.get("rules", [])
+             if "events.k8s.io" in rule.get("apiGroups", []) and "events" in rule.get("resources", [])
+             for v in rule.get("verbs", [])}
+    check({"create", "patch"} <= verbs,
+          f"Deployment/{dname}: ServiceAccount {sa} may create and patch events.k8s.io events (Kubernetes Events)")
 
 # ------------------------------------------------------------------ summary
 print()

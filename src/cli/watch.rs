@@ -16,6 +16,8 @@ use super::session::{self, GatewayArgs, ReconcileArgs, TargetSelectArgs};
 use crate::manifest::PROJECT_FILE;
 use crate::model::OptionFlags;
 use crate::watch::http::{self, Exposed, Watched};
+use crate::watch::kube_events::{EventsPoster, Pod};
+use crate::watch::leader::LeaseConfig;
 use crate::watch::leader::{self, always_leading};
 use crate::watch::metrics::Metrics;
 use crate::watch::notify::{Notifier, Sink};
@@ -225,8 +227,14 @@ async fn follow_leadership(
     }
 }
 
-/// The observers of every reconcile: the notifier, when --notify names a URL.
-fn observers(args: &Args, identity: &str, exposed: &Exposed) -> Observers {
+/// The observers of every reconcile: the notifier, when --notify names a URL, and the
+/// Kubernetes Events poster, in a cluster.
+async fn observers(
+    args: &Args,
+    identity: &str,
+    lease: Option<&LeaseConfig>,
+    exposed: &Exposed,
+) -> Observers {
     let mut observers = Observers::default();
     if !args.notify.notify.is_empty() {
         let notifier = Notifier::start(
@@ -237,7 +245,29 @@ fn observers(args: &Args, identity: &str, exposed: &Exposed) -> Observers {
         );
         observers = observers.with(Arc::new(notifier));
     }
+    if let Some(pod) = this_pod(lease) {
+        match kube::Client::try_default().await {
+            Ok(client) => {
+                let poster = EventsPoster::start(client, pod, args.notify.notify_repeat);
+                observers = observers.with(Arc::new(poster));
+            }
+            Err(err) => {
+                tracing::warn!(%err, "no Kubernetes Events: no in-cluster service account and no usable KUBECONFIG")
+            }
+        }
+    }
     observers
+}
+
+/// This replica's Pod, in a cluster: the downward API's POD_NAME and POD_NAMESPACE, else
+/// the leader election's identity and namespace.
+fn this_pod(lease: Option<&LeaseConfig>) -> Option<Pod> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let name = var("POD_NAME").or_else(|| lease.map(|l| l.identity.clone()))?;
+    let namespace = var("POD_NAMESPACE")
+        .or_else(|| lease.map(|l| l.namespace.clone()))
+        .unwrap_or_else(|| "default".to_owned());
+    Some(Pod { name, namespace })
 }
 
 /// Runs `watch` until a shutdown signal: one reconcile loop per target, in one process.
@@ -251,8 +281,8 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| "watch".to_owned());
     let shutdown = CancellationToken::new();
     tokio::spawn(shutdown_signal(shutdown.clone()));
-    let election = match lease {
-        Some(lease) => Some(leader::elect(lease).await?),
+    let election = match &lease {
+        Some(lease) => Some(leader::elect(lease.clone()).await?),
         None => None,
     };
     let leading = election
@@ -261,7 +291,9 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
     let status = StatusStore::new(&identity, *leading.borrow());
     let exposed = Exposed::new(vec![Watched::starting(None)]).with_status(status.clone());
-    let observers = observers(args, &identity, &exposed).with(Arc::new(status));
+    let observers = observers(args, &identity, lease.as_ref(), &exposed)
+        .await
+        .with(Arc::new(status));
     let (addr, server) = http::serve(args.listen, exposed.clone(), shutdown.clone())
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

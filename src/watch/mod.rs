@@ -9,6 +9,7 @@
 //! loop runs them one at a time.
 
 pub mod http;
+pub mod kube_events;
 pub mod leader;
 pub mod lease_record;
 pub mod metrics;

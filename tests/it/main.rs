@@ -59,6 +59,7 @@ mod plan_stale;
 mod signing_vectors;
 mod watch_budget;
 mod watch_credentials;
+mod watch_events;
 mod watch_leader;
 mod watch_mode;
 mod watch_notify;

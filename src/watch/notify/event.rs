@@ -162,6 +162,19 @@ pub fn of_report(report: &ReconcileReport) -> Vec<Event> {
     events
 }
 
+/// The events of `report` that `dedupe` lets through (none for a standby reconcile).
+pub fn admitted(dedupe: &std::sync::Mutex<Dedupe>, report: &ReconcileReport) -> Vec<Event> {
+    if report.outcome == Outcome::Standby {
+        return Vec::new();
+    }
+    let events = of_report(report);
+    let still: Vec<Kind> = events.iter().map(|e| e.kind).collect();
+    // A poisoned lock only means a panic elsewhere; the value is still usable.
+    let mut dedupe = dedupe.lock().unwrap_or_else(|e| e.into_inner());
+    dedupe.settled(report.label(), &still);
+    events.into_iter().filter(|e| dedupe.admit(e)).collect()
+}
+
 /// Which events repeat the last one sent of their kind and target: drift and failures
 /// are sent once, again when they change or after `repeat`.
 #[derive(Debug)]

@@ -16,8 +16,8 @@ use prometheus_client::metrics::family::Family;
 use tokio::sync::mpsc;
 
 use super::metrics::ResultLabel;
-use super::report::{Observer, Outcome, ReconcileReport};
-use event::{Dedupe, Event, Kind};
+use super::report::{Observer, ReconcileReport};
+use event::{Dedupe, Event};
 
 /// Events waiting for delivery at most; more are dropped (and counted).
 const QUEUE: usize = 256;
@@ -100,26 +100,11 @@ impl Notifier {
             tracing::warn!("notification dropped: the delivery queue is full");
         }
     }
-
-    fn dedupe(&self) -> std::sync::MutexGuard<'_, Dedupe> {
-        // A poisoned lock only means a panic elsewhere; the value is still usable.
-        self.dedupe.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 impl Observer for Notifier {
     fn reconciled(&self, report: &ReconcileReport) {
-        if report.outcome == Outcome::Standby {
-            return;
-        }
-        let events = event::of_report(report);
-        let still: Vec<Kind> = events.iter().map(|e| e.kind).collect();
-        let admitted: Vec<Event> = {
-            let mut dedupe = self.dedupe();
-            dedupe.settled(report.label(), &still);
-            events.into_iter().filter(|e| dedupe.admit(e)).collect()
-        };
-        for event in admitted {
+        for event in event::admitted(&self.dedupe, report) {
             self.send(event);
         }
     }

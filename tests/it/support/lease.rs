@@ -1,5 +1,5 @@
-//! A Kubernetes API server of one resource, `coordination.k8s.io/v1` Lease, for the
-//! leader-election tests, served on one or more endpoints (one per replica, to cut one
+//! A Kubernetes API server of `coordination.k8s.io/v1` Leases (and a sink of
+//! `events.k8s.io/v1` Events) for the leader-election and Events tests, served on one or more endpoints (one per replica, to cut one
 //! replica off) that each answer, hang (accept and never answer) or refuse (503): GET, POST, PUT, PATCH (server-side apply, strategic merge and
 //! JSON merge) and DELETE, with resourceVersion checks and the field ownership of
 //! server-side apply: an apply that sets a field another manager owns to another value
@@ -31,6 +31,8 @@ struct Stored {
 struct Leases {
     by_key: HashMap<(String, String), Stored>,
     version: u64,
+    /// Every `events.k8s.io/v1` Event posted, with its namespace.
+    events: Vec<(String, Value)>,
 }
 
 type Shared = Arc<Mutex<Leases>>;
@@ -118,6 +120,11 @@ impl LeaseServer {
         self.first.kubeconfig(dir, "kubeconfig")
     }
 
+    /// Every Event posted so far: (namespace in the path, body).
+    pub fn events(&self) -> Vec<(String, Value)> {
+        self.state.lock().expect("lock").events.clone()
+    }
+
     /// The holder of Lease `namespace/name`, if any.
     pub fn holder(&self, namespace: &str, name: &str) -> Option<String> {
         let leases = self.state.lock().expect("lock");
@@ -143,6 +150,10 @@ async fn serve(state: Shared, port: u16) -> Endpoint {
         .route(
             "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}",
             get(read).put(replace).patch(patch).delete(remove),
+        )
+        .route(
+            "/apis/events.k8s.io/v1/namespaces/{ns}/events",
+            post(create_event),
         )
         .layer(axum::middleware::from_fn(move |req, next: Next| {
             let mode = gate.load(Ordering::SeqCst);
@@ -219,6 +230,15 @@ fn rv_mismatch(body: &Value, stored: &Value) -> bool {
         .pointer("/metadata/resourceVersion")
         .and_then(Value::as_str);
     sent.is_some_and(|s| Some(s) != have)
+}
+
+async fn create_event(
+    State(state): State<Shared>,
+    UrlPath(ns): UrlPath<String>,
+    axum::Json(body): axum::Json<Value>,
+) -> Response {
+    state.lock().expect("lock").events.push((ns, body.clone()));
+    ok(StatusCode::CREATED, &body)
 }
 
 async fn read(
