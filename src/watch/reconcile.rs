@@ -233,11 +233,7 @@ impl Reconciler {
                     %kind,
                     "reconcile: some operations failed"
                 );
-                for op in &report.operations {
-                    if let StepOutcome::Failed { error, kind } = &op.outcome {
-                        tracing::error!(operation = %op.description, %error, %kind, "operation failed");
-                    }
-                }
+                self.log_failed_operations(report);
                 self.health
                     .set_not_ready("operations failed in the last reconcile");
             }
@@ -247,6 +243,31 @@ impl Reconciler {
                 self.health
                     .set_not_ready(format!("last reconcile failed: {reason}"));
             }
+        }
+    }
+
+    /// One ERROR line per failed operation, with its error, plug-in, environment (of a
+    /// binding), target and cause as fields.
+    fn log_failed_operations(&self, report: &Report) {
+        let planned = self
+            .found
+            .plan
+            .as_ref()
+            .map(Plan::index)
+            .unwrap_or_default();
+        let target = self.target.as_deref().unwrap_or_default();
+        for op in &report.operations {
+            let StepOutcome::Failed { error, kind } = &op.outcome else {
+                continue;
+            };
+            let planned = planned.get(op.id.as_str());
+            let plugin = planned.map_or("", |p| p.kind.plugin_name());
+            let env = planned.map_or("", |p| match &p.kind {
+                OpKind::Attach(b) | OpKind::Detach(b) => b.env_name.as_str(),
+                _ => "",
+            });
+            let cause = planned.map_or("", |p| p.cause.as_str());
+            tracing::error!(operation = %op.description, %error, %kind, plugin, env, target, cause, "operation failed");
         }
     }
 

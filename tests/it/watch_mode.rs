@@ -10,6 +10,7 @@ use crate::support::cli::{World, copy_dir, examples_dir};
 use crate::support::watch::{eventually, start_watch};
 use apigsync::api::Client;
 use apigsync::emulator::EmulatorConfig;
+use apigsync::emulator::quirks_binding::BindingQuirks;
 use serde_json::json;
 
 async fn max_age(client: &Client) -> Option<i64> {
@@ -412,5 +413,42 @@ async fn metrics_show_zero_series_of_every_result_before_the_first_reconcile_end
         text.lines()
             .any(|l| l == "apigsync_last_reconcile{outcome=\"applied\"} 1"),
         "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_operation_is_logged_at_error_with_plugin_env_target_and_cause_fields() {
+    let world = World::examples(EmulatorConfig {
+        binding_quirks: BindingQuirks {
+            refuse_create: vec!["cors_public".into()],
+            ..BindingQuirks::default()
+        },
+        ..EmulatorConfig::demo()
+    })
+    .await;
+    let watch = start_watch(
+        &world,
+        &world.dir(),
+        &["--interval", "1h", "--log-format", "json"],
+    );
+    eventually("a failed operation is logged", async || {
+        watch.log().contains("operation failed")
+    })
+    .await;
+    let log = watch.log();
+    let line: serde_json::Value = log
+        .lines()
+        .find(|l| l.contains("operation failed"))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("no JSON line of a failed operation\n{log}"));
+    assert_eq!(line["level"], "ERROR", "{line}");
+    let fields = &line["fields"];
+    assert_eq!(fields["plugin"], "cors_public", "{line}");
+    assert_eq!(fields["cause"], "files", "{line}");
+    assert_eq!(fields["env"], "", "a create has no environment: {line}");
+    assert!(fields["target"].is_string(), "{line}");
+    assert!(
+        fields["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{line}"
     );
 }
