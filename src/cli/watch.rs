@@ -119,7 +119,7 @@ pub struct Args {
     /// The older spelling of --sync: heal is --sync all, report is --sync none.
     #[arg(long, value_enum, value_name = "POLICY", conflicts_with = "sync")]
     pub drift: Option<DriftPolicy>,
-    /// Address of the /metrics, /healthz and /readyz endpoints.
+    /// Address of the /metrics, /healthz, /readyz and status page (/, /status.json) endpoints.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
     pub listen: SocketAddr,
     /// Quiet time after a file change before reconciling (bursts coalesce; 10ms to 10m).
