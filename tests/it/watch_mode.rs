@@ -361,8 +361,9 @@ fn series<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_show_zero_series_of_every_result_before_the_first_reconcile_ends() {
-    // Each call waits 2 s: the first reconcile is still reading when /metrics is scraped.
-    let world = world(Duration::from_secs(2)).await;
+    // Each call waits 500 ms: the first reconcile (more than ten calls in sequence) is
+    // still reading when /metrics is scraped; the assertion below checks that it was.
+    let world = world(Duration::from_millis(500)).await;
     let watch = start_watch(&world, &world.dir(), &["--interval", "1h"]);
     let mut text = String::new();
     eventually("/metrics answers", async || {
