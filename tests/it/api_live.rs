@@ -8,7 +8,7 @@ use std::time::Duration;
 use apigsync::api::{
     Client, ClientOptions, Credentials, Secret, Target, fetch_live, fetch_live_with,
 };
-use apigsync::model::{Api, Env, Flavour, Live, LiveBinding, LivePlugin};
+use apigsync::model::{Api, Env, Flavour, Live, LiveBinding, LivePlugin, PluginQuota};
 use apigsync::signing;
 use axum::Router;
 use axum::body::Body;
@@ -25,6 +25,8 @@ struct Gateway {
     requests: Mutex<Vec<String>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// The configs endpoint answers 404, as on a gateway that does not have it.
+    no_configs: bool,
 }
 
 fn page(key: &str, items: Vec<Value>) -> Value {
@@ -32,7 +34,7 @@ fn page(key: &str, items: Vec<Value>) -> Value {
 }
 
 fn api(id: &str, name: &str) -> Value {
-    json!({"id": id, "name": name, "group_id": "g1", "group_name": "shop", "req_method": "GET", "req_uri": "/x", "type": 1})
+    json!({"id": id, "name": name, "group_id": "g1", "group_name": "shop", "req_method": "GET", "req_uri": "/x", "backend_type": "HTTP", "type": 1})
 }
 
 fn attached(api_id: &str, name: &str, env_id: &str) -> Value {
@@ -87,6 +89,16 @@ fn answer(method: &str, path: &str, query: &[(String, String)]) -> Value {
             ],
         ),
         ("/plugins/p2/attached-apis", None) => page("apis", vec![]),
+        // As data_source_huaweicloud_apig_instance_quotas.go reads it (SPEC §11.3).
+        ("/project/configs", None) => page(
+            "configs",
+            vec![
+                json!({"config_id": "c1", "config_name": "API_NUM_LIMIT", "config_value": "1000", "used": 3,
+                       "remark": "APIs", "config_time": "2024-01-01T00:00:00Z"}),
+                json!({"config_id": "c2", "config_name": "PLUGIN_NUM_LIMIT", "config_value": "500", "used": 2,
+                       "remark": "plug-ins", "config_time": "2024-01-01T00:00:00Z"}),
+            ],
+        ),
         other => panic!("unexpected request {other:?}"),
     }
 }
@@ -102,6 +114,14 @@ async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
     gw.max_in_flight.fetch_max(now, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(20)).await;
     gw.in_flight.fetch_sub(1, Ordering::SeqCst);
+    if gw.no_configs && path.ends_with("/project/configs") {
+        let body = json!({"error_code": "APIGW.0101", "error_msg": "The API does not exist or has not been published in the environment"});
+        return Response::builder()
+            .status(404)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+    }
     let body = answer(&method, &path, &signing::parse_query(&raw_query));
     Response::builder()
         .status(200)
@@ -111,7 +131,11 @@ async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
 }
 
 async fn gateway() -> (Arc<Gateway>, Client) {
-    let gw = Arc::new(Gateway::default());
+    serve(Gateway::default()).await
+}
+
+async fn serve(gw: Gateway) -> (Arc<Gateway>, Client) {
+    let gw = Arc::new(gw);
     let app = Router::new().fallback(handle).with_state(gw.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
@@ -131,6 +155,7 @@ async fn gateway() -> (Arc<Gateway>, Client) {
     (gw, client)
 }
 
+/// An API of the list: its path and backend as the list gives them.
 fn api_model(id: &str, name: &str, published_in: &[&str]) -> Api {
     Api {
         id: id.into(),
@@ -138,6 +163,8 @@ fn api_model(id: &str, name: &str, published_in: &[&str]) -> Api {
         group_id: "g1".into(),
         group_name: "shop".into(),
         method: "GET".into(),
+        req_uri: "/x".into(),
+        backend_type: "HTTP".into(),
         published_in: published_in.iter().map(|s| s.to_string()).collect(),
     }
 }
@@ -150,11 +177,15 @@ fn binding(env_id: &str, api_id: &str) -> LiveBinding {
 }
 
 #[tokio::test]
-async fn fetch_live_builds_the_snapshot_with_three_plus_envs_plus_plugins_calls() {
+async fn fetch_live_builds_the_snapshot_with_four_plus_envs_plus_plugins_calls() {
     let (gw, client) = gateway().await;
     let live = fetch_live(&client, 8).await.unwrap();
 
     let expected = Live {
+        plugin_quota: Some(PluginQuota {
+            limit: 500,
+            used: Some(2),
+        }),
         plugins: vec![
             LivePlugin {
                 id: "p1".into(),
@@ -195,16 +226,21 @@ async fn fetch_live_builds_the_snapshot_with_three_plus_envs_plus_plugins_calls(
         ],
         apis: vec![
             api_model("a3", "draft", &[]),
-            api_model("a9", "legacy", &[]),
+            // Only bound (attached-apis): no backend type, the path as bound.
+            Api {
+                req_uri: String::new(),
+                backend_type: String::new(),
+                ..api_model("a9", "legacy", &[])
+            },
             api_model("a2", "orders_get", &[RELEASE]),
             api_model("a1", "orders_list", &[RELEASE, "e-test"]),
         ],
     };
     assert_eq!(live, expected);
 
-    // 3 lists + 2 environments + 2 plug-ins, each one page.
+    // 3 lists + the configs + 2 environments + 2 plug-ins, each one page.
     let stats = client.stats();
-    assert_eq!(stats.total_calls(), 7);
+    assert_eq!(stats.total_calls(), 8);
     assert_eq!(stats.retries, 0);
     let mut requests = gw.requests.lock().unwrap().clone();
     requests.sort();
@@ -216,6 +252,7 @@ async fn fetch_live_builds_the_snapshot_with_three_plus_envs_plus_plugins_calls(
         "/plugins/p1/attached-apis?limit=500&offset=0",
         "/plugins/p2/attached-apis?limit=500&offset=0",
         "/plugins?limit=500&offset=0",
+        "/project/configs?limit=500&offset=0",
     ]
     .iter()
     .map(|r| format!("GET {PREFIX}{r}"))
@@ -246,7 +283,7 @@ async fn fetch_live_with_reads_bindings_only_of_the_chosen_plugins() {
         .map(|p| (p.name.as_str(), p.bindings.as_ref().map(Vec::len)))
         .collect();
     assert_eq!(bindings, [("cors_public", None), ("rate_basic", Some(0))]);
-    assert_eq!(client.stats().total_calls(), 6);
+    assert_eq!(client.stats().total_calls(), 7);
     assert!(
         !gw.requests
             .lock()
@@ -254,4 +291,17 @@ async fn fetch_live_with_reads_bindings_only_of_the_chosen_plugins() {
             .iter()
             .any(|r| r.contains("/plugins/p1/"))
     );
+}
+
+#[tokio::test]
+async fn a_gateway_without_the_configs_endpoint_reports_no_plugin_quota() {
+    let (_gw, client) = serve(Gateway {
+        no_configs: true,
+        ..Gateway::default()
+    })
+    .await;
+    let live = fetch_live(&client, 4).await.unwrap();
+    assert_eq!(live.plugin_quota, None);
+    assert_eq!(live.plugins.len(), 2);
+    assert_eq!(client.stats().retries, 0);
 }

@@ -134,17 +134,20 @@ async fn plan_and_apply_of_the_examples_make_exactly_these_calls() {
         ("no-op apply", calls(&s3, &s4)),
     ];
     // Reading the live state: the plug-in list, the environments, the API list (once
-    // overall and once per environment, for the publication state), and the bindings of
-    // each managed plug-in (none before the first apply).
+    // overall and once per environment, for the publication state), the instance's configs
+    // (the plug-in quota; a route this emulator does not serve: "unknown", 404), and the
+    // bindings of each managed plug-in (none before the first apply).
     let read_empty = [
         ("list_plugins", 1),
         ("list_environments_v2", 1),
         ("list_apis_v2", 3),
+        ("unknown", 1),
     ];
     let read_applied = [
         ("list_plugins", 1),
         ("list_environments_v2", 1),
         ("list_apis_v2", 3),
+        ("unknown", 1),
         ("list_plugin_attached_apis", 7),
     ];
     // The apply: 7 creates and one attach call per (plug-in, environment) pair, 10 of them.

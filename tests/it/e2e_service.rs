@@ -1,7 +1,8 @@
 //! What the real service keeps and enforces, through the binary, against the emulator with
 //! the service-behaviour switches on: offline APIs keep their bindings, plug-ins vanish
 //! between reads, `jwt_auth` plug-ins apigsync does not know, server-filled defaults, the
-//! plan-time rules (OIDC APIs bound, content length, Kafka log quota) and displacement.
+//! plan-time rules (OIDC APIs bound, content length, Kafka log quota, one CORS plug-in per
+//! path, no mirroring of a Mock backend) and displacement.
 
 use crate::support::cli::*;
 use apigsync::api::PluginBody;
@@ -419,4 +420,87 @@ async fn an_apply_under_list_lag_completes_and_converges_once_the_list_catches_u
     assert!(seen, "the list never showed the created plug-in");
     let plan = w.run("plan", &["--detailed-exitcode"]).await;
     assert_eq!((plan.code, plan.stdout.trim()), (0, "No changes."));
+}
+
+/// Two CORS plug-ins, one on `orders_list` (GET /orders), one on `orders_create`
+/// (POST /orders): the same path of group `shop`.
+const TWO_CORS_ON_ORDERS: &str = "kind: Plugin
+name: cors_list
+type: cors
+content:
+  allow_origin: \"*\"
+  allow_methods: GET,POST
+---
+kind: Plugin
+name: cors_create
+type: cors
+content:
+  allow_origin: \"*\"
+  allow_methods: GET,POST
+---
+kind: Binding
+plugin: cors_list
+env: RELEASE
+apis: [orders_list]
+---
+kind: Binding
+plugin: cors_create
+env: RELEASE
+apis: [orders_create]
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_cors_plugins_on_one_path_are_refused_by_plan_and_apply_without_a_write() {
+    let w = World::empty(EmulatorConfig::demo()).await;
+    w.write("cors.yaml", TWO_CORS_ON_ORDERS);
+    let plan = w.run("plan", &[]).await;
+    plan.expect_code(1);
+    assert!(
+        plan.stderr.contains(
+            "cors.yaml:20:1: plug-in \"cors_create\" (cors) on API \"orders_create\" and plug-in \"cors_list\" on API \"orders_list\" (bound at "
+        ) && plan.stderr.contains(
+            "cors.yaml:15:1) would both serve path /orders of group \"shop\" in environment RELEASE"
+        ),
+        "{}",
+        plan.stderr
+    );
+    let apply = w.run("apply", &["--auto-approve"]).await;
+    apply.expect_code(1);
+    assert!(
+        ["cors_list", "cors_create", "path /orders"]
+            .iter()
+            .all(|s| apply.stderr.contains(s)),
+        "{}",
+        apply.stderr
+    );
+    assert_eq!(
+        writes(&w.log()),
+        Vec::<&str>::new(),
+        "an API write was made"
+    );
+    assert!(w.plugins().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mirror_on_an_api_with_a_mock_backend_is_refused_by_plan() {
+    let mut config = EmulatorConfig::demo();
+    let health = config.seed.instances[0]
+        .apis
+        .iter_mut()
+        .find(|a| a.name == "health")
+        .expect("the demo seed has health");
+    health.backend_type = "MOCK".into();
+    let w = World::empty(config).await;
+    let mirror = "kind: Plugin\nname: mirror\ntype: proxy_mirror\ncontent:\n  protocol: http\n  host: mirror.example.internal:80\n---\nkind: Binding\nplugin: mirror\nenv: RELEASE\napis: [health]\n";
+    w.write("mirror.yaml", mirror);
+    let plan = w.run("plan", &[]).await;
+    plan.expect_code(1);
+    assert!(
+        plan.stderr.contains("mirror.yaml:8:1: plug-in \"mirror\" (proxy_mirror) cannot be bound to API \"health\", whose backend is Mock"),
+        "{}",
+        plan.stderr
+    );
+    // The same binding to an API with an HTTP backend plans.
+    w.write("mirror.yaml", &mirror.replace("[health]", "[orders_list]"));
+    w.run("plan", &[]).await.expect_code(0);
 }

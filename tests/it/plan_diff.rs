@@ -532,6 +532,8 @@ fn more_than_500_apis_are_split_into_ordered_calls() {
             group_id: "grp-bulk".into(),
             group_name: "bulk".into(),
             method: "GET".into(),
+            req_uri: String::new(),
+            backend_type: String::new(),
             published_in: vec![RELEASE_ENV_ID.into()],
         });
     }

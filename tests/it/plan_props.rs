@@ -48,6 +48,7 @@ fn arb_world() -> impl Strategy<Value = Live> {
             prop::collection::btree_set(0..envs.len(), 0..=envs.len()),
         );
         prop::collection::vec(api, 1..7).prop_map(move |apis| Live {
+            plugin_quota: None,
             plugins: vec![],
             envs: envs.clone(),
             apis: apis
@@ -59,6 +60,8 @@ fn arb_world() -> impl Strategy<Value = Live> {
                     group_id: "grp-shop".into(),
                     group_name: "shop".into(),
                     method: method.to_owned(),
+                    req_uri: String::new(),
+                    backend_type: String::new(),
                     published_in: published.iter().map(|e| envs[*e].id.clone()).collect(),
                 })
                 .collect(),

@@ -28,6 +28,8 @@ fn large_gateway_plans_and_replans_to_nothing() {
             group_id: "grp".into(),
             group_name: "bulk".into(),
             method: "GET".into(),
+            req_uri: String::new(),
+            backend_type: String::new(),
             published_in: vec![RELEASE_ENV_ID.into()],
         })
         .collect();

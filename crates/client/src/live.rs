@@ -1,8 +1,9 @@
 //! Reads a whole instance into [`Live`] with as few calls as the API allows,
 //! up to `parallelism` in flight. Only GETs.
 //!
-//! Calls, with every list fitting one page of 500: `3 + E + P` for E environments
-//! and P plug-ins: the plug-in, environment and API lists; the APIs published in
+//! Calls, with every list fitting one page of 500: `4 + E + P` for E environments
+//! and P plug-ins: the plug-in, environment and API lists and the plug-in quota (the
+//! instance's configs, [`Client::plugin_quota`]); the APIs published in
 //! each environment (to fill [`Api::published_in`]); the bindings of each plug-in
 //! (one `attached-apis` call without environment filter), or of those a filter
 //! accepts with [`fetch_live_with`].
@@ -22,7 +23,7 @@ use tokio::task::JoinSet;
 use super::client::Client;
 use super::error::ApiError;
 use super::wire::{ApiInfo, AttachedApi, EnvInfo, Plugin};
-use apigsync_core::model::{Api, Env, Live, LiveBinding, LivePlugin};
+use apigsync_core::model::{Api, Env, Live, LiveBinding, LivePlugin, PluginQuota};
 
 /// The answer of one call of the fetch.
 enum Detail {
@@ -32,6 +33,8 @@ enum Detail {
     Envs(Vec<EnvInfo>),
     /// Every API.
     Apis(Vec<ApiInfo>),
+    /// The plug-in quota, when the gateway reports it.
+    Quota(Option<PluginQuota>),
     /// The ids of the APIs published in an environment.
     Published(String, Vec<String>),
     /// The bindings of the plug-in at this index.
@@ -60,7 +63,7 @@ pub async fn fetch_live_with(
 ) -> Result<Live, ApiError> {
     let permits = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut tasks = JoinSet::new();
-    for list in [List::Plugins, List::Envs, List::Apis] {
+    for list in [List::Plugins, List::Envs, List::Apis, List::Quota] {
         let (client, permits) = (client.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire().await;
@@ -68,6 +71,7 @@ pub async fn fetch_live_with(
                 List::Plugins => Detail::Plugins(client.list_plugins().await?),
                 List::Envs => Detail::Envs(client.list_envs().await?),
                 List::Apis => Detail::Apis(client.list_apis(None).await?),
+                List::Quota => Detail::Quota(client.plugin_quota().await?),
             })
         });
     }
@@ -80,6 +84,7 @@ pub async fn fetch_live_with(
     // Bindings read before the API list came in (it tells which bound APIs it lacks).
     let mut unsorted: Vec<(usize, Vec<AttachedApi>)> = Vec::new();
     let mut gone = Vec::new();
+    let mut plugin_quota = None;
     // Plug-ins whose bindings are still to read. Their tasks are spawned a few at a time:
     // 10,000 tasks spawned at once hold 40 MB of futures that wait for a permit.
     let mut queued: VecDeque<(usize, String)> = VecDeque::new();
@@ -137,6 +142,7 @@ pub async fn fetch_live_with(
                 None => unsorted.push((index, bound)),
             },
             Detail::Vanished(index) => gone[index] = true,
+            Detail::Quota(quota) => plugin_quota = quota,
         }
     }
     // Every task ended, the API list's among them.
@@ -154,7 +160,9 @@ pub async fn fetch_live_with(
             by_id.entry(api.id.clone()).or_insert_with(|| api.clone());
         }
     }
-    Ok(assemble(plugins, bindings, &envs, by_id, published))
+    let mut live = assemble(plugins, bindings, &envs, by_id, published);
+    live.plugin_quota = plugin_quota;
+    Ok(live)
 }
 
 /// The lists the fetch starts with.
@@ -163,6 +171,7 @@ enum List {
     Plugins,
     Envs,
     Apis,
+    Quota,
 }
 
 /// Reads the bindings of the plug-in at `index` (id `id`) in a task of `tasks`.
@@ -204,6 +213,8 @@ fn listed(apis: Vec<ApiInfo>) -> BTreeMap<String, Api> {
             group_id: api.group_id,
             group_name: api.group_name,
             method: api.req_method,
+            req_uri: api.req_uri,
+            backend_type: api.backend_type,
         });
     }
     by_id
@@ -220,6 +231,9 @@ fn condense(bound: Vec<AttachedApi>, listed: &BTreeMap<String, Api>) -> Bound {
                 group_id: b.group_id,
                 group_name: b.group_name,
                 method: b.req_method,
+                req_uri: b.req_uri,
+                // attached-apis does not say (SPEC §3.9): unknown.
+                backend_type: String::new(),
                 published_in: Vec::new(),
             });
         }
@@ -295,5 +309,6 @@ fn assemble(
         plugins,
         envs,
         apis,
+        plugin_quota: None,
     }
 }

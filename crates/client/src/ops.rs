@@ -10,9 +10,10 @@ use serde_json::Value;
 use super::client::{Call, Client, Recovery, Reply};
 use super::error::{ApiError, Op};
 use super::wire::{
-    ApiId, ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, Plugin, PluginBody,
-    PluginOperApiInfo,
+    ApiId, ApiInfo, AttachResponse, AttachedApi, AttachedPlugin, EnvInfo, InstanceConfig, Plugin,
+    PluginBody, PluginOperApiInfo, plugin_quota,
 };
+use apigsync_core::model::PluginQuota;
 use apigsync_core::plan::MAX_APIS_PER_CALL;
 use apigsync_signing::encode;
 
@@ -240,6 +241,27 @@ impl Client {
 }
 
 impl Client {
+    /// The gateway's plug-in quota (`PLUGIN_NUM_LIMIT` of the instance's configs, SPEC §11.3;
+    /// `GET …/project/configs`, the path the Terraform provider's
+    /// `data_source_huaweicloud_apig_instance_quotas.go` reads). `None` when the gateway does
+    /// not report it: no such entry, an answer of another shape, or 400, 403 or 404 (older
+    /// gateways, or an account not allowed to read it); the quota is then not enforced.
+    pub async fn plugin_quota(&self) -> Result<Option<PluginQuota>, ApiError> {
+        let op = Op::new("list_project_instance_configs", "reading the plug-in quota");
+        let call = Call::new(&op, Method::GET, "/project/configs");
+        match self.paged::<InstanceConfig>(call, "configs").await {
+            Ok(configs) => Ok(plugin_quota(&configs)),
+            Err(e)
+                if matches!(e, ApiError::Decode { .. })
+                    || matches!(e.status(), Some(400 | 403 | 404)) =>
+            {
+                tracing::info!(error = %e, "the gateway does not report its plug-in quota; not checked");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The ids of the APIs published in `env_id` (all pages), decoded alone: the rest of
     /// each item is skipped unread.
     pub async fn list_published_api_ids(&self, env_id: &str) -> Result<Vec<String>, ApiError> {

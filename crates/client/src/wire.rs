@@ -5,7 +5,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use apigsync_core::model::{PluginType, Scope};
+use apigsync_core::model::{PluginQuota, PluginType, Scope};
 
 /// A plug-in object (SPEC §3.2): create/show/update responses and list items.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -221,8 +221,51 @@ pub struct ApiInfo {
     pub req_method: String,
     /// Request path.
     pub req_uri: String,
+    /// Backend type: `HTTP`, `FUNCTION`, `MOCK`, … (ListApisV2's `backend_type`; read by
+    /// the Terraform provider's `data_source_huaweicloud_apig_api_basic_configurations.go`
+    /// from `GET …/apis` items with `req_method` and `req_uri`). Empty when absent.
+    pub backend_type: String,
     /// Environment(s) it runs in (`|`-separated on some endpoints; see SPEC §3.10).
     pub run_env_id: Option<String>,
+}
+
+/// An item of the instance's configs (`GET …/project/configs`, SPEC §11.3): `configs[]`
+/// as the Terraform provider's `data_source_huaweicloud_apig_instance_quotas.go` reads it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct InstanceConfig {
+    /// `config_name`, e.g. `PLUGIN_NUM_LIMIT`.
+    pub config_name: String,
+    /// `config_value`: a string of digits in the provider's schema; a number is accepted too.
+    pub config_value: Value,
+    /// `used`: how much of it is used (an integer in the provider's schema).
+    pub used: Value,
+}
+
+/// `config_name` of the plug-in quota (SPEC §11.3).
+pub const PLUGIN_NUM_LIMIT: &str = "PLUGIN_NUM_LIMIT";
+
+/// The plug-in quota among `configs`: the first `PLUGIN_NUM_LIMIT` entry whose value is a
+/// count; `None` when there is none (the quota is then not reported).
+pub fn plugin_quota(configs: &[InstanceConfig]) -> Option<PluginQuota> {
+    configs
+        .iter()
+        .filter(|c| c.config_name == PLUGIN_NUM_LIMIT)
+        .find_map(|c| {
+            Some(PluginQuota {
+                limit: count(&c.config_value)?,
+                used: count(&c.used),
+            })
+        })
+}
+
+/// A count written as a JSON number or a string of digits.
+fn count(v: &Value) -> Option<usize> {
+    match v {
+        Value::Number(n) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 /// An item of the API list when only its id matters.
@@ -259,6 +302,40 @@ mod tests {
         .unwrap();
         assert_eq!(p.content, json!({"allow_origin": "*"}));
         assert_eq!(p.remark, None);
+    }
+
+    #[test]
+    fn the_plugin_quota_is_read_from_a_string_or_a_number_and_absent_otherwise() {
+        let configs: Vec<InstanceConfig> = serde_json::from_value(json!([
+            {"config_id": "c1", "config_name": "API_NUM_LIMIT", "config_value": "1000", "used": 3},
+            {"config_id": "c2", "config_name": "PLUGIN_NUM_LIMIT", "config_value": "500", "used": 12,
+             "remark": "plug-ins a tenant may create", "config_time": "2026-12-01T00:00:00Z"}
+        ]))
+        .unwrap();
+        assert_eq!(
+            plugin_quota(&configs),
+            Some(PluginQuota {
+                limit: 500,
+                used: Some(12)
+            })
+        );
+        let number: Vec<InstanceConfig> = serde_json::from_value(
+            json!([{"config_name": "PLUGIN_NUM_LIMIT", "config_value": 40}]),
+        )
+        .unwrap();
+        assert_eq!(
+            plugin_quota(&number),
+            Some(PluginQuota {
+                limit: 40,
+                used: None
+            })
+        );
+        let unreadable: Vec<InstanceConfig> = serde_json::from_value(
+            json!([{"config_name": "PLUGIN_NUM_LIMIT", "config_value": "many"}]),
+        )
+        .unwrap();
+        assert_eq!(plugin_quota(&unreadable), None);
+        assert_eq!(plugin_quota(&configs[..1]), None);
     }
 
     #[test]

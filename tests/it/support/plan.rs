@@ -23,6 +23,8 @@ pub fn world() -> Live {
         group_id: format!("grp-{group}"),
         group_name: group.to_owned(),
         method: "GET".into(),
+        req_uri: String::new(),
+        backend_type: String::new(),
         published_in: envs.iter().map(|e| (*e).to_owned()).collect(),
     };
     let both = [RELEASE_ENV_ID, TEST_ENV_ID];
@@ -31,6 +33,7 @@ pub fn world() -> Live {
         api
     };
     Live {
+        plugin_quota: None,
         plugins: vec![],
         envs: vec![
             Env {

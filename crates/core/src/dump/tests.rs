@@ -12,6 +12,8 @@ fn api(id: &str, name: &str, group: &str, envs: &[&str]) -> Api {
         group_id: format!("g-{group}"),
         group_name: group.into(),
         method: "GET".into(),
+        req_uri: String::new(),
+        backend_type: String::new(),
         published_in: envs.iter().map(|e| (*e).to_owned()).collect(),
     }
 }
@@ -75,6 +77,7 @@ fn world() -> Live {
         serde_json::from_str(r#"{"auth_request": {"method": "POST", "protocol": "HTTP", "url_domain": "10.0.0.2:80", "timeout": 10, "path": "/check", "vpc_channel_enabled": 2, "vpc_channel_info": null}, "identities": {"headers": [{"name": "token", "essential": false}], "queries": null}, "carry_body": {"enabled": false, "max_body_size": 1000}, "carry_path_enabled": false, "return_resp_body_enabled": false, "simple_auth_mode_enabled": true, "match_auth": {"key": "x", "value": "1.0"}, "rule_enabled": false}"#).unwrap(),
     );
     Live {
+        plugin_quota: None,
         plugins: vec![
             third,
             kafka,

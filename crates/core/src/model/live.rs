@@ -17,6 +17,21 @@ pub struct Live {
     pub envs: Vec<Env>,
     /// Every API of the instance (published or not), with where it is published.
     pub apis: Vec<Api>,
+    /// The gateway's plug-in quota, when it reports one (`PLUGIN_NUM_LIMIT` of the
+    /// instance's configs); `None` when it does not, and then it is not enforced.
+    #[serde(default)]
+    pub plugin_quota: Option<PluginQuota>,
+}
+
+/// How many plug-ins the gateway lets a tenant hold (SPEC §11.3: `config_name`
+/// `PLUGIN_NUM_LIMIT` of `GET …/project/configs`, default 500).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginQuota {
+    /// `config_value`: the most plug-ins the gateway holds.
+    pub limit: usize,
+    /// `used`: how many the gateway counts now, when it says.
+    #[serde(default)]
+    pub used: Option<usize>,
 }
 
 /// A plug-in as the API returns it.
@@ -74,6 +89,13 @@ pub struct Api {
     /// HTTP method (`GET`, `POST`, …; `ANY`), empty when unknown.
     #[serde(default)]
     pub method: String,
+    /// Request path (`req_uri`, e.g. `/orders/{id}`), empty when unknown.
+    #[serde(default)]
+    pub req_uri: String,
+    /// Backend type (`backend_type`: `HTTP`, `FUNCTION`, `MOCK`, …), empty when unknown
+    /// (the attached-apis answer and older gateways do not carry it).
+    #[serde(default)]
+    pub backend_type: String,
     /// Ids of the environments the API is published in.
     pub published_in: Vec<String>,
 }

@@ -14,7 +14,9 @@ pub use desired::{
     ApiRef, Desired, DesiredBinding, DesiredPlugin, EmulatorTarget, OptionFlags, Options,
     ProjectFile, SecretSource, TargetConfig, Warning,
 };
-pub use live::{Api, Env, Live, LiveBinding, LivePlugin, RELEASE_ENV_ID, RELEASE_ENV_NAME};
+pub use live::{
+    Api, Env, Live, LiveBinding, LivePlugin, PluginQuota, RELEASE_ENV_ID, RELEASE_ENV_NAME,
+};
 pub use location::Location;
 pub use owner::{DEFAULT_OWNER, MAX_OWNER_LEN, owner_problem};
 pub use plugin_type::{Flavour, PluginType, Scope};

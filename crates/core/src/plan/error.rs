@@ -94,6 +94,61 @@ pub enum PlanError {
         /// The API's method.
         method: String,
     },
+    /// Two CORS plug-ins on APIs of one group with the same path in an environment.
+    #[error(
+        "{location}: plug-in {plugin:?} (cors) on API {api:?} and plug-in {other:?} on API {other_api:?} ({}) would both serve path {path} of group {group:?} in environment {env}; the gateway requires APIs of a group with the same path to share one CORS plug-in: bind them to the same one",
+        .other_location.as_ref().map_or_else(|| "bound on the gateway".to_owned(), |l| format!("bound at {l}"))
+    )]
+    CorsPathShared {
+        /// The binding document of `plugin`.
+        location: Location,
+        /// A CORS plug-in of the manifests.
+        plugin: String,
+        /// An API it would hold on the path.
+        api: String,
+        /// The other CORS plug-in on the path.
+        other: String,
+        /// An API that one would hold on the path.
+        other_api: String,
+        /// The binding document of `other`; `None` for a live plug-in the plan leaves alone.
+        other_location: Option<Location>,
+        /// The group name.
+        group: String,
+        /// The shared request path.
+        path: String,
+        /// The environment name.
+        env: String,
+    },
+    /// A CORS plug-in bound to an API whose path has an OPTIONS API in its group.
+    #[error(
+        "{location}: plug-in {plugin:?} (cors) cannot be bound to API {api:?}: its path {path} in group {group:?} also has the OPTIONS API {options:?}, and the gateway binds no CORS plug-in to the APIs of such a path; remove the API from the binding, or the OPTIONS API"
+    )]
+    CorsOnOptionsPath {
+        /// The binding document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+        /// The API name.
+        api: String,
+        /// The OPTIONS API on the same path.
+        options: String,
+        /// The group name.
+        group: String,
+        /// The request path.
+        path: String,
+    },
+    /// A request mirroring plug-in bound to an API with a Mock backend.
+    #[error(
+        "{location}: plug-in {plugin:?} (proxy_mirror) cannot be bound to API {api:?}, whose backend is Mock: the gateway mirrors no request of a Mock backend"
+    )]
+    MirrorOnMock {
+        /// The binding document.
+        location: Location,
+        /// The plug-in name.
+        plugin: String,
+        /// The API name.
+        api: String,
+    },
     /// A bare API name matches several APIs.
     #[error("{location}: binding of plug-in {plugin:?} names API {api:?}, which is ambiguous: {}; write {{group: ..., name: ...}} or {{id: ...}}", .candidates.join(", "))]
     AmbiguousApi {
@@ -181,6 +236,29 @@ pub enum PlanError {
         others: Vec<String>,
         /// True when the plan ends within the quota but its creates run before its deletes.
         before_deletes: bool,
+    },
+    /// More plug-ins than the gateway's quota at the apply's peak.
+    #[error(
+        "the plan would hold {peak} plug-ins on the gateway at its peak ({held} there now and {creates} it creates, temporary replacements included, before any delete runs), over the gateway's limit of {limit} (PLUGIN_NUM_LIMIT); remove {over} plug-in{} from the manifests or the gateway{}",
+        if .peak - .limit == 1 { "" } else { "s" },
+        if *.deletes > 0 {
+            format!("; deletes ({} in this plan) run only after the creates and make no room", .deletes)
+        } else {
+            String::new()
+        },
+        over = .peak - .limit
+    )]
+    PluginQuota {
+        /// The quota.
+        limit: usize,
+        /// The plug-ins at the peak.
+        peak: usize,
+        /// The plug-ins the gateway holds now, of every owner.
+        held: usize,
+        /// The plug-ins the plan creates.
+        creates: usize,
+        /// The plug-ins the plan deletes, after its creates.
+        deletes: usize,
     },
     /// A desired name exists live as a plug-in of a type apigsync does not know.
     #[error(

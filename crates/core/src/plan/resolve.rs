@@ -122,9 +122,12 @@ mod tests {
             group_id: format!("g-{group}"),
             group_name: group.to_owned(),
             method: "GET".into(),
+            req_uri: String::new(),
+            backend_type: String::new(),
             published_in: vec![],
         };
         Live {
+            plugin_quota: None,
             plugins: vec![],
             envs: vec![Env {
                 id: "e1".to_owned(),

@@ -21,10 +21,14 @@ mod cause;
 mod displace;
 mod fields;
 mod kinds;
+mod paths;
+mod quota;
 mod replace;
 mod rules;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_paths;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -270,6 +274,10 @@ pub fn diff(desired: &Desired, live: &Live, opts: &DiffOptions) -> Result<Plan, 
     }
     errors.extend(b.displacement(&origins));
     errors.extend(rules::kafka_log_quota(desired, live, &b.ops));
+    errors.extend(paths::shared_cors_paths(
+        desired, live, &wanted, &origins, &b.ops,
+    ));
+    errors.extend(quota::plugin_quota(live, &b.ops));
     if !errors.is_empty() {
         return Err(PlanErrors(errors));
     }

@@ -1,5 +1,6 @@
 //! Resolution of the desired bindings against the live APIs and environments, and the
-//! plan-time rules the service enforces on them.
+//! plan-time rules the service enforces on them (those that need an API's path or backend
+//! type are in [`super::paths`], the plug-in quota in [`super::quota`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -12,6 +13,7 @@ use super::super::model::{Notice, NoticeKind, OpKind, Operation};
 
 use super::super::error::PlanError;
 use super::super::resolve::{self, ApiLookup, Resolver};
+use super::paths::PathRules;
 
 /// Desired bindings after resolution: plug-in name → env id → API ids.
 pub(super) type Wanted<'a> = BTreeMap<&'a str, BTreeMap<String, BTreeSet<String>>>;
@@ -136,6 +138,7 @@ pub(super) fn resolve_bindings<'a>(
     let mut taken: HashMap<(&str, PluginType, &str), (&str, &Location)> = HashMap::new();
     let resolver = Resolver::new(live);
     let mut held = HeldBindings::default();
+    let path_rules = PathRules::new(live);
     let mut declared_by_name = HashMap::new();
     for p in &desired.plugins {
         declared_by_name.entry(p.name.as_str()).or_insert(p);
@@ -210,7 +213,9 @@ pub(super) fn resolve_bindings<'a>(
                     location: Some(location.clone()),
                 });
             }
-            if let Some(error) = method_rule(declared, api, location) {
+            if let Some(error) = method_rule(declared, api, location)
+                .or_else(|| path_rules.binding(declared, api, location))
+            {
                 errors.push(error);
                 continue;
             }
@@ -326,6 +331,16 @@ fn is_unset(v: &Value) -> bool {
     v.is_null() || v.as_str() == Some("")
 }
 
+/// The names of the plug-ins `ops` delete.
+pub(super) fn deleted(ops: &[Operation]) -> BTreeSet<&str> {
+    ops.iter()
+        .filter_map(|op| match &op.kind {
+            OpKind::DeletePlugin { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The Kafka log plug-ins the gateway would hold after `ops`: live ones of every owner the
 /// plan does not delete, and the ones it creates. A plan that creates one beyond
 /// [`content::KAFKA_LOG_PER_GATEWAY`] is refused (the user guides: "A maximum of five Kafka
@@ -337,13 +352,7 @@ pub(super) fn kafka_log_quota(
     ops: &[Operation],
 ) -> Option<PlanError> {
     let kafka = PluginType::KafkaLog;
-    let deleted: BTreeSet<&str> = ops
-        .iter()
-        .filter_map(|op| match &op.kind {
-            OpKind::DeletePlugin { name, .. } => Some(name.as_str()),
-            _ => None,
-        })
-        .collect();
+    let deleted = deleted(ops);
     let live_kafka: BTreeSet<&str> = live
         .plugins
         .iter()

@@ -27,6 +27,7 @@ fn desired_plugin(kind: PluginType, content: serde_json::Value) -> DesiredPlugin
 /// The live copy of `p` as created by hand: no marker, bound to API `a1` in RELEASE.
 fn seeded(p: &DesiredPlugin) -> Live {
     Live {
+        plugin_quota: None,
         plugins: vec![LivePlugin {
             id: "p1".into(),
             name: p.name.clone(),
@@ -51,6 +52,8 @@ fn seeded(p: &DesiredPlugin) -> Live {
             group_id: "g".into(),
             group_name: "shop".into(),
             method: "GET".into(),
+            req_uri: String::new(),
+            backend_type: String::new(),
             published_in: vec![RELEASE_ENV_ID.into()],
         }],
     }
