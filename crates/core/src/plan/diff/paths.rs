@@ -14,9 +14,10 @@
 //! support.huaweicloud.com/usermanual-apig/apig_03_0112.html (mirroring).
 //!
 //! A path or backend type the gateway did not report (empty) is not judged: such an API is
-//! left out of these rules, never the cause of an error.
+//! left out of these rules, never the cause of an error. Nor is a binding the gateway already
+//! holds: it is not attached again, so the gateway has nothing to refuse.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::model::{Api, Desired, DesiredPlugin, Live, Location, PluginType};
 
@@ -88,13 +89,15 @@ struct Holder<'a> {
     plugin: &'a str,
     /// Its binding document, for a plug-in of the manifests.
     location: Option<&'a Location>,
+    /// The plan attaches it there (the gateway does not hold that binding yet).
+    new: bool,
 }
 
 /// One error for each CORS plug-in that would share a path of a group with another one in an
 /// environment after the plan: the manifests' CORS plug-ins with the bindings they ask for,
 /// and the live CORS plug-ins the plan leaves alone (not in the manifests, not deleted) with
-/// their bindings, where they were read. Paths where only live plug-ins meet are the
-/// gateway's own state, which this plan does not touch: not judged.
+/// their bindings, where they were read. Only a path the plan attaches a CORS plug-in to is
+/// judged: where the gateway already holds every binding, there is no attach to refuse.
 pub(super) fn shared_cors_paths(
     desired: &Desired,
     live: &Live,
@@ -111,6 +114,16 @@ pub(super) fn shared_cors_paths(
         managed.insert(temp_name(&p.name));
     }
     let deleted = deleted(ops);
+    // (plug-in, env id, API id) of the CORS bindings the gateway holds.
+    let live_cors: HashSet<(&str, &str, &str)> = live
+        .plugins
+        .iter()
+        .filter(|l| l.plugin_type == cors.as_str())
+        .flat_map(|l| {
+            let bound = l.bindings.iter().flatten();
+            bound.map(move |b| (l.name.as_str(), b.env_id.as_str(), b.api_id.as_str()))
+        })
+        .collect();
     // (env id, API id) → the CORS plug-in there after the plan.
     let mut held: BTreeMap<(&str, &str), Holder<'_>> = BTreeMap::new();
     for l in live.plugins.iter().filter(|l| {
@@ -122,6 +135,7 @@ pub(super) fn shared_cors_paths(
             let holder = Holder {
                 plugin: &l.name,
                 location: None,
+                new: false,
             };
             held.insert((&b.env_id, &b.api_id), holder);
         }
@@ -135,24 +149,27 @@ pub(super) fn shared_cors_paths(
                 let holder = Holder {
                     plugin: &p.name,
                     location: Some(location),
+                    new: !live_cors.contains(&(p.name.as_str(), env_id.as_str(), api_id.as_str())),
                 };
                 held.insert((env_id, api_id), holder);
             }
         }
     }
     let apis: HashMap<&str, &Api> = live.apis.iter().map(|a| (a.id.as_str(), a)).collect();
-    // (env id, group id, path) → plug-in → (the first API it holds there, its holder).
+    // (env id, group id, path) → plug-in → (the first API it holds there, its holder; new
+    // when the plan attaches it to any API of the path).
     type OnPath<'a> = BTreeMap<&'a str, (&'a Api, Holder<'a>)>;
     let mut paths: BTreeMap<(&str, &str, &str), OnPath<'_>> = BTreeMap::new();
     for ((env_id, api_id), holder) in held {
         let Some(api) = apis.get(api_id).filter(|a| known(a)) else {
             continue;
         };
-        paths
+        let on_path = paths
             .entry((env_id, &api.group_id, &api.req_uri))
             .or_default()
             .entry(holder.plugin)
             .or_insert((api, holder));
+        on_path.1.new |= holder.new;
     }
     let env_name = |id: &str| {
         live.envs
@@ -161,7 +178,8 @@ pub(super) fn shared_cors_paths(
             .map_or_else(|| id.to_owned(), |e| e.name.clone())
     };
     let mut errors = Vec::new();
-    for ((env_id, _, path), on_path) in paths.iter().filter(|(_, p)| p.len() > 1) {
+    let judged = |p: &OnPath<'_>| p.len() > 1 && p.values().any(|(_, h)| h.new);
+    for ((env_id, _, path), on_path) in paths.iter().filter(|(_, p)| judged(p)) {
         // Located at a binding of the manifests: the first of their plug-ins there.
         let Some((&plugin, &(api, holder))) =
             on_path.iter().find(|(_, (_, h))| h.location.is_some())

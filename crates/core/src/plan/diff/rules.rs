@@ -213,9 +213,13 @@ pub(super) fn resolve_bindings<'a>(
                     location: Some(location.clone()),
                 });
             }
-            if let Some(error) = method_rule(declared, api, location)
-                .or_else(|| path_rules.binding(declared, api, location))
-            {
+            // A binding the gateway already holds is not attached again: it cannot be refused.
+            let path_rule = || {
+                path_rules
+                    .binding(declared, api, location)
+                    .filter(|_| !held.kept(live, declared, &env.id, &api.id))
+            };
+            if let Some(error) = method_rule(declared, api, location).or_else(path_rule) {
                 errors.push(error);
                 continue;
             }

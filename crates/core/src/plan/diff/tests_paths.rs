@@ -87,7 +87,12 @@ fn desired(plugins: Vec<DesiredPlugin>, bindings: Vec<DesiredBinding>) -> Desire
 
 /// The error lines of a plan that cannot be made.
 fn errors(d: &Desired, live: &Live) -> Vec<String> {
-    match diff(d, live, &DiffOptions::default()) {
+    errors_with(d, live, &DiffOptions::default())
+}
+
+/// The error lines of a plan with `opts` that cannot be made.
+fn errors_with(d: &Desired, live: &Live, opts: &DiffOptions) -> Vec<String> {
+    match diff(d, live, opts) {
         Ok(plan) => panic!("a plan of {} operations", plan.operations.len()),
         Err(e) => e.0.iter().map(ToString::to_string).collect(),
     }
@@ -314,5 +319,68 @@ fn a_replacement_counts_its_temporary_plugin_and_its_delete_comes_after_the_peak
     assert_eq!(
         e.to_string(),
         "the plan would hold 2 plug-ins on the gateway at its peak (1 there now and 1 it creates, temporary replacements included, before any delete runs), over the gateway's limit of 1 (PLUGIN_NUM_LIMIT); remove 1 plug-in from the manifests or the gateway; deletes (1 in this plan) run only after the creates and make no room"
+    );
+}
+
+/// A live CORS plug-in as created by hand from `p` (no marker), bound in RELEASE to `apis`.
+fn by_hand(p: &DesiredPlugin, apis: &[&str]) -> LivePlugin {
+    LivePlugin {
+        id: format!("id-{}", p.name),
+        name: p.name.clone(),
+        plugin_type: p.plugin_type.as_str().into(),
+        scope: "global".into(),
+        roma_app_id: None,
+        remark: None,
+        content: p.content.clone(),
+        update_time: None,
+        bindings: Some(
+            apis.iter()
+                .map(|a| LiveBinding {
+                    env_id: RELEASE_ENV_ID.into(),
+                    api_id: (*a).into(),
+                })
+                .collect(),
+        ),
+    }
+}
+
+#[test]
+fn bindings_the_gateway_already_holds_are_not_judged_a_new_one_is() {
+    // The gateway took both CORS plug-ins on /orders, and CORS next to an OPTIONS API.
+    let mut apis = orders();
+    apis.push(api("orders_preflight", "OPTIONS", "/orders", "HTTP"));
+    apis.push(api("orders_export", "GET", "/orders", "HTTP"));
+    let mut live = world(apis);
+    let (a, b) = (cors("cors_a"), cors("cors_b"));
+    live.plugins = vec![
+        by_hand(&a, &["orders_list"]),
+        by_hand(&b, &["orders_create"]),
+    ];
+    let adopt = DiffOptions {
+        adopt: true,
+        ..DiffOptions::default()
+    };
+    let mut d = desired(
+        vec![a, b],
+        vec![
+            bind("cors_a", &["orders_list"], 1),
+            bind("cors_b", &["orders_create"], 5),
+        ],
+    );
+    assert!(diff(&d, &live, &adopt).is_ok());
+    // A new attach on that path is judged: both rules.
+    d.bindings[1] = bind("cors_b", &["orders_create", "orders_export"], 5);
+    assert_eq!(
+        errors_with(&d, &live, &adopt),
+        [
+            "bindings.yaml:5:1: plug-in \"cors_b\" (cors) cannot be bound to API \"orders_export\": its path /orders in group \"shop\" also has the OPTIONS API \"orders_preflight\", and the gateway binds no CORS plug-in to the APIs of such a path; remove the API from the binding, or the OPTIONS API"
+        ]
+    );
+    live.apis.retain(|a| a.name != "orders_preflight");
+    assert_eq!(
+        errors_with(&d, &live, &adopt),
+        [
+            "bindings.yaml:1:1: plug-in \"cors_a\" (cors) on API \"orders_list\" and plug-in \"cors_b\" on API \"orders_create\" (bound at bindings.yaml:5:1) would both serve path /orders of group \"shop\" in environment RELEASE; the gateway requires APIs of a group with the same path to share one CORS plug-in: bind them to the same one"
+        ]
     );
 }
