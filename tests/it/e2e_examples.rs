@@ -135,19 +135,19 @@ async fn plan_and_apply_of_the_examples_make_exactly_these_calls() {
     ];
     // Reading the live state: the plug-in list, the environments, the API list (once
     // overall and once per environment, for the publication state), the instance's configs
-    // (the plug-in quota; a route this emulator does not serve: "unknown", 404), and the
-    // bindings of each managed plug-in (none before the first apply).
+    // (the plug-in quota), and the bindings of each managed plug-in (none before the first
+    // apply).
     let read_empty = [
         ("list_plugins", 1),
         ("list_environments_v2", 1),
         ("list_apis_v2", 3),
-        ("unknown", 1),
+        ("list_project_cofigs_v2", 1),
     ];
     let read_applied = [
         ("list_plugins", 1),
         ("list_environments_v2", 1),
         ("list_apis_v2", 3),
-        ("unknown", 1),
+        ("list_project_cofigs_v2", 1),
         ("list_plugin_attached_apis", 7),
     ];
     // The apply: 7 creates and one attach call per (plug-in, environment) pair, 10 of them.

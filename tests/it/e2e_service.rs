@@ -2,7 +2,7 @@
 //! the service-behaviour switches on: offline APIs keep their bindings, plug-ins vanish
 //! between reads, `jwt_auth` plug-ins apigsync does not know, server-filled defaults, the
 //! plan-time rules (OIDC APIs bound, content length, Kafka log quota, one CORS plug-in per
-//! path, no mirroring of a Mock backend) and displacement.
+//! path, no mirroring of a Mock backend, the plug-in quota) and displacement.
 
 use crate::support::cli::*;
 use apigsync::api::PluginBody;
@@ -503,4 +503,44 @@ async fn a_mirror_on_an_api_with_a_mock_backend_is_refused_by_plan() {
     // The same binding to an API with an HTTP backend plans.
     w.write("mirror.yaml", &mirror.replace("[health]", "[orders_list]"));
     w.run("plan", &[]).await.expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn creates_beyond_the_gateways_plugin_quota_are_refused_by_plan_and_apply_without_a_write() {
+    // Two plug-ins someone else made, a quota of three, and two creates: four at the peak.
+    let w = World::empty(with(ServiceQuirks {
+        plugin_quota: Some(3),
+        ..ServiceQuirks::default()
+    }))
+    .await;
+    for name in ["console_one", "console_two"] {
+        let body = PluginBody {
+            plugin_name: name.into(),
+            plugin_type: PluginType::RateLimit,
+            plugin_scope: Scope::Global,
+            plugin_content: json!({"api_limit": 100}),
+            remark: None,
+            roma_app_id: None,
+        };
+        w.client().create_plugin(&body).await.expect("create");
+    }
+    let two = "kind: Plugin\nname: cors_a\ntype: cors\ncontent:\n  allow_origin: \"*\"\n---\nkind: Plugin\nname: cors_b\ntype: cors\ncontent:\n  allow_origin: \"*\"\n";
+    w.write("two.yaml", two);
+    let expected = "the plan would hold 4 plug-ins on the gateway at its peak (2 there now and 2 it creates, temporary replacements included, before any delete runs), over the gateway's limit of 3 (PLUGIN_NUM_LIMIT); remove 1 plug-in from the manifests or the gateway";
+    let plan = w.run("plan", &[]).await;
+    plan.expect_code(1);
+    assert!(plan.stderr.contains(expected), "{}", plan.stderr);
+    let start = w.log().len();
+    let apply = w.run("apply", &["--auto-approve"]).await;
+    apply.expect_code(1);
+    assert!(apply.stderr.contains(expected), "{}", apply.stderr);
+    assert_eq!(
+        writes(&w.log()[start..]),
+        Vec::<&str>::new(),
+        "an API write was made"
+    );
+    // One create fits.
+    w.write("two.yaml", &two[..two.find("---").expect("two documents")]);
+    w.run("apply", &["--auto-approve"]).await.expect_code(0);
+    assert_eq!(w.plugins().await.len(), 3);
 }

@@ -247,7 +247,7 @@ impl Client {
     /// not report it: no such entry, an answer of another shape, or 400, 403 or 404 (older
     /// gateways, or an account not allowed to read it); the quota is then not enforced.
     pub async fn plugin_quota(&self) -> Result<Option<PluginQuota>, ApiError> {
-        let op = Op::new("list_project_instance_configs", "reading the plug-in quota");
+        let op = Op::new("list_project_cofigs_v2", "reading the plug-in quota");
         let call = Call::new(&op, Method::GET, "/project/configs");
         match self.paged::<InstanceConfig>(call, "configs").await {
             Ok(configs) => Ok(plugin_quota(&configs)),
