@@ -21,6 +21,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use apigsync::api::{ApiError, Client, ClientOptions, Credentials, PluginBody, Secret, Target};
+use apigsync::emulator::quirks_service::ServiceQuirks;
 use apigsync::emulator::seed::{Named, SeedApi, SeedInstance};
 use apigsync::emulator::{self, Credential, EmulatorConfig, EmulatorHandle, Seed};
 use apigsync::model::{Flavour, PluginType, Scope};
@@ -243,6 +244,11 @@ async fn emulator(set: &Set, latency: Duration, rate_limit: Option<f64>) -> Emul
         seed: set.seed(),
         latency,
         rate_limit,
+        // A gateway whose plug-in quota was raised for the set (the default is 500).
+        service: ServiceQuirks {
+            plugin_quota: Some(2 * set.plugins.max(500)),
+            ..ServiceQuirks::default()
+        },
         ..EmulatorConfig::demo()
     })
     .await

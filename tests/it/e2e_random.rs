@@ -32,6 +32,18 @@ fn published() -> BTreeMap<&'static str, Vec<(&'static str, &'static str)>> {
     BTreeMap::from([("RELEASE", release), ("TEST", shop.to_vec())])
 }
 
+/// APIs of one group with the same path (GET and POST /orders of group shop): one CORS
+/// plug-in between them in an environment (the plan refuses two).
+const SAME_PATH: [&str; 2] = ["orders_list", "orders_create"];
+
+/// The demo seed's API with a Mock backend, where no proxy_mirror binds.
+const MOCK_BACKEND: &str = "health";
+
+/// Whether a plug-in of `kind` may bind `api`, beyond [`bindable`]'s method rules.
+fn backend_allows(kind: PluginType, api: &str) -> bool {
+    !(kind == PluginType::ProxyMirror && api == MOCK_BACKEND)
+}
+
 /// Request contents per type: every recorded one (so the read after apply has a record).
 fn contents() -> BTreeMap<PluginType, Vec<Value>> {
     let mut out: BTreeMap<PluginType, Vec<Value>> = BTreeMap::new();
@@ -109,7 +121,9 @@ fn generate(seed: u64) -> Generated {
             let mut candidates: Vec<&str> = apis
                 .iter()
                 .filter(|(api, method)| {
-                    bindable(kind, &content, method) && !used.contains(&(kind, *env_name, *api))
+                    bindable(kind, &content, method)
+                        && backend_allows(kind, api)
+                        && !used.contains(&(kind, *env_name, *api))
                 })
                 .map(|(api, _)| *api)
                 .collect();
@@ -121,6 +135,9 @@ fn generate(seed: u64) -> Generated {
             }
             for api in chosen {
                 used.insert((kind, env_name, api));
+                if kind == PluginType::Cors && SAME_PATH.contains(api) {
+                    used.extend(SAME_PATH.map(|other| (kind, *env_name, other)));
+                }
             }
             first_bound = first_bound.or(chosen.first().copied());
             bindings += chosen.len();

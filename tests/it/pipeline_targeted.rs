@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::support::cli::World;
 use crate::support::watch::{eventually, start_watch};
 use apigsync::emulator::EmulatorConfig;
+use apigsync::emulator::quirks_service::ServiceQuirks;
 
 const PLUGINS: usize = 3_000;
 
@@ -34,7 +35,15 @@ async fn header_value(world: &World, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_one_plugin_edit_under_watch_costs_a_few_calls_and_the_interval_still_heals() {
-    let world = World::empty(EmulatorConfig::demo()).await;
+    // A gateway whose plug-in quota was raised above the default 500 for these 3,000.
+    let world = World::empty(EmulatorConfig {
+        service: ServiceQuirks {
+            plugin_quota: Some(2 * PLUGINS),
+            ..ServiceQuirks::default()
+        },
+        ..EmulatorConfig::demo()
+    })
+    .await;
     write_all(&world);
     world
         .run("apply", &["--auto-approve", "--parallelism", "32"])
