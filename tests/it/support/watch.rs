@@ -145,8 +145,14 @@ pub const OUTCOMES: [&str; 6] = [
 ];
 
 /// Polls `cond` every 100 ms for up to 30 s (a bound against hangs, not a speed assertion).
-pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut cond: F) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, cond: F) {
+    eventually_within(what, Duration::from_secs(30), cond).await;
+}
+
+/// Polls `cond` every 100 ms for up to `bound` (against hangs, not a speed assertion), for
+/// what is slow by design.
+pub async fn eventually_within<F: AsyncFnMut() -> bool>(what: &str, bound: Duration, mut cond: F) {
+    let deadline = Instant::now() + bound;
     while Instant::now() < deadline {
         if cond().await {
             return;
