@@ -73,6 +73,7 @@ fn bind(plugin: &str, apis: &[&str], line: usize) -> DesiredBinding {
         apis: apis.iter().map(|a| ApiRef::Name((*a).into())).collect(),
         displace: false,
         location: Location::new("bindings.yaml", line, 1),
+        api_locations: vec![],
     }
 }
 
