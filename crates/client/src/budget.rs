@@ -1,7 +1,7 @@
 //! A request budget (`watch --max-request-rate`): real gateways throttle per account
 //! (the Terraform provider's issues report limits as low as 200 requests per 5 minutes),
 //! and the quota is shared with every other tool of the account. The budget spaces
-//! requests evenly, one every `per / requests` plus a tenth (at least 50 ms): so no window
+//! requests evenly, one every `per / requests` plus a tenth (at least 100 ms): so no window
 //! of `per` holds more than `requests` of them as the gateway sees them, even when the
 //! network delays one request more than the next; the adaptive limit and the slow-down
 //! back-off still apply underneath.
@@ -26,7 +26,7 @@ impl RequestRate {
     /// The even spacing of requests within this rate, with its margin for network jitter.
     pub fn spacing(&self) -> Duration {
         let even = self.per / self.requests.max(1);
-        even + (even / 10).max(Duration::from_millis(50))
+        even + (even / 10).max(Duration::from_millis(100))
     }
 }
 
@@ -142,6 +142,6 @@ mod tests {
             budget.acquire().await;
             at.push((Instant::now() - start).as_millis());
         }
-        assert_eq!(at, [0, 550, 1100, 1650, 2200]);
+        assert_eq!(at, [0, 600, 1200, 1800, 2400]);
     }
 }
