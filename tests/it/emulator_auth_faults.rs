@@ -457,3 +457,44 @@ async fn fault_settings_change_at_run_time_and_are_validated() {
                "throttle_answer": "APIGW.0308", "omit_retry_after": false})
     );
 }
+
+#[tokio::test]
+async fn a_throttle_rate_answers_that_share_of_requests_429_and_nothing_else() {
+    let (_emu, c) = demo().await;
+    let url = format!("{}/_emulator/faults", c.base);
+    let put = |body: serde_json::Value| c.http.put(&url).json(&body).send();
+    assert_eq!(
+        put(json!({"throttle_rate": 1.5}))
+            .await
+            .expect("put")
+            .status(),
+        400
+    );
+    assert_eq!(
+        put(json!({"throttle_rate": 1.0}))
+            .await
+            .expect("put")
+            .status(),
+        200
+    );
+    for _ in 0..5 {
+        let resp = c.try_send(list_call(&c)).await.expect("an answer");
+        assert_eq!((resp.status, resp.code()), (429, "APIGW.0308"));
+    }
+    assert_eq!(
+        put(json!({"throttle_rate": 0.5}))
+            .await
+            .expect("put")
+            .status(),
+        200
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..40 {
+        let resp = c
+            .try_send(list_call(&c))
+            .await
+            .expect("never a closed connection");
+        seen.insert(resp.status);
+    }
+    assert_eq!(seen, [200, 429].into(), "only throttled or served");
+}

@@ -51,6 +51,12 @@ async fn set_faults(
     if !(0.0..=1.0).contains(&new.fault_rate) {
         return Err(ServiceError::invalid("fault_rate", "expected 0.0 to 1.0"));
     }
+    if !(0.0..=1.0).contains(&new.throttle_rate) {
+        return Err(ServiceError::invalid(
+            "throttle_rate",
+            "expected 0.0 to 1.0",
+        ));
+    }
     if new.rate_limit.is_some_and(|r| r <= 0.0) {
         return Err(ServiceError::invalid(
             "rate_limit",

@@ -75,6 +75,10 @@ pub struct Faults {
     /// Requests per second per credential; beyond: 429. `None`: unlimited.
     #[serde(default)]
     pub rate_limit: Option<f64>,
+    /// Share of requests (0.0–1.0) answered as throttled (`throttle_answer`) and nothing
+    /// else: a gateway that sheds a steady part of the load. Set at run time only.
+    #[serde(default, skip_serializing_if = "is_unset")]
+    pub throttle_rate: f64,
     /// Binding and create behaviours of the real service (`partial_attach`, `binding_conflicts`, `refuse_create`).
     #[serde(flatten)]
     pub binding: BindingQuirks,
@@ -90,6 +94,11 @@ pub struct Faults {
     /// Throttled answers carry no `Retry-After` (the real service may not send one).
     #[serde(default)]
     pub omit_retry_after: bool,
+}
+
+/// A share of 0: not shown in `GET /_emulator/faults`.
+fn is_unset(rate: &f64) -> bool {
+    *rate <= 0.0
 }
 
 /// The answer to a throttled request. SPEC §5 (error table) lists both: the
@@ -193,6 +202,7 @@ impl EmulatorConfig {
             latency: self.latency,
             fault_rate: self.fault_rate,
             rate_limit: self.rate_limit,
+            throttle_rate: 0.0,
             binding: self.binding_quirks.clone(),
             service: self.service.clone(),
             auth: self.auth.clone(),

@@ -55,6 +55,12 @@ impl FaultDice {
         let pick = self.rng.random_range(0..kinds.len());
         hit.then(|| kinds[pick])
     }
+
+    /// Whether the next request is throttled, at `rate`; no draw at 0 (the fault sequence
+    /// of a run without throttling stays as it was).
+    pub fn throttle(&mut self, rate: f64) -> bool {
+        rate > 0.0 && self.rng.random::<f64>() < rate
+    }
 }
 
 /// A token bucket per credential: `rps` tokens per second, bursts up to `rps` (at least 1).

@@ -249,6 +249,9 @@ async fn guarded(
     {
         return throttled(&faults, request_id);
     }
+    if lock(&shared.dice).throttle(faults.throttle_rate) {
+        return throttled(&faults, request_id);
+    }
     let fault = lock(&shared.dice).roll(faults.fault_rate, operation.write);
     match fault {
         Some(Fault::SystemError) => return ServiceError::system().into_response(),

@@ -27,7 +27,7 @@
 //! `GET /_emulator/log` ([`RequestLog`]: every APIG request in the order it finished,
 //! operation name, write flag, status and path; the last 10 000),
 //! `POST /_emulator/reset` (back to the seed, stats and log emptied, fault dice rewound),
-//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit,
+//! `GET|PUT /_emulator/faults` ([`Faults`] as `{latency_ms, fault_rate, rate_limit, throttle_rate,
 //! throttle_answer, omit_retry_after, …}`; PUT replaces them all, an omitted field means its
 //! default; the same object carries the switches of [`quirks_binding`] and of
 //! [`quirks_service::ServiceQuirks`] and of [`quirks_auth`]), `GET /_emulator/state` (the
