@@ -7,7 +7,9 @@
 //! `APIGSYNC_BENCH_PLUGINS` sets the size of the largest set (default 10,000 plug-ins
 //! with 8 bindings each; 0 skips it). `APIGSYNC_BENCH_GROUPS` runs only some groups of
 //! scenarios, comma-separated: `latency`, `scale` (1,500 and 3,000 plug-ins, and the
-//! largest set), `throttled` (default: all).
+//! largest set), `large` (the largest set alone), `throttled`, `shedding` (an apply against a
+//! gateway that answers 429 to 7% of calls, against the same apply unthrottled)
+//! (default: all).
 
 #![allow(
     clippy::unwrap_used,
@@ -505,6 +507,71 @@ async fn throttled_scenario(rows: &mut Vec<Row>, plugins: usize, rps: f64) {
     );
 }
 
+/// Share of calls the shedding gateway answers 429 (APIGW.0308, `Retry-After: 1`).
+const SHED_RATE: f64 = 0.07;
+
+/// A plain HTTP client for the emulator's admin paths.
+fn admin() -> reqwest::Client {
+    apigsync::api::install_tls_provider();
+    reqwest::Client::new()
+}
+
+/// Sets the emulator's `throttle_rate` (`PUT /_emulator/faults`; the other switches stay off).
+async fn shed(emu: &EmulatorHandle, rate: f64) {
+    let url = format!("{}/_emulator/faults", emu.base_url());
+    let resp = admin()
+        .put(url)
+        .json(&serde_json::json!({"latency_ms": 30, "throttle_rate": rate}))
+        .send()
+        .await
+        .expect("faults");
+    assert!(resp.status().is_success(), "faults: {}", resp.status());
+}
+
+/// Apply from empty of 47 plug-ins (141 operations), 30 ms, parallelism 8: unthrottled, then
+/// from empty again (the emulator reset) while the gateway answers 429 to [`SHED_RATE`] of
+/// calls. The shedding row's bound is the unthrottled apply's wall time: its ratio is the
+/// slow-down that light throttling costs.
+async fn shedding_scenario(rows: &mut Vec<Row>) {
+    let set = Set {
+        plugins: 47,
+        apis: 400,
+        per_env: 4,
+    };
+    let emu = emulator(&set, Duration::from_millis(30), None).await;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("m");
+    std::fs::create_dir_all(&dir).expect("dir");
+    set.write(&dir);
+    let d = dir.display().to_string();
+    let args = strs(&["apply", &d, "--auto-approve", "--parallelism", "8"]);
+    let label = |what: &str| format!("apply from empty, {}, 30 ms, {what}", set.label());
+    let clear = measure(
+        &emu,
+        label("unthrottled"),
+        args.clone(),
+        |_| None,
+        tmp.path(),
+    )
+    .await;
+    let unthrottled = clear.wall;
+    rows.push(clear);
+    let reset = format!("{}/_emulator/reset", emu.base_url());
+    let resp = admin().post(reset).send().await.expect("reset");
+    assert!(resp.status().is_success(), "reset: {}", resp.status());
+    shed(&emu, SHED_RATE).await;
+    let mut row = measure(
+        &emu,
+        label(&format!("{:.0}% of calls answered 429", SHED_RATE * 100.0)),
+        args,
+        |_| Some(unthrottled),
+        tmp.path(),
+    )
+    .await;
+    row.note.push_str("; lower bound: the unthrottled apply");
+    rows.push(row);
+}
+
 const HEADER: &str = "| scenario | wall | calls | lower bound | ratio | client CPU | peak RSS | notes |\n|---|---|---|---|---|---|---|---|";
 
 fn line(r: &Row) -> String {
@@ -558,16 +625,20 @@ fn main() {
                 scale_scenario(&mut rows, plugins, false).await;
                 progress(&rows, &mut shown);
             }
-            if large > 0 {
-                scale_scenario(&mut rows, large, true).await;
-                progress(&rows, &mut shown);
-            }
+        }
+        if (runs("scale") || runs("large")) && large > 0 {
+            scale_scenario(&mut rows, large, true).await;
+            progress(&rows, &mut shown);
         }
         if runs("throttled") {
             for (plugins, rps) in [(25, 2.0), (100, 5.0), (100, 2.0)] {
                 throttled_scenario(&mut rows, plugins, rps).await;
                 progress(&rows, &mut shown);
             }
+        }
+        if runs("shedding") {
+            shedding_scenario(&mut rows).await;
+            progress(&rows, &mut shown);
         }
         rows
     });
