@@ -156,3 +156,29 @@ async fn log_format_json_makes_every_stderr_line_json() {
         invalid.stderr
     );
 }
+
+/// Progress lines are written in batches (`output::Batch`): none is lost or doubled, and all
+/// are out by the time the binary exits.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_writes_one_progress_line_per_operation() {
+    let w = World::demo_examples().await;
+    let apply = w.run("apply", &["--auto-approve", "-o", "json"]).await;
+    apply.expect_code(0);
+    let out: serde_json::Value = serde_json::from_str(&apply.stdout).expect("JSON on stdout");
+    let mut expected: Vec<String> = out["report"]["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .map(|op| format!("done: {}", op["description"].as_str().expect("description")))
+        .collect();
+    let mut progress: Vec<String> = apply
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("done: "))
+        .map(str::to_owned)
+        .collect();
+    assert!(expected.len() > 5, "the examples make a plan: {expected:?}");
+    expected.sort();
+    progress.sort();
+    assert_eq!(progress, expected, "stderr:\n{}", apply.stderr);
+}

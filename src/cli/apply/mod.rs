@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::bail;
 use clap::ValueEnum;
@@ -111,10 +112,13 @@ fn confirm(work: &[Work]) -> anyhow::Result<bool> {
 /// Progress output: on a terminal (text logs), a bar counting operations with the elapsed
 /// time and an estimate of what is left, logs and messages printed above it, the outcome
 /// coloured (unless NO_COLOR); otherwise one stderr message per operation (a JSON object
-/// with `--log-format json`).
+/// with `--log-format json`), written in batches ([`output::Batch`]) and all of them by the
+/// time the last operation is reported.
 fn progress(total: usize, bar: bool) -> impl Fn(&OperationReport) + Send + Sync + 'static {
     let bar = bar.then(|| Bar::start(total));
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let lines = output::Batch::new();
+    let reported = AtomicUsize::new(0);
     move |op: &OperationReport| {
         let status = match &op.outcome {
             StepOutcome::Done => "done",
@@ -134,11 +138,16 @@ fn progress(total: usize, bar: bool) -> impl Fn(&OperationReport) + Send + Sync 
                 };
                 bar.step(format!("{shown}: {}", op.description));
             }
-            None => output::message_with(
-                output::Level::Info,
-                &format!("{status}: {}", op.description),
-                &[("status", status), ("operation", &op.description)],
-            ),
+            None => {
+                lines.message_with(
+                    output::Level::Info,
+                    &format!("{status}: {}", op.description),
+                    &[("status", status), ("operation", &op.description)],
+                );
+                if reported.fetch_add(1, Ordering::Relaxed) + 1 == total {
+                    lines.flush();
+                }
+            }
         }
     }
 }
