@@ -57,14 +57,7 @@ async fn world(quirks: BindingQuirks) -> World {
 
 /// Replaces the emulator's fault settings (`PUT /_emulator/faults`).
 async fn set_faults(emu: &EmulatorHandle, faults: Value) {
-    apigsync::api::install_tls_provider();
-    let resp = reqwest::Client::new()
-        .put(format!("{}/_emulator/faults", emu.base_url()))
-        .json(&faults)
-        .send()
-        .await
-        .expect("PUT faults");
-    assert_eq!(resp.status(), 200, "{faults}");
+    admin_put(emu, "/_emulator/faults", &faults).await;
 }
 
 async fn apply(w: &World) -> Out {
@@ -159,28 +152,8 @@ async fn a_move_against_attach_answers_with_failed_entries_never_leaves_an_api_w
 }
 
 /// One apply (whatever its exit code) with the bindings sampled while it runs.
-async fn sampled_once(w: &World) -> (Vec<Sample>, crate::support::cli::Out) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let url = format!("{}/_emulator/state", w.emu.base_url());
-    apigsync::api::install_tls_provider();
-    let sampler = {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            let http = reqwest::Client::new();
-            let mut samples = Vec::new();
-            while !stop.load(Ordering::SeqCst) {
-                if let Ok(resp) = http.get(&url).send().await
-                    && let Ok(state) = resp.json::<State>().await
-                {
-                    samples.push(sample(&state));
-                }
-            }
-            samples
-        })
-    };
-    let out = apply(w).await;
-    stop.store(true, Ordering::SeqCst);
-    (sampler.await.expect("sampler"), out)
+async fn sampled_once(w: &World) -> (Vec<Sample>, Out) {
+    sampled_during(w, apply(w)).await
 }
 
 /// Issue 16: right after a detach, a delete answers 409 APIG.3462 for a few seconds (OTC:
@@ -481,6 +454,14 @@ fn write_move(w: &World, after: bool, edge_apis: &[&str], moved: &[&str]) {
 /// Applies until an apply succeeds (at most `runs` times) while sampling the emulator's
 /// state as fast as it answers; the samples and the number of applies.
 async fn sampled(w: &World, runs: usize) -> (Vec<Sample>, usize) {
+    sampled_during(w, converge(w, runs)).await
+}
+
+/// The emulator's bindings, sampled as often as it answers while `work` runs.
+async fn sampled_during<T>(
+    w: &World,
+    work: impl std::future::Future<Output = T>,
+) -> (Vec<Sample>, T) {
     let stop = Arc::new(AtomicBool::new(false));
     let url = format!("{}/_emulator/state", w.emu.base_url());
     apigsync::api::install_tls_provider();
@@ -503,9 +484,9 @@ async fn sampled(w: &World, runs: usize) -> (Vec<Sample>, usize) {
             samples
         })
     };
-    let took = converge(w, runs).await;
+    let out = work.await;
     stop.store(true, Ordering::SeqCst);
-    (sampler.await.expect("sampler"), took)
+    (sampler.await.expect("sampler"), out)
 }
 
 /// Asserts that in every sample each API of `apis` is bound (in RELEASE) to a plug-in named

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::support::cli::admin_put;
 use crate::support::emulator::{APIG, Auth, Client, ROMA, Resp, start};
 use apigsync::emulator::quirks_auth::AuthQuirks;
 use apigsync::emulator::quirks_binding::BindingQuirks;
@@ -85,18 +86,6 @@ async fn attached_api_names(c: &Client, plugin: &str) -> Vec<String> {
         .iter()
         .map(|a| a["api_name"].as_str().expect("name").to_owned())
         .collect()
-}
-
-async fn admin_put(emu: &EmulatorHandle, path: &str, body: &Value) -> Value {
-    apigsync::api::install_tls_provider();
-    let resp = reqwest::Client::new()
-        .put(format!("{}{path}", emu.base_url()))
-        .json(body)
-        .send()
-        .await
-        .expect("admin call");
-    assert_eq!(resp.status(), 200, "{path}");
-    resp.json().await.expect("admin JSON")
 }
 
 #[tokio::test]

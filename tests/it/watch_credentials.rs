@@ -8,24 +8,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::support::cli::{World, admin_put};
-use crate::support::watch::{Watch, eventually, free_port};
+use crate::support::watch::{Watch, eventually, free_port, set_max_age};
 use apigsync::emulator::EmulatorConfig;
-
-fn set_max_age(dir: &std::path::Path, value: i64) {
-    let path = dir.join("cors.yaml");
-    let text = std::fs::read_to_string(&path).expect("cors.yaml");
-    let edited: Vec<String> = text
-        .lines()
-        .map(|l| {
-            if l.trim_start().starts_with("max_age:") {
-                format!("  max_age: {value}")
-            } else {
-                l.to_owned()
-            }
-        })
-        .collect();
-    std::fs::write(&path, edited.join("\n") + "\n").expect("write");
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_with_a_token_file_survives_the_tokens_expiry_when_the_file_is_replaced() {

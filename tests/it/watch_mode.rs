@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::support::cli::{World, copy_dir, examples_dir};
-use crate::support::watch::{eventually, start_watch};
+use crate::support::watch::{eventually, set_max_age, start_watch};
 use apigsync::api::Client;
 use apigsync::emulator::EmulatorConfig;
 use apigsync::emulator::quirks_binding::BindingQuirks;
@@ -24,22 +24,6 @@ async fn plugin_count(client: &Client) -> usize {
 
 fn copy_examples(dest: &Path) {
     copy_dir(&examples_dir(), dest);
-}
-
-fn set_max_age(dir: &Path, value: i64) {
-    let path = dir.join("cors.yaml");
-    let text = std::fs::read_to_string(&path).expect("cors.yaml");
-    let edited: Vec<String> = text
-        .lines()
-        .map(|l| {
-            if l.trim_start().starts_with("max_age:") {
-                format!("  max_age: {value}")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect();
-    std::fs::write(&path, edited.join("\n") + "\n").expect("write");
 }
 
 /// The demo emulator, with `latency`, and a copy of the examples.

@@ -302,16 +302,22 @@ impl World {
     }
 }
 
-/// `PUT` of `body` to an admin endpoint of `emu` (switches, tokens, credentials).
-pub async fn admin_put(emu: &EmulatorHandle, path: &str, body: &serde_json::Value) {
+/// `PUT` of `body` to an admin endpoint of `emu` (switches, tokens, credentials); its
+/// JSON answer. Panics unless it answers 200.
+pub async fn admin_put(
+    emu: &EmulatorHandle,
+    path: &str,
+    body: &serde_json::Value,
+) -> serde_json::Value {
     apigsync::api::install_tls_provider();
     let resp = reqwest::Client::new()
         .put(format!("{}{path}", emu.base_url()))
         .json(body)
         .send()
         .await
-        .expect("PUT admin");
-    assert!(resp.status().is_success(), "PUT {path}: {}", resp.status());
+        .expect("admin call");
+    assert_eq!(resp.status(), 200, "{path}");
+    resp.json().await.expect("admin JSON")
 }
 
 /// Replaces the content of plug-in `live` through `client`, keeping its remark.

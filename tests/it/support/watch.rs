@@ -161,3 +161,20 @@ pub async fn eventually_within<F: AsyncFnMut() -> bool>(what: &str, bound: Durat
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// Sets `max_age` of the examples' `cors.yaml` in `dir` to `value` (a file edit).
+pub fn set_max_age(dir: &Path, value: i64) {
+    let path = dir.join("cors.yaml");
+    let text = std::fs::read_to_string(&path).expect("cors.yaml");
+    let edited: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("max_age:") {
+                format!("  max_age: {value}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&path, edited.join("\n") + "\n").expect("write");
+}
