@@ -288,14 +288,14 @@ async fn token_auth_sends_the_token_and_no_signature() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_429_is_retried_after_the_retry_after_delay() {
+async fn a_429_is_retried_quickly_until_the_answers_show_saturation_then_after_retry_after() {
     let h = serve(|_, i| {
-        if i == 0 {
+        if i < 8 {
             let mut r = reply(
                 429,
                 json!({"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached", "request_id": "rq"}),
             );
-            r.headers_mut().insert("retry-after", "7".parse().unwrap());
+            r.headers_mut().insert("retry-after", "30".parse().unwrap());
             r
         } else {
             reply(200, page("envs", vec![json!({"id": "e1", "name": "RELEASE"})], 1))
@@ -312,13 +312,21 @@ async fn a_429_is_retried_after_the_retry_after_delay() {
     let envs = client.list_envs().await.unwrap();
     assert_eq!(envs.len(), 1);
 
-    let [first, second] = h.requests().try_into().unwrap();
-    assert!(second.at - first.at >= Duration::from_secs(7));
+    // A few refusals are shedding: the call goes back through the limiter after
+    // 100 ms, 200 ms, … (doubling). Eight refused answers of eight are a rate limit:
+    // from then on the Retry-After is honoured.
+    let at: Vec<_> = h.requests().iter().map(|r| r.at).collect();
+    assert_eq!(at.len(), 9);
+    for (n, pair) in at.windows(2).take(7).enumerate() {
+        let most = Duration::from_millis(100 * 2u64.pow(n as u32));
+        assert!(pair[1] - pair[0] <= most, "retry {n}: {:?}", pair[1] - pair[0]);
+    }
+    assert!(at[8] - at[7] >= Duration::from_secs(30));
     let stats = client.stats();
-    assert_eq!(stats.retries, 1);
+    assert_eq!(stats.retries, 8);
     assert_eq!(
         stats.calls_by_op_status[&("list_environments_v2".to_string(), 429)],
-        1
+        8
     );
     assert_eq!(
         stats.calls_by_op_status[&("list_environments_v2".to_string(), 200)],
@@ -330,7 +338,12 @@ async fn a_429_is_retried_after_the_retry_after_delay() {
 async fn every_retry_is_signed_afresh() {
     let h = serve(|_, i| {
         if i == 0 {
-            let mut r = reply(500, json!({"error_code": "APIG.3500", "error_msg": "Failed to synchronize data to etcd"}));
+            // A transient error other than a slow-down waits its Retry-After, so the
+            // retry's X-Sdk-Date (whole seconds) is another.
+            let mut r = reply(
+                503,
+                json!({"error_code": "APIG.9999", "error_msg": "System error"}),
+            );
             r.headers_mut().insert("retry-after", "1".parse().unwrap());
             r
         } else {

@@ -2,7 +2,8 @@
 //! build the canonical URL, sign (or attach the token), send, classify, and retry:
 //! slow-down answers (throttling, binding-write conflicts) within a time budget,
 //! other transient failures a few times, with jittered backoff (or the server's
-//! `Retry-After`, jittered), re-signing every attempt. A call that is not
+//! `Retry-After`, jittered, once the gateway is saturated; before, a refused call
+//! retries quickly through the limiter, [`slow_down_delay`]), re-signing every attempt. A call that is not
 //! idempotent (create) carries a recovery hook the path asks after an ambiguous failure.
 //!
 //! Nothing the server sends is trusted for size or time: every attempt has a timeout
@@ -28,7 +29,7 @@ use super::auth::AuthProblem;
 use super::budget::{Budget, RequestRate};
 use super::credentials::Credentials;
 use super::error::{ApiError, Op, parse_error_body, snippet};
-use super::retry::{Backoff, jittered, parse_retry_after};
+use super::retry::{Backoff, jittered, parse_retry_after, slow_down_delay};
 use super::source::CredentialSource;
 use super::target::Target;
 use super::throttle::{Signal, Throttle};
@@ -334,6 +335,7 @@ impl Client {
         let started = tokio::time::Instant::now();
         let mut backoff = Backoff::new(self.inner.options.retry_base_delay);
         let mut retries = 0;
+        let mut slow_downs = 0;
         let mut attempts = 0;
         let mut ambiguous_before = false;
         let mut reread = false;
@@ -344,6 +346,11 @@ impl Client {
                 Err(failure) => failure,
             };
             let error = &failure.error;
+            slow_downs = if error.is_slow_down() {
+                slow_downs + 1
+            } else {
+                0
+            };
             // A 401 may be credentials rotated under us: read the files again and, when
             // they changed, send once more. Not when they did not: each bad signature
             // counts towards IAM's lock of the access key (SPEC §5).
@@ -387,7 +394,8 @@ impl Client {
                     Recovery::Unknown => return Err(failure.error),
                 }
             }
-            match self.retry_delay(&failure, &mut backoff, &mut retries, started.elapsed()) {
+            let elapsed = started.elapsed();
+            match self.retry_delay(&failure, &mut backoff, &mut retries, slow_downs, elapsed) {
                 Some(delay) => tokio::time::sleep(delay).await,
                 None => return Err(failure.error),
             }
@@ -425,23 +433,31 @@ impl Client {
     }
 
     /// How long to wait before retrying `failure`, or `None` when it is final: not
-    /// transient, a slow-down past the time budget, or out of retries. Counts the retry.
+    /// transient, a slow-down past the time budget, or out of retries. `slow_downs`
+    /// counts the slow-down answers in a row, this one included ([`slow_down_delay`]).
+    /// Counts the retry.
     fn retry_delay(
         &self,
         failure: &Failure,
         backoff: &mut Backoff,
         retries: &mut u32,
+        slow_downs: u32,
         elapsed: Duration,
     ) -> Option<Duration> {
         let error = &failure.error;
         if !error.is_transient() {
             return None;
         }
-        let delay = failure
-            .retry_after
-            .map(jittered)
-            .or_else(|| backoff.next())
-            .unwrap_or(self.inner.options.retry_base_delay);
+        let delay = if error.is_slow_down() {
+            let saturated = self.inner.throttle.saturated();
+            slow_down_delay(slow_downs, failure.retry_after, saturated, backoff)
+        } else {
+            failure
+                .retry_after
+                .map(jittered)
+                .or_else(|| backoff.next())
+                .unwrap_or(self.inner.options.retry_base_delay)
+        };
         let budget = self.inner.options.retry_budget;
         if error.is_slow_down() {
             if elapsed + delay > budget {

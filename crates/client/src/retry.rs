@@ -57,6 +57,41 @@ pub fn jittered(retry_after: Duration) -> Duration {
     retry_after + Duration::from_nanos(rand::random_range(0..=nanos))
 }
 
+/// A call refused by a gateway that is not saturated retries after a random time
+/// in `[d/2, d]`, `d = QUICK_RETRY · 2ⁿ⁻¹` for its `n`-th slow-down in a row.
+pub const QUICK_RETRY: Duration = Duration::from_millis(100);
+
+/// How long a call waits after its `consecutive`-th slow-down answer in a row
+/// (429 / APIGW.0308, APIG.9008, APIG.3500); `saturated` is the limiter's view of
+/// the client's recent answers (a large share throttled: a rate limit).
+///
+/// A slow-down among mostly accepted answers is a gateway shedding a share of its
+/// load, and the adaptive limiter already answers it for the whole client (a
+/// proportional cut of the window): the call goes back through the limiter after a
+/// short random pause that doubles while it keeps being refused, never longer than
+/// the server's `Retry-After`. Once the recent answers show saturation, every
+/// refused call waits the server's `Retry-After` (jittered), else the backoff. The
+/// service documents neither its rate limits nor a `Retry-After` (SPEC §10.9; its
+/// SDK retries a 429 only when asked, SPEC §5), so the header is honoured as the
+/// emulator and most gateways mean it whenever the gateway is at its limit.
+pub fn slow_down_delay(
+    consecutive: u32,
+    retry_after: Option<Duration>,
+    saturated: bool,
+    backoff: &mut Backoff,
+) -> Duration {
+    if saturated {
+        return retry_after
+            .map(jittered)
+            .or_else(|| backoff.next())
+            .unwrap_or(QUICK_RETRY);
+    }
+    let full =
+        QUICK_RETRY.saturating_mul(2u32.saturating_pow(consecutive.saturating_sub(1).min(16)));
+    let quick = Backoff::new(full).next().unwrap_or(full);
+    retry_after.map_or(quick, |after| quick.min(after))
+}
+
 /// Parses `Retry-After`: delay-seconds or an HTTP-date (relative to `now`), capped at [`MAX_DELAY`].
 pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
     let value = value.trim();
@@ -100,6 +135,50 @@ mod tests {
         assert!(delays.iter().all(|d| *d >= Duration::from_secs(1)));
         assert!(delays.iter().all(|d| *d <= Duration::from_millis(1500)));
         assert!(delays.iter().any(|d| *d != delays[0]), "not all in step");
+    }
+
+    #[test]
+    fn a_gateway_not_saturated_is_retried_quickly_doubling_up_to_its_retry_after() {
+        let mut backoff = Backoff::new(Duration::from_millis(500));
+        let after = Some(Duration::from_secs(1));
+        for _ in 0..50 {
+            let first = slow_down_delay(1, after, false, &mut backoff);
+            assert!(
+                first >= Duration::from_millis(50) && first <= Duration::from_millis(100),
+                "{first:?}"
+            );
+            let third = slow_down_delay(3, after, false, &mut backoff);
+            assert!(
+                third >= Duration::from_millis(200) && third <= Duration::from_millis(400),
+                "{third:?}"
+            );
+            assert_eq!(
+                slow_down_delay(6, after, false, &mut backoff),
+                Duration::from_secs(1)
+            );
+        }
+    }
+
+    #[test]
+    fn a_saturated_gateway_is_given_its_retry_after_from_the_first_refusal() {
+        let mut backoff = Backoff::new(Duration::from_millis(500));
+        for _ in 0..50 {
+            let delay = slow_down_delay(1, Some(Duration::from_secs(1)), true, &mut backoff);
+            assert!(
+                delay >= Duration::from_secs(1) && delay <= Duration::from_millis(1500),
+                "{delay:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_saturated_gateway_without_retry_after_gets_the_backoff() {
+        let mut backoff = Backoff::new(Duration::from_millis(500));
+        let delay = slow_down_delay(1, None, true, &mut backoff);
+        assert!(
+            delay >= Duration::from_millis(250) && delay <= Duration::from_millis(500),
+            "{delay:?}"
+        );
     }
 
     #[test]
