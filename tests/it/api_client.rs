@@ -319,7 +319,11 @@ async fn a_429_is_retried_quickly_until_the_answers_show_saturation_then_after_r
     assert_eq!(at.len(), 9);
     for (n, pair) in at.windows(2).take(7).enumerate() {
         let most = Duration::from_millis(100 * 2u64.pow(n as u32));
-        assert!(pair[1] - pair[0] <= most, "retry {n}: {:?}", pair[1] - pair[0]);
+        assert!(
+            pair[1] - pair[0] <= most,
+            "retry {n}: {:?}",
+            pair[1] - pair[0]
+        );
     }
     assert!(at[8] - at[7] >= Duration::from_secs(30));
     let stats = client.stats();
