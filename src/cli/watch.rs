@@ -336,6 +336,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
             shutdown.clone(),
         )
         .for_target(target.name.clone())
+        .with_interval(args.interval)
         .pin_target(narrowed.target.clone())
         .with_leadership(leading.clone())
         .with_observers(observers.clone());
