@@ -158,9 +158,7 @@ impl Reconciler {
             self.view = None;
         }
         if let Some(ages) = &self.ages {
-            self.metrics
-                .oldest_read
-                .set(ages.oldest().elapsed().as_secs_f64());
+            self.metrics.set_oldest_read(ages.oldest());
         }
         let elapsed = started.elapsed();
         self.metrics

@@ -398,3 +398,55 @@ fn per_api(lists: Lists, read: Parts, earlier: Option<&Live>) -> Live {
     live.plugin_quota = quota;
     live
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn ids(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_slice_of_two_reads_five_parts_round_robin_within_three_reads() {
+        let listed = ids(&["a", "b", "c", "d", "e"]);
+        let start = Instant::now();
+        let mut ages: BTreeMap<String, Instant> =
+            listed.iter().map(|id| (id.clone(), start)).collect();
+        let mut rounds = Vec::new();
+        for round in 1..=4u64 {
+            let chosen: Vec<String> = choose(&listed, &ages, Some(2))
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            for id in &chosen {
+                ages.insert(id.clone(), start + Duration::from_secs(round));
+            }
+            rounds.push(chosen.join(""));
+        }
+        assert_eq!(rounds, ["ab", "cd", "ae", "bc"]);
+    }
+
+    #[test]
+    fn new_parts_are_read_at_once_even_beyond_the_slice_and_gone_ones_drop_out() {
+        let at = Instant::now();
+        let ages: BTreeMap<String, Instant> = ids(&["gone", "kept"])
+            .into_iter()
+            .map(|id| (id, at))
+            .collect();
+        let listed = ids(&["kept", "new1", "new2"]);
+        let chosen: Vec<&str> = choose(&listed, &ages, Some(1)).into_iter().collect();
+        assert_eq!(chosen, ["new1", "new2"]);
+        let all: Vec<&str> = choose(&listed, &ages, None).into_iter().collect();
+        assert_eq!(all, ["kept", "new1", "new2"]);
+    }
+
+    #[test]
+    fn the_cheaper_direction_follows_the_counts() {
+        assert_eq!(Direction::cheaper(3_000, 7), Direction::PerApi);
+        assert_eq!(Direction::cheaper(8, 8), Direction::PerPlugin);
+        assert_eq!(Direction::cheaper(3, 50), Direction::PerPlugin);
+    }
+}
