@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
+use apigsync::api::PluginBody;
 use apigsync::emulator::{EmulatorConfig, LogEntry};
+use apigsync::model::{PluginType, Scope};
 
 use crate::support::cli::World;
 use crate::support::watch::{Watch, eventually_within, start_watch};
@@ -207,5 +209,74 @@ async fn a_rolling_scan_keeps_the_budget_rereads_every_plugin_within_its_stalene
     assert_eq!(
         world.bindings("hdr1").await,
         [("RELEASE".to_owned(), "users_list".to_owned())]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rolling_scan_rereads_what_it_would_write_so_a_stale_view_never_displaces_a_console_plugin()
+ {
+    let world = World::empty(EmulatorConfig::demo()).await;
+    world.write("plugins.yaml", THREE_PLUGINS);
+    world.run("apply", &["--auto-approve"]).await.expect_code(0);
+    let console = world.client();
+    let body = PluginBody {
+        plugin_name: "console_hdr".into(),
+        plugin_type: PluginType::SetRespHeaders,
+        plugin_scope: Scope::Global,
+        plugin_content: serde_json::json!({"response_headers": [
+            {"name": "X-Console", "value": "1", "action": "override"}
+        ]}),
+        remark: None,
+        roma_app_id: None,
+    };
+    let made = console.create_plugin(&body).await.unwrap();
+    let (release, health) = (world.env_id("RELEASE").await, world.api_id("health").await);
+    let dir = world.dir();
+    let watch = start_watch(
+        &world,
+        &dir,
+        &["--interval", "2s", "--max-request-rate", "2/s"],
+    );
+    // Right after a scan re-read console_hdr (unbound), bind it to health on the console:
+    // the same type as hdr2 there, so the gateway replaces hdr2. The next scans re-read
+    // hdr2 (now missing health) before console_hdr comes round again.
+    eventually_within(
+        "a second read of console_hdr's bindings",
+        Duration::from_secs(90),
+        async || binding_reads(&world.log(), &made.id).len() >= 2,
+    )
+    .await;
+    console
+        .attach_apis(&made.id, &release, std::slice::from_ref(&health))
+        .await
+        .unwrap();
+    let from = world.log().len();
+    let hdr2 = world.plugin("hdr2").await.id;
+    eventually_within(
+        "hdr2 and console_hdr re-read since",
+        Duration::from_secs(120),
+        async || {
+            let log = world.log();
+            !binding_reads(&log[from..], &hdr2).is_empty()
+                && !binding_reads(&log[from..], &made.id).is_empty()
+                && scans(&log[from..]).len() >= 5
+        },
+    )
+    .await;
+    let log = world.log();
+    let writes: Vec<&str> = log[from..]
+        .iter()
+        .filter(|e| e.write)
+        .map(|e| e.operation.as_str())
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}\n{}", watch.log());
+    assert_eq!(
+        world.bindings("console_hdr").await,
+        [("RELEASE".to_owned(), "health".to_owned())]
+    );
+    assert!(
+        watch.log().contains("displace"),
+        "the plan error names the displacement\n{}",
+        watch.log()
     );
 }
