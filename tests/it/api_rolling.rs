@@ -1,15 +1,24 @@
 //! The read direction (issue 19): bindings read per API (`attached-plugins`, SPEC §3.9
 //! #11) give the same live state as per plug-in (`attached-apis`, #10), unmanaged plug-ins
 //! bound to an API included; a gateway of many more plug-ins than APIs is read per API,
-//! at a cost that follows the APIs.
+//! at a cost that follows the APIs; a service that refuses the per-API read is read per
+//! plug-in.
 
-use apigsync::api::fetch_live;
+use std::sync::{Arc, Mutex};
+
 use apigsync::api::rolling::{Direction, read_view};
+use apigsync::api::{Client, fetch_live};
 use apigsync::emulator::EmulatorConfig;
 use apigsync::emulator::seed::SeedPlugin;
-use apigsync::model::Live;
+use apigsync::model::{Live, LiveBinding};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use serde_json::{Value, json};
 
 use crate::support::cli::World;
+use crate::support::stub::client_of;
 
 /// `(plug-in name, env name, API name)` of every binding of `live`, sorted.
 fn bindings(live: &Live) -> Vec<(String, String, String)> {
@@ -119,4 +128,93 @@ async fn a_gateway_of_3000_plugins_and_7_apis_is_read_per_api_in_18_calls() {
         ]
     );
     assert_eq!(view.live, fetch_live(&client, 8).await.unwrap());
+}
+
+/// A gateway of three plug-ins and one API that refuses `attached-plugins` without
+/// `env_id` (400 APIG.2012), as a service whose SPEC §3.9 #11 `env_id` were mandatory.
+async fn refusing_gateway() -> (Arc<Mutex<Vec<String>>>, Client) {
+    async fn answer(State(seen): State<Arc<Mutex<Vec<String>>>>, req: Request) -> Response {
+        let path = req.uri().path().to_owned();
+        let query = req.uri().query().unwrap_or_default().to_owned();
+        seen.lock().unwrap().push(format!("{path}?{query}"));
+        let page = |key: &str, items: Vec<Value>| json!({"total": items.len(), "size": items.len(), key: items});
+        let plugin = |id: &str| {
+            json!({"plugin_id": id, "plugin_name": format!("name_{id}"), "plugin_type": "cors",
+                   "plugin_scope": "global", "plugin_content": "{}"})
+        };
+        let tail = path.rsplit("/instances/i1").next().unwrap_or_default();
+        let (status, body) = match tail {
+            "/plugins" => (
+                200,
+                page("plugins", ["p1", "p2", "p3"].map(plugin).to_vec()),
+            ),
+            "/envs" => (
+                200,
+                page("envs", vec![json!({"id": "e1", "name": "RELEASE"})]),
+            ),
+            "/apis" => (
+                200,
+                page(
+                    "apis",
+                    vec![
+                        json!({"id": "a1", "name": "orders", "group_id": "g", "group_name": "shop",
+                                "req_method": "GET", "req_uri": "/o", "backend_type": "HTTP"}),
+                    ],
+                ),
+            ),
+            "/project/configs" => (200, page("configs", vec![])),
+            "/apis/a1/attached-plugins" => (
+                400,
+                json!({"error_code": "APIG.2012", "error_msg": "Invalid parameter: env_id"}),
+            ),
+            "/plugins/p1/attached-apis" => (
+                200,
+                page(
+                    "apis",
+                    vec![json!({"api_id": "a1", "api_name": "orders", "env_id": "e1"})],
+                ),
+            ),
+            _ => (200, page("apis", vec![])),
+        };
+        Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let client = client_of(Router::new().fallback(answer).with_state(seen.clone())).await;
+    (seen, client)
+}
+
+#[tokio::test]
+async fn a_refused_per_api_read_falls_back_to_reading_per_plugin() {
+    let (seen, client) = refusing_gateway().await;
+    let view = read_view(&client, 4, None, None, None).await.unwrap();
+
+    assert_eq!(view.ages.direction, Direction::PerPlugin);
+    let bound: Vec<(String, Option<Vec<LiveBinding>>)> = view
+        .live
+        .plugins
+        .iter()
+        .map(|p| (p.id.clone(), p.bindings.clone()))
+        .collect();
+    let release_a1 = LiveBinding {
+        env_id: "e1".into(),
+        api_id: "a1".into(),
+    };
+    assert_eq!(
+        bound,
+        [
+            ("p1".to_owned(), Some(vec![release_a1])),
+            ("p2".to_owned(), Some(vec![])),
+            ("p3".to_owned(), Some(vec![])),
+        ]
+    );
+    let seen = seen.lock().unwrap().clone();
+    let refused = seen
+        .iter()
+        .filter(|r| r.contains("/attached-plugins"))
+        .count();
+    assert_eq!(refused, 1, "{seen:?}");
 }

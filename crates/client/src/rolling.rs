@@ -15,7 +15,8 @@
 //! binding's `env_id` (the query table lists `env_id` as an optional filter, and the
 //! answer's `AttachedPluginInfo` carries it). Were it wrong (bindings of some environment
 //! missing), a view read per API would miss bindings: so a caller plans against such a view
-//! only to find what to re-read per plug-in ([`crate::refresh`]), and acts on that.
+//! only to find what to re-read per plug-in ([`crate::refresh`]), and acts on that; and a
+//! service that refuses the call without `env_id` (a 4xx) is read per plug-in instead.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use tokio::task::JoinSet;
 
 use super::client::Client;
 use super::error::ApiError;
+use super::kind::ErrorKind;
 use super::live::{Bound, assemble, condense, limited, listed, vanished};
 use apigsync_core::model::{Api, Live, LiveBinding};
 
@@ -108,26 +110,52 @@ pub async fn read_view(
     fits: Option<usize>,
     direction: Option<Direction>,
 ) -> Result<View, ApiError> {
-    let started = Instant::now();
-    let before = client.stats().total_calls();
     let lists = read_lists(client, parallelism).await?;
-    let list_calls =
-        usize::try_from(client.stats().total_calls().saturating_sub(before)).unwrap_or(usize::MAX);
+    let asked = direction;
     let direction =
         direction.unwrap_or_else(|| Direction::cheaper(lists.plugins.len(), lists.by_id.len()));
+    match read_in(client, parallelism, earlier, fits, direction, lists).await {
+        Ok(view) => Ok(view),
+        // A service that refuses the per-API read without `env_id` (the assumption above
+        // wrong): read per plug-in, which needs no such assumption.
+        Err((e, lists)) if asked.is_none() && e.kind() == ErrorKind::Rejected => {
+            tracing::warn!(error = %e, "reading bindings per API was refused; reading them per plug-in");
+            read_in(client, parallelism, None, None, Direction::PerPlugin, lists)
+                .await
+                .map_err(|(e, _)| e)
+        }
+        Err((e, _)) => Err(e),
+    }
+}
+
+/// The rest of [`read_view`] once the lists are in: the parts `direction` (all of them, or
+/// those that fit), then the view. A failed part read gives back the lists, for another
+/// direction.
+async fn read_in(
+    client: &Client,
+    parallelism: usize,
+    earlier: Option<View>,
+    fits: Option<usize>,
+    direction: Direction,
+    lists: Lists,
+) -> Result<View, (ApiError, Lists)> {
+    let started = lists.at;
     let listed: Vec<String> = match direction {
         Direction::PerPlugin => lists.plugins.iter().map(|p| p.id.clone()).collect(),
         Direction::PerApi => lists.by_id.keys().cloned().collect(),
     };
     let earlier = earlier.filter(|v| v.ages.direction == direction);
-    let room = fits.map(|fits| fits.saturating_sub(list_calls).max(1));
+    let room = fits.map(|fits| fits.saturating_sub(lists.calls).max(1));
     let kept_ages = earlier
         .as_ref()
         .map(|v| v.ages.parts.clone())
         .unwrap_or_default();
     let chosen = choose(&listed, &kept_ages, room);
     let whole = chosen.len() == listed.len();
-    let read = read_parts(client, parallelism, direction, &chosen, &lists.by_id).await?;
+    let read = match read_parts(client, parallelism, direction, &chosen, &lists.by_id).await {
+        Ok(read) => read,
+        Err(e) => return Err((e, lists)),
+    };
 
     let mut parts = BTreeMap::new();
     for id in &listed {
@@ -183,6 +211,10 @@ fn choose<'a>(
 
 /// The lists every read starts with.
 struct Lists {
+    /// When their read began.
+    at: Instant,
+    /// The calls they took (pages and retries included).
+    calls: usize,
     plugins: Vec<crate::wire::Plugin>,
     envs: Vec<crate::wire::EnvInfo>,
     by_id: BTreeMap<String, Api>,
@@ -191,6 +223,8 @@ struct Lists {
 }
 
 async fn read_lists(client: &Client, parallelism: usize) -> Result<Lists, ApiError> {
+    let at = Instant::now();
+    let before = client.stats().total_calls();
     let (plugins, envs, apis, quota) = tokio::try_join!(
         client.list_plugins(),
         client.list_envs(),
@@ -215,7 +249,11 @@ async fn read_lists(client: &Client, parallelism: usize) -> Result<Lists, ApiErr
             published.entry(api).or_default().insert(env_id.clone());
         }
     }
+    let calls =
+        usize::try_from(client.stats().total_calls().saturating_sub(before)).unwrap_or(usize::MAX);
     Ok(Lists {
+        at,
+        calls,
         plugins,
         envs,
         by_id: listed(apis),
@@ -308,6 +346,7 @@ fn per_plugin(lists: Lists, mut read: Parts, earlier: Option<&Live>) -> Live {
         mut by_id,
         published,
         quota,
+        ..
     } = lists;
     let mut kept_plugins = Vec::new();
     let mut bindings = Vec::new();
@@ -380,6 +419,7 @@ fn per_api(lists: Lists, read: Parts, earlier: Option<&Live>) -> Live {
         by_id,
         published,
         quota,
+        ..
     } = lists;
     let bindings = plugins
         .iter()
