@@ -218,6 +218,7 @@ impl Reconciler {
             revision: revision::of(&self.dir),
             at: jiff::Timestamp::now().to_string(),
             duration_ms: millis(elapsed),
+            view_age_s: self.ages.as_ref().map(|a| a.oldest().elapsed().as_secs()),
             outcome,
             error,
             drift,
