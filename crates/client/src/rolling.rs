@@ -17,6 +17,12 @@
 //! missing), a view read per API would miss bindings: so a caller plans against such a view
 //! only to find what to re-read per plug-in ([`crate::refresh`]), and acts on that; and a
 //! service that refuses the call without `env_id` (a 4xx) is read per plug-in instead.
+//!
+//! Both directions give the same [`Live`] as [`crate::fetch_live`] when the API list holds
+//! every bound API; a binding to an API the list lacks is seen only per plug-in (per API
+//! there is no such API to ask), and only a detach of it would be missed, never a write.
+//! Pages: each part read follows every page (`paged`); an API holds at most one plug-in
+//! of a type per environment (SPEC §8), so its answer rarely needs a second page.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
