@@ -358,8 +358,13 @@ impl Reconciler {
             self.target.as_deref(),
             &self.env,
         );
-        let (live, scope) = match (wake, self.view.take()) {
-            (Wake::Trigger, Some(view)) => match self.targeted(&desired, &settings, view).await? {
+        let start = match (wake, self.view.take()) {
+            (Wake::Trigger, Some(view)) => Start::Guide(view),
+            (_, view) => self.scan(&settings, view).await?,
+        };
+        let (live, scope) = match start {
+            Start::Fresh(live) => (live, None),
+            Start::Guide(view) => match self.targeted(&desired, &settings, view).await? {
                 Targeted::InSync(view) => {
                     self.view = Some(view);
                     return Ok(Pass::default());
@@ -367,28 +372,6 @@ impl Reconciler {
                 Targeted::Read(live, targets) => (live, Some(targets)),
                 Targeted::Full => (self.read_all(&settings).await?, None),
             },
-            (_, view) => {
-                let earlier = view.zip(self.ages.clone()).map(|(live, ages)| View {
-                    live,
-                    ages,
-                    whole: false,
-                });
-                let scan = self.scan(&settings, earlier).await?;
-                if scan.whole && scan.ages.direction == Direction::PerPlugin {
-                    (scan.live, None)
-                } else {
-                    // Part of the view is older than this scan, or it was read per API:
-                    // it only says what to re-read per plug-in before acting.
-                    match self.targeted(&desired, &settings, scan.live).await? {
-                        Targeted::InSync(view) => {
-                            self.view = Some(view);
-                            return Ok(Pass::default());
-                        }
-                        Targeted::Read(live, targets) => (live, Some(targets)),
-                        Targeted::Full => (self.read_all(&settings).await?, None),
-                    }
-                }
-            }
         };
         let managed = pipeline::managed(&live, &settings.options.owner);
         self.metrics.managed_plugins.set(managed as i64);
@@ -441,12 +424,19 @@ impl Reconciler {
     }
 
     /// The interval's scan: the lists, and the bindings of every plug-in (or API), or of
-    /// those that fit the interval's request budget, least recently read first.
+    /// those that fit the interval's request budget, least recently read first (after the
+    /// `earlier` view). A view wholly read now, per plug-in, is acted on; any other (parts
+    /// from earlier scans, or read per API) only guides a targeted read.
     async fn scan(
         &mut self,
         settings: &Settings,
-        earlier: Option<View>,
-    ) -> Result<View, ReconcileError> {
+        earlier: Option<Live>,
+    ) -> Result<Start, ReconcileError> {
+        let earlier = earlier.zip(self.ages.clone()).map(|(live, ages)| View {
+            live,
+            ages,
+            whole: false,
+        });
         let fits = self.fits();
         let view = tokio::select! {
             view = pipeline::read_view(&self.client, settings.parallelism(), earlier, fits) => view,
@@ -463,7 +453,13 @@ impl Reconciler {
             );
         }
         self.ages = Some(view.ages.clone());
-        Ok(view)
+        Ok(
+            if view.whole && view.ages.direction == Direction::PerPlugin {
+                Start::Fresh(view.live)
+            } else {
+                Start::Guide(view.live)
+            },
+        )
     }
 
     /// The calls one interval holds under the client's request budget (`None`: no budget).
@@ -636,6 +632,15 @@ fn log_plan(plan: &Plan) {
             tracing::info!(operation = %apply::describe(op), "change from the files");
         }
     }
+}
+
+/// What a reconcile plans from.
+enum Start {
+    /// The gateway read now, whole and per plug-in: acted on.
+    Fresh(Live),
+    /// A view that only says what to re-read (that of a file change, or a scan with parts
+    /// from earlier scans or read per API).
+    Guide(Live),
 }
 
 /// What a targeted read found.
