@@ -8,7 +8,8 @@
 //! with 8 bindings each; 0 skips it). `APIGSYNC_BENCH_GROUPS` runs only some groups of
 //! scenarios, comma-separated: `latency`, `scale` (1,500 and 3,000 plug-ins, and the
 //! largest set), `large` (the largest set alone), `throttled`, `shedding` (an apply against a
-//! gateway that answers 429 to 5, 7 and 10% of calls, against the same apply unthrottled)
+//! gateway that answers 429 to 5, 7 and 10% of calls, against the same apply unthrottled),
+//! `watch` (a one-plug-in edit under watch on 3,000 plug-ins; a watch under a request budget)
 //! (default: all).
 
 #![allow(
@@ -27,6 +28,9 @@ use apigsync::emulator::quirks_service::ServiceQuirks;
 use apigsync::emulator::seed::{Named, SeedApi, SeedInstance};
 use apigsync::emulator::{self, Credential, EmulatorConfig, EmulatorHandle, Seed};
 use apigsync::model::{Flavour, PluginType, Scope};
+
+#[path = "reconcile/watch.rs"]
+mod watch;
 
 const INSTANCE: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 const PROJECT: &str = "5f1e0a2b3c4d5e6f708192a3b4c5d6e7";
@@ -175,22 +179,10 @@ struct ChildRun {
 const GNU_TIME: &str = "/usr/bin/time";
 const USAGE_MARK: &str = "BENCH-USAGE";
 
-/// Runs `apigsync <args> <target flags>` and measures it.
-fn run_binary(emu_url: &str, args: &[&str], scratch: &Path) -> ChildRun {
-    let stderr_path = scratch.join("stderr.txt");
-    let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
-    let binary = env!("CARGO_BIN_EXE_apigsync");
-    let timed = Path::new(GNU_TIME).is_file();
-    let mut command = if timed {
-        let mut c = Command::new(GNU_TIME);
-        c.args(["-f", &format!("{USAGE_MARK} %U %S %M"), binary]);
-        c
-    } else {
-        Command::new(binary)
-    };
-    let started = Instant::now();
-    let status = command
-        .args(args)
+/// `command` (the binary with its arguments) aimed at the emulator at `emu_url`, as the
+/// demo credentials, without a terminal.
+fn to_gateway<'a>(command: &'a mut Command, emu_url: &str) -> &'a mut Command {
+    command
         .args([
             "--endpoint",
             emu_url,
@@ -206,6 +198,23 @@ fn run_binary(emu_url: &str, args: &[&str], scratch: &Path) -> ChildRun {
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
+}
+
+/// Runs `apigsync <args> <target flags>` and measures it.
+fn run_binary(emu_url: &str, args: &[&str], scratch: &Path) -> ChildRun {
+    let stderr_path = scratch.join("stderr.txt");
+    let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
+    let binary = env!("CARGO_BIN_EXE_apigsync");
+    let timed = Path::new(GNU_TIME).is_file();
+    let mut command = if timed {
+        let mut c = Command::new(GNU_TIME);
+        c.args(["-f", &format!("{USAGE_MARK} %U %S %M"), binary]);
+        c
+    } else {
+        Command::new(binary)
+    };
+    let started = Instant::now();
+    let status = to_gateway(command.args(args), emu_url)
         .stdout(Stdio::null())
         .stderr(stderr)
         .status()
@@ -640,6 +649,12 @@ fn main() {
         }
         if runs("shedding") {
             shedding_scenario(&mut rows).await;
+            progress(&rows, &mut shown);
+        }
+        if runs("watch") {
+            watch::edit_scenario(&mut rows).await;
+            progress(&rows, &mut shown);
+            watch::budget_scenario(&mut rows).await;
             progress(&rows, &mut shown);
         }
         rows

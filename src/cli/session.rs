@@ -43,7 +43,7 @@ pub struct GatewayArgs {
     /// How long one call keeps being retried while the gateway throttles (429, APIG.9008) or reports conflicting writes (APIG.3500), e.g. 90s, 10m.
     #[arg(long, value_name = "DURATION", value_parser = super::duration::parse_duration, default_value = "10m")]
     pub retry_budget: std::time::Duration,
-    /// Never send more than this many requests per window, e.g. 3/s, 200/5m (the account's API quota, shared with other tools): requests are spaced evenly; a full read then takes calls ÷ rate, which `watch` exports as apigsync_oldest_read_seconds.
+    /// Never send more than this many requests per window, e.g. 3/s, 200/5m (the account's API quota, shared with other tools): requests are spaced evenly. Under `watch`, when a full read does not fit one --interval, each interval reads the lists and the bindings of as many plug-ins (or APIs) as fit, least recently read first (a rolling scan: each is re-read within ceil(count ÷ slice) intervals, new ones at once), and re-reads whatever it would change just before changing it; apigsync_oldest_read_seconds is the age of the oldest part of the view.
     #[arg(long, value_name = "REQUESTS/WINDOW")]
     pub max_request_rate: Option<crate::api::RequestRate>,
 }

@@ -87,7 +87,7 @@ worktree; the swap is followed and a half-updated tree is never read.
 
 Endpoints on --listen: /metrics (Prometheus), /healthz, /readyz, and a read-only \
 status page: / (HTML) and /status.json, per target the gateway, leader or \
-standby, the last reconcile (when, result, duration, git revision), pending \
+standby, the last reconcile (when, result, duration, git revision, view age), pending \
 changes and drift with fields and values (secrets masked), the last events.
 SIGTERM or Ctrl-C: no new operation starts, the ones in flight finish, exit 0.
 
@@ -336,6 +336,7 @@ pub async fn run(args: &Args) -> anyhow::Result<ExitCode> {
             shutdown.clone(),
         )
         .for_target(target.name.clone())
+        .with_interval(args.interval)
         .pin_target(narrowed.target.clone())
         .with_leadership(leading.clone())
         .with_observers(observers.clone());

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::refresh::Targets;
+use crate::api::rolling::{self, View};
 use crate::api::{Client, Target, fetch_live};
 use crate::apply::{self, ApplyOptions, OperationReport, Report};
 use crate::model::{Desired, Live, OptionFlags, Options};
@@ -70,11 +71,31 @@ pub async fn read(client: &Client, parallelism: usize) -> Result<Live, Reconcile
     client.set_max_in_flight(parallelism);
     fetch_live(client, parallelism)
         .await
-        .map_err(|source| ReconcileError::Read {
-            instance: client.target().instance_id.clone(),
-            endpoint: client.target().endpoint.to_string(),
-            source: Box::new(source),
-        })
+        .map_err(|source| read_error(client, source))
+}
+
+/// Like [`read`], for `watch`: a [`View`] of parts of known age, read in the cheaper
+/// direction, re-reading only what fits `fits` calls when an `earlier` view is given
+/// ([`crate::api::rolling::read_view`]).
+pub async fn read_view(
+    client: &Client,
+    parallelism: usize,
+    earlier: Option<View>,
+    fits: Option<usize>,
+) -> Result<View, ReconcileError> {
+    client.set_max_in_flight(parallelism);
+    rolling::read_view(client, parallelism, earlier, fits, None)
+        .await
+        .map_err(|source| read_error(client, source))
+}
+
+/// A failed read of `client`'s instance.
+pub fn read_error(client: &Client, source: crate::api::ApiError) -> ReconcileError {
+    ReconcileError::Read {
+        instance: client.target().instance_id.clone(),
+        endpoint: client.target().endpoint.to_string(),
+        source: Box::new(source),
+    }
 }
 
 /// The plan that makes `live` equal to `desired`, restricted by `restriction`.

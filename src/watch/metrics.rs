@@ -1,6 +1,8 @@
 //! The Prometheus metrics of watch mode, exposed on `/metrics`.
 
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -153,9 +155,11 @@ pub struct Metrics {
     pub source_valid: Gauge,
     /// 1 while this replica leads (always 1 without leader election), 0 on standby.
     pub leader: Gauge,
-    /// Seconds since the last full read of the gateway began, as of the last reconcile:
-    /// how long a console edit can have gone unseen.
+    /// Seconds since the oldest part of the view of the gateway was read, as of each
+    /// scrape ([`Metrics::set_oldest_read`]): how long a console edit can have gone unseen.
     pub oldest_read: Gauge<f64, AtomicU64>,
+    /// When the oldest part of the view was read.
+    oldest_read_at: Arc<Mutex<Option<Instant>>>,
     /// Plug-ins drifted at the last reconcile (changed on the gateway since the last apply).
     pub drifted_plugins: Gauge,
     /// Operations found and not applied at the last reconcile (by the sync mode, or not
@@ -182,6 +186,7 @@ impl Default for Metrics {
             source_valid: Gauge::default(),
             leader: Gauge::default(),
             oldest_read: Gauge::default(),
+            oldest_read_at: Arc::default(),
             drifted_plugins: Gauge::default(),
             pending_operations: Gauge::default(),
             last_reconcile: Family::default(),
@@ -201,6 +206,27 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// The oldest part of the view was read `at`: `oldest_read_seconds` counts from it,
+    /// brought up to date at each scrape.
+    pub fn set_oldest_read(&self, at: Instant) {
+        *self
+            .oldest_read_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(at);
+        self.oldest_read.set(at.elapsed().as_secs_f64());
+    }
+
+    /// Brings `oldest_read_seconds` up to now.
+    fn refresh_oldest_read(&self) {
+        let at = *self
+            .oldest_read_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(at) = at {
+            self.oldest_read.set(at.elapsed().as_secs_f64());
+        }
+    }
+
     /// A registry holding every series under the `apigsync_` prefix.
     pub fn registry(&self) -> Registry {
         let mut r = Registry::with_prefix("apigsync");
@@ -210,6 +236,7 @@ impl Metrics {
 
     /// Registers every series in `r`.
     fn register(&self, r: &mut Registry) {
+        self.refresh_oldest_read();
         r.register(
             "reconciles",
             "Reconciles by result",
@@ -238,7 +265,7 @@ impl Metrics {
         r.register("api_retries", "API call retries", self.api_retries.clone());
         r.register(
             "oldest_read_seconds",
-            "Seconds since the last full read of the gateway began (as of the last reconcile): how long a console edit can have gone unseen",
+            "Seconds since the oldest part of the view of the gateway was read (a rolling scan reads it in parts): how long a console edit can have gone unseen",
             self.oldest_read.clone(),
         );
         r.register(

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
@@ -21,6 +21,7 @@ use super::report::{Found, Observers, Outcome, ReconcileReport, millis};
 use super::revision;
 use super::sync_mode::SyncMode;
 use crate::api::refresh::{Targets, refresh};
+use crate::api::rolling::{Ages, Direction, View};
 use crate::api::{Client, ClientStats, error_chain};
 use crate::apply::{self, Report, StepOutcome};
 use crate::manifest;
@@ -55,11 +56,14 @@ pub struct Reconciler {
     start_target: Option<TargetConfig>,
     /// The target's name under `targets:` (`None` for the single `target:`).
     target: Option<String>,
-    /// The gateway as last read (a full scan, then the plug-ins each apply touched re-read):
+    /// The gateway as last read (a scan, then the plug-ins each apply touched re-read):
     /// a file change plans against it and re-reads only what its plan touches.
     view: Option<Live>,
-    /// When the last full read began.
-    full_read_at: Option<Instant>,
+    /// When each part of the last scan was read (kept when the view is dropped: nothing
+    /// newer is known), for the staleness metric and the next rolling scan.
+    ages: Option<Ages>,
+    /// The resync interval: with a request budget, what one scan may spend.
+    interval: Option<Duration>,
     /// Told of every reconcile.
     observers: Observers,
     /// What the reconcile in progress found, for its report.
@@ -103,7 +107,8 @@ impl Reconciler {
             start_target: None,
             target: None,
             view: None,
-            full_read_at: None,
+            ages: None,
+            interval: None,
             observers: Observers::default(),
             found: Found::default(),
         }
@@ -112,6 +117,13 @@ impl Reconciler {
     /// Tells `observers` of every reconcile.
     pub fn with_observers(mut self, observers: Observers) -> Self {
         self.observers = observers;
+        self
+    }
+
+    /// Sizes each scan to fit `interval` under the client's request budget: when a whole
+    /// read does not fit, each scan re-reads a slice of the bindings (a rolling scan).
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = Some(interval);
         self
     }
 
@@ -145,8 +157,8 @@ impl Reconciler {
             // After a failure nothing is known of what the gateway holds now.
             self.view = None;
         }
-        if let Some(at) = self.full_read_at {
-            self.metrics.oldest_read.set(at.elapsed().as_secs_f64());
+        if let Some(ages) = &self.ages {
+            self.metrics.set_oldest_read(ages.oldest());
         }
         let elapsed = started.elapsed();
         self.metrics
@@ -206,6 +218,7 @@ impl Reconciler {
             revision: revision::of(&self.dir),
             at: jiff::Timestamp::now().to_string(),
             duration_ms: millis(elapsed),
+            view_age_s: self.ages.as_ref().map(|a| a.oldest().elapsed().as_secs()),
             outcome,
             error,
             drift,
@@ -345,8 +358,13 @@ impl Reconciler {
             self.target.as_deref(),
             &self.env,
         );
-        let (live, scope) = match (wake, self.view.take()) {
-            (Wake::Trigger, Some(view)) => match self.targeted(&desired, &settings, view).await? {
+        let start = match (wake, self.view.take()) {
+            (Wake::Trigger, Some(view)) => Start::Guide(view),
+            (_, view) => self.scan(&settings, view).await?,
+        };
+        let (live, scope) = match start {
+            Start::Fresh(live) => (live, None),
+            Start::Guide(view) => match self.targeted(&desired, &settings, view).await? {
                 Targeted::InSync(view) => {
                     self.view = Some(view);
                     return Ok(Pass::default());
@@ -354,7 +372,6 @@ impl Reconciler {
                 Targeted::Read(live, targets) => (live, Some(targets)),
                 Targeted::Full => (self.read_all(&settings).await?, None),
             },
-            _ => (self.read_all(&settings).await?, None),
         };
         let managed = pipeline::managed(&live, &settings.options.owner);
         self.metrics.managed_plugins.set(managed as i64);
@@ -392,15 +409,64 @@ impl Reconciler {
         })
     }
 
-    /// Reads the whole gateway (stopped by a shutdown request: reads only, safe to drop).
+    /// Reads the whole gateway, every binding per plug-in (stopped by a shutdown request:
+    /// reads only, safe to drop).
     async fn read_all(&mut self, settings: &Settings) -> Result<Live, ReconcileError> {
-        self.full_read_at = Some(Instant::now());
-        tokio::select! {
+        let started = Instant::now();
+        let live = tokio::select! {
             live = pipeline::read(&self.client, settings.parallelism()) => live,
             () = self.shutdown.cancelled() => {
                 Err(ReconcileError::Cancelled("shutdown requested while reading the gateway"))
             }
+        }?;
+        self.ages = Some(Ages::whole(Direction::PerPlugin, started, &live));
+        Ok(live)
+    }
+
+    /// The interval's scan: the lists, and the bindings of every plug-in (or API), or of
+    /// those that fit the interval's request budget, least recently read first (after the
+    /// `earlier` view). A view wholly read now, per plug-in, is acted on; any other (parts
+    /// from earlier scans, or read per API) only guides a targeted read.
+    async fn scan(
+        &mut self,
+        settings: &Settings,
+        earlier: Option<Live>,
+    ) -> Result<Start, ReconcileError> {
+        let earlier = earlier.zip(self.ages.clone()).map(|(live, ages)| View {
+            live,
+            ages,
+            whole: false,
+        });
+        let fits = self.fits();
+        let view = tokio::select! {
+            view = pipeline::read_view(&self.client, settings.parallelism(), earlier, fits) => view,
+            () = self.shutdown.cancelled() => {
+                Err(ReconcileError::Cancelled("shutdown requested while reading the gateway"))
+            }
+        }?;
+        if !view.whole {
+            tracing::info!(
+                parts = view.ages.parts(),
+                direction = ?view.ages.direction,
+                oldest_s = view.ages.oldest().elapsed().as_secs(),
+                "rolling scan: the lists and the bindings that fit the request budget were read"
+            );
         }
+        self.ages = Some(view.ages.clone());
+        Ok(
+            if view.whole && view.ages.direction == Direction::PerPlugin {
+                Start::Fresh(view.live)
+            } else {
+                Start::Guide(view.live)
+            },
+        )
+    }
+
+    /// The calls one interval holds under the client's request budget (`None`: no budget).
+    fn fits(&self) -> Option<usize> {
+        let spacing = self.client.options().max_rate?.spacing();
+        let calls = self.interval?.as_nanos() / spacing.as_nanos().max(1);
+        Some(usize::try_from(calls).unwrap_or(usize::MAX))
     }
 
     /// A file change against the `view` of an earlier read: plans against it, and re-reads
@@ -422,11 +488,7 @@ impl Reconciler {
         let targets = pipeline::touched(&plan);
         let live = refresh(&self.client, &view, &targets)
             .await
-            .map_err(|source| ReconcileError::Read {
-                instance: self.client.target().instance_id.clone(),
-                endpoint: self.client.target().endpoint.to_string(),
-                source: Box::new(source),
-            })?;
+            .map_err(|source| pipeline::read_error(&self.client, source))?;
         tracing::debug!(
             plugins = targets.names.len(),
             apis = targets.apis.len(),
@@ -570,6 +632,15 @@ fn log_plan(plan: &Plan) {
             tracing::info!(operation = %apply::describe(op), "change from the files");
         }
     }
+}
+
+/// What a reconcile plans from.
+enum Start {
+    /// The gateway read now, whole and per plug-in: acted on.
+    Fresh(Live),
+    /// A view that only says what to re-read (that of a file change, or a scan with parts
+    /// from earlier scans or read per API).
+    Guide(Live),
 }
 
 /// What a targeted read found.

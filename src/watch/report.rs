@@ -125,6 +125,9 @@ pub struct ReconcileReport {
     pub at: String,
     /// How long it took, in milliseconds.
     pub duration_ms: u64,
+    /// How old the oldest part of the view of the gateway was as it ended, in seconds
+    /// (`apigsync_oldest_read_seconds`): how long a console edit can have gone unseen.
+    pub view_age_s: Option<u64>,
     /// How it ended.
     pub outcome: Outcome,
     /// Why it failed (outcome `failed`).

@@ -81,6 +81,12 @@ fn target(h: &mut String, r: &ReconcileReport) {
         r.duration_ms,
         escape(r.revision.as_deref().unwrap_or("unknown")),
     );
+    if let Some(age) = r.view_age_s {
+        let _ = write!(
+            h,
+            "<tr><th>view age</th><td>{age} s (the oldest part of the gateway's view)</td></tr>"
+        );
+    }
     if let Some(error) = &r.error {
         let _ = write!(h, "<tr><th>error</th><td>{}</td></tr>", escape(error));
     }

@@ -5,16 +5,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apigsync::api::{
-    Client, ClientOptions, Credentials, Secret, Target, fetch_live, fetch_live_with,
-};
-use apigsync::model::{Api, Env, Flavour, Live, LiveBinding, LivePlugin, PluginQuota};
+use apigsync::api::{Client, fetch_live, fetch_live_with};
+use apigsync::model::{Api, Env, Live, LiveBinding, LivePlugin, PluginQuota};
 use apigsync::signing;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::{Value, json};
+
+use crate::support::stub::client_of;
 
 const PREFIX: &str = "/v2/p1/apic/instances/i1";
 const RELEASE: &str = "DEFAULT_ENVIRONMENT_RELEASE_ID";
@@ -136,22 +136,7 @@ async fn gateway() -> (Arc<Gateway>, Client) {
 
 async fn serve(gw: Gateway) -> (Arc<Gateway>, Client) {
     let gw = Arc::new(gw);
-    let app = Router::new().fallback(handle).with_state(gw.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let target = Target {
-        flavour: Flavour::Roma,
-        endpoint: endpoint.parse().unwrap(),
-        project_id: "p1".into(),
-        instance_id: "i1".into(),
-    };
-    let credentials = Credentials::AkSk {
-        access_key: "AK".into(),
-        secret_key: Secret::new("SK"),
-        security_token: None,
-    };
-    let client = Client::new(target, credentials, ClientOptions::default()).unwrap();
+    let client = client_of(Router::new().fallback(handle).with_state(gw.clone())).await;
     (gw, client)
 }
 

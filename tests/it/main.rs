@@ -12,6 +12,7 @@ mod support;
 mod api_bounds;
 mod api_client;
 mod api_live;
+mod api_rolling;
 mod cli_behaviour;
 mod cli_details;
 mod cli_errors;

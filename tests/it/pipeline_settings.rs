@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::cli::World;
+use crate::support::cli::{World, demo_with_apis};
 use crate::support::watch::{eventually, start_watch};
 use apigsync::emulator::EmulatorConfig;
 
@@ -21,10 +21,12 @@ fn many_plugins(count: usize) -> String {
         .join("---\n")
 }
 
+/// 48 plug-ins on a gateway of more APIs than that, so watch reads their bindings per
+/// plug-in too (the cheaper direction).
 async fn world_with_plugins() -> World {
     let world = World::empty(EmulatorConfig {
         latency: Duration::from_millis(100),
-        ..EmulatorConfig::demo()
+        ..demo_with_apis(50)
     })
     .await;
     world.write("plugins.yaml", &many_plugins(48));

@@ -86,6 +86,12 @@ async fn the_status_page_in_a_browser_shows_the_target_and_the_drifted_plugin_an
         .expect("one target");
     assert_eq!(target["outcome"], "reported");
     assert_eq!(target["drift"][0]["plugin"], "cors_public");
+    // The view is read every interval (1 s), so its oldest part is a few seconds old.
+    assert!(
+        target["view_age_s"].as_u64().is_some_and(|age| age < 60),
+        "view_age_s: {}",
+        target["view_age_s"]
+    );
     assert_eq!(
         target["drift"][0]["fields"],
         json!([{"path": "/content/max_age", "old": "60", "new": "600"}])
@@ -99,6 +105,7 @@ async fn the_status_page_in_a_browser_shows_the_target_and_the_drifted_plugin_an
         "/content/max_age".to_owned(),
         "Drift (changed on the gateway)".to_owned(),
         "id=\"role\">leader<".to_owned(),
+        "view age".to_owned(),
     ] {
         assert!(
             dom.contains(&shown),

@@ -5,7 +5,8 @@
 //!   or token, canonical query, retries with jittered backoff re-signed every
 //!   attempt, slow-down answers retried within a time budget, error classification),
 //!   the pagination helper and the operations of SPEC §3.
-//! - [`live::fetch_live`] reads a whole instance into [`apigsync_core::model::Live`].
+//! - [`live::fetch_live`] reads a whole instance into [`apigsync_core::model::Live`];
+//!   [`rolling::read_view`] reads it in parts of known age, for `watch`.
 //!
 //! Architecture invariant: secrets (secret key, security token, IAM token, request
 //! bodies) are never logged and never appear in an error.
@@ -22,6 +23,7 @@ mod page;
 mod paging;
 pub mod refresh;
 mod retry;
+pub mod rolling;
 mod source;
 mod target;
 mod throttle;

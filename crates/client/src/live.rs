@@ -197,13 +197,13 @@ fn spawn_bindings(
 
 /// A plug-in's bindings as read: the distinct pairs, sorted, and the bound APIs the API
 /// list does not hold.
-struct Bound {
-    bindings: Vec<LiveBinding>,
-    unlisted: Vec<Api>,
+pub(crate) struct Bound {
+    pub(crate) bindings: Vec<LiveBinding>,
+    pub(crate) unlisted: Vec<Api>,
 }
 
 /// The APIs of the list by id (the first of a duplicated id wins).
-fn listed(apis: Vec<ApiInfo>) -> BTreeMap<String, Api> {
+pub(crate) fn listed(apis: Vec<ApiInfo>) -> BTreeMap<String, Api> {
     let mut by_id: BTreeMap<String, Api> = BTreeMap::new();
     for api in apis {
         by_id.entry(api.id.clone()).or_insert_with(|| Api {
@@ -220,7 +220,7 @@ fn listed(apis: Vec<ApiInfo>) -> BTreeMap<String, Api> {
     by_id
 }
 
-fn condense(bound: Vec<AttachedApi>, listed: &BTreeMap<String, Api>) -> Bound {
+pub(crate) fn condense(bound: Vec<AttachedApi>, listed: &BTreeMap<String, Api>) -> Bound {
     let mut unlisted = Vec::new();
     let mut pairs = BTreeSet::new();
     for b in bound {
@@ -249,11 +249,11 @@ fn condense(bound: Vec<AttachedApi>, listed: &BTreeMap<String, Api>) -> Bound {
 }
 
 /// A 404 on a plug-in's bindings: the plug-in is gone (APIG.3068), not the instance (APIG.3030).
-fn vanished(e: &ApiError) -> bool {
+pub(crate) fn vanished(e: &ApiError) -> bool {
     e.is_not_found() && e.code() != Some("APIG.3030")
 }
 
-async fn limited<T>(
+pub(crate) async fn limited<T>(
     permits: &Semaphore,
     call: impl Future<Output = Result<T, ApiError>>,
 ) -> Result<T, ApiError> {
@@ -262,7 +262,7 @@ async fn limited<T>(
     call.await
 }
 
-fn assemble(
+pub(crate) fn assemble(
     plugins: Vec<Plugin>,
     bindings: Vec<Option<Bound>>,
     envs: &[EnvInfo],

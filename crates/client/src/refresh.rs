@@ -20,6 +20,7 @@ use super::error::{ApiError, Op};
 #[serde(default)]
 struct ApiPlugin {
     plugin_id: String,
+    env_id: String,
 }
 
 /// What a targeted read re-reads.
@@ -38,18 +39,33 @@ impl Client {
         api_id: &str,
         env_id: &str,
     ) -> Result<Vec<String>, ApiError> {
+        let bound = self.list_api_bindings(api_id, Some(env_id)).await?;
+        Ok(bound.into_iter().map(|(plugin_id, _)| plugin_id).collect())
+    }
+
+    /// The `(plug-in id, environment id)` of every binding of `api_id`, in `env_id` or,
+    /// without it, in every environment (all pages). SPEC §3.9 #11 lists `env_id` as an
+    /// optional filter and each item carries the binding's `env_id`.
+    pub async fn list_api_bindings(
+        &self,
+        api_id: &str,
+        env_id: Option<&str>,
+    ) -> Result<Vec<(String, String)>, ApiError> {
         let op = Op::new(
             "list_api_attached_plugins",
             format!("listing the plug-ins bound to API {api_id}"),
         );
-        let call = Call::new(
+        let mut call = Call::new(
             &op,
             Method::GET,
             format!("/apis/{}/attached-plugins", encode(api_id)),
         )
-        .query("env_id", env_id);
+        .template("/apis/{api_id}/attached-plugins");
+        if let Some(env_id) = env_id {
+            call = call.query("env_id", env_id);
+        }
         let items: Vec<ApiPlugin> = self.paged(call, "plugins").await?;
-        Ok(items.into_iter().map(|p| p.plugin_id).collect())
+        Ok(items.into_iter().map(|p| (p.plugin_id, p.env_id)).collect())
     }
 
     /// One plug-in and its bindings in every environment, `None` when it is gone (404).

@@ -95,6 +95,24 @@ pub fn every_switch_on(seed: u64) -> EmulatorConfig {
     }
 }
 
+/// The demo emulator with `count` more APIs (`extra_000`…, group shop, published in
+/// RELEASE): enough of them make reading bindings per plug-in the cheaper direction.
+pub fn demo_with_apis(count: usize) -> EmulatorConfig {
+    let mut config = EmulatorConfig::demo();
+    config.seed.instances[0]
+        .apis
+        .extend((0..count).map(|j| emulator::seed::SeedApi {
+            name: format!("extra_{j:03}"),
+            id: None,
+            group: "shop".into(),
+            method: "GET".into(),
+            path: format!("/extra/{j}"),
+            backend_type: "HTTP".into(),
+            published: vec!["RELEASE".into()],
+        }));
+    config
+}
+
 /// The variable and value of the examples' one secret (the Kafka log plug-in's SASL
 /// password), which comes from the environment.
 pub const EXAMPLE_SECRET: (&str, &str) = ("KAFKA_SASL_PASSWORD", "demo-only-password");

@@ -5,6 +5,7 @@ pub mod emulator;
 pub mod lease;
 pub mod plan;
 pub mod recorded;
+pub mod stub;
 pub mod tap;
 pub mod watch;
 pub mod webhook;
