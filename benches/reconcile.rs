@@ -9,8 +9,10 @@
 //! scenarios, comma-separated: `latency`, `scale` (1,500 and 3,000 plug-ins, and the
 //! largest set), `large` (the largest set alone), `throttled`, `shedding` (an apply against a
 //! gateway that answers 429 to 5, 7 and 10% of calls, against the same apply unthrottled),
-//! `watch` (a one-plug-in edit under watch on 3,000 plug-ins; a watch under a request budget)
-//! (default: all).
+//! `watch` (a one-plug-in edit under watch on 3,000 plug-ins; a watch under a request budget),
+//! `startup` (the time from spawning a plan of 300 plug-ins to the emulator's first request)
+//! (default: all). `APIGSYNC_BENCH_BINARY` runs that binary instead of the one just built
+//! (to compare a saved build side by side in the same period).
 
 #![allow(
     clippy::unwrap_used,
@@ -29,6 +31,8 @@ use apigsync::emulator::seed::{Named, SeedApi, SeedInstance};
 use apigsync::emulator::{self, Credential, EmulatorConfig, EmulatorHandle, Seed};
 use apigsync::model::{Flavour, PluginType, Scope};
 
+#[path = "reconcile/startup.rs"]
+mod startup;
 #[path = "reconcile/watch.rs"]
 mod watch;
 
@@ -179,6 +183,12 @@ struct ChildRun {
 const GNU_TIME: &str = "/usr/bin/time";
 const USAGE_MARK: &str = "BENCH-USAGE";
 
+/// The binary to run: `APIGSYNC_BENCH_BINARY`, or the one cargo built with the bench.
+fn binary() -> String {
+    std::env::var("APIGSYNC_BENCH_BINARY")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_apigsync").to_string())
+}
+
 /// `command` (the binary with its arguments) aimed at the emulator at `emu_url`, as the
 /// demo credentials, without a terminal.
 fn to_gateway<'a>(command: &'a mut Command, emu_url: &str) -> &'a mut Command {
@@ -204,14 +214,14 @@ fn to_gateway<'a>(command: &'a mut Command, emu_url: &str) -> &'a mut Command {
 fn run_binary(emu_url: &str, args: &[&str], scratch: &Path) -> ChildRun {
     let stderr_path = scratch.join("stderr.txt");
     let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
-    let binary = env!("CARGO_BIN_EXE_apigsync");
+    let binary = binary();
     let timed = Path::new(GNU_TIME).is_file();
     let mut command = if timed {
         let mut c = Command::new(GNU_TIME);
-        c.args(["-f", &format!("{USAGE_MARK} %U %S %M"), binary]);
+        c.args(["-f", &format!("{USAGE_MARK} %U %S %M"), &binary]);
         c
     } else {
-        Command::new(binary)
+        Command::new(&binary)
     };
     let started = Instant::now();
     let status = to_gateway(command.args(args), emu_url)
@@ -655,6 +665,10 @@ fn main() {
             watch::edit_scenario(&mut rows).await;
             progress(&rows, &mut shown);
             watch::budget_scenario(&mut rows).await;
+            progress(&rows, &mut shown);
+        }
+        if runs("startup") {
+            startup::scenario(&mut rows).await;
             progress(&rows, &mut shown);
         }
         rows

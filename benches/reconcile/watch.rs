@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Row, Set, admin, emulator, run_binary, to_gateway};
+use super::{Row, Set, admin, binary, emulator, run_binary, to_gateway};
 
 /// A running `apigsync watch`, killed when dropped.
 struct Watching {
@@ -32,7 +32,7 @@ fn start(emu_url: &str, dir: &Path, extra: &[&str], scratch: &Path) -> Watching 
         .port();
     let listen = format!("127.0.0.1:{port}");
     let stderr = File::create(scratch.join("watch.txt")).expect("stderr file");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_apigsync"));
+    let mut command = Command::new(binary());
     command
         .arg("watch")
         .arg(dir)
