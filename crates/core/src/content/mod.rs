@@ -90,7 +90,7 @@ pub const KAFKA_LOG_PER_GATEWAY: usize = 5;
 /// rules, and the length of the JSON text that is sent.
 pub fn validate(kind: PluginType, content: &Value) -> Vec<ContentIssue> {
     let mut c = check::Checker::new(kind);
-    let chars = content.to_string().chars().count();
+    let chars = json_text_chars(content);
     if chars > MAX_CONTENT_CHARS {
         c.issue(
             "",
@@ -101,6 +101,26 @@ pub fn validate(kind: PluginType, content: &Value) -> Vec<ContentIssue> {
     }
     run(kind, &mut c, content);
     c.finish()
+}
+
+/// The characters of `content`'s compact JSON text (as `Value::to_string` writes it),
+/// counted as it is written, without building the text.
+fn json_text_chars(content: &Value) -> usize {
+    /// Counts the chars of UTF-8 output: every byte that does not continue a character.
+    struct Chars(usize);
+    impl std::io::Write for Chars {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.iter().filter(|b| (**b & 0xC0) != 0x80).count();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Chars(0);
+    // Writing a `Value` to a sink that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut counter, content);
+    counter.0
 }
 
 /// Runs the validator of `kind` with `c` (checking, or declaring the schema).
@@ -216,4 +236,38 @@ pub fn canonical(kind: PluginType, content: &Value) -> Value {
         canon::remove_pointer(&mut v, pointer);
     }
     canon::unify(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_json_text_is_counted_in_characters_with_escapes_as_written() {
+        // {"a":"é\n","b":[1,2.5,null]}: `é` is one character of two bytes, `\n` two characters.
+        let content = json!({"a": "é\n", "b": [1, 2.5, null]});
+        assert_eq!(json_text_chars(&content), 28);
+        assert_eq!(json_text_chars(&json!({})), 2);
+    }
+
+    #[test]
+    fn a_content_one_character_over_the_limit_is_an_issue_and_at_the_limit_is_not() {
+        // {"allow_origin":"…"} is 19 characters around the value.
+        let at = |n: usize| json!({"allow_origin": "ü".repeat(n)});
+        let long = |issues: &[ContentIssue]| {
+            issues
+                .iter()
+                .any(|i| i.message.contains("characters long as the JSON text sent"))
+        };
+        assert!(!long(&validate(PluginType::Cors, &at(65535 - 19))));
+        let over = validate(PluginType::Cors, &at(65536 - 19));
+        assert!(long(&over), "{over:?}");
+        assert!(
+            over[0]
+                .message
+                .starts_with("cors content is 65536 characters long"),
+            "{over:?}"
+        );
+    }
 }
