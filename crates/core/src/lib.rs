@@ -10,6 +10,7 @@
 
 pub mod content;
 pub mod dump;
+mod fast_hash;
 pub mod manifest;
 pub mod model;
 pub mod plan;

@@ -22,7 +22,9 @@
 //! renames), then plug-in name, environment name and id, so it is deterministic and
 //! executable in sequence. No rule makes an edge into an earlier stage, so there is no cycle.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::fast_hash::HashMap;
 
 use super::model::{BindingOp, OpKind, Operation, Replacement, Stage};
 
@@ -49,11 +51,11 @@ fn sort_key(op: &Operation) -> (Stage, &str, &str, &str) {
 
 fn dependencies(ops: &[Operation], replacements: &[Replacement]) -> Vec<BTreeSet<String>> {
     let mut deps = vec![BTreeSet::new(); ops.len()];
-    let mut upserts: HashMap<&str, &str> = HashMap::new();
+    let mut upserts: HashMap<&str, &str> = HashMap::default();
     let mut chains: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
-    let mut by_plugin: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_plugin: HashMap<&str, Vec<usize>> = HashMap::default();
     // (env, type, API) → attaches there.
-    let mut attaches_at: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    let mut attaches_at: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::default();
     for (i, op) in ops.iter().enumerate() {
         by_plugin.entry(op.kind.plugin_name()).or_default().push(i);
         match &op.kind {

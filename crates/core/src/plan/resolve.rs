@@ -1,6 +1,6 @@
 //! Resolving the environment and API references of a binding against the live state.
 
-use std::collections::HashMap;
+use crate::fast_hash::HashMap;
 
 use crate::model::{Api, ApiRef, Env, Live};
 
@@ -23,7 +23,7 @@ pub(crate) struct Resolver<'a> {
 impl<'a> Resolver<'a> {
     /// Indexes `live`.
     pub(crate) fn new(live: &'a Live) -> Self {
-        let mut by_name: HashMap<&str, Vec<&Api>> = HashMap::new();
+        let mut by_name: HashMap<&str, Vec<&Api>> = HashMap::default();
         for api in &live.apis {
             by_name.entry(&api.name).or_default().push(api);
         }

@@ -1,6 +1,8 @@
 //! The operation builder: creates, updates, removals and binding changes of one plan.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::fast_hash::HashMap;
 
 use crate::model::{DesiredPlugin, Live, LivePlugin};
 

@@ -11,7 +11,9 @@
 //! without changing the plug-in itself updates the plug-in too, to rewrite the record
 //! ([`Builder::refresh_records`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::fast_hash::HashSet;
 
 use crate::model::{DesiredPlugin, LivePlugin};
 

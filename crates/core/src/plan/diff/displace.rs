@@ -6,7 +6,7 @@
 //! error unless the Binding says `displace: true`; then the plan shows it as a destructive
 //! change. Displacing a managed plug-in that this plan does not detach is a notice.
 
-use std::collections::{HashMap, HashSet};
+use crate::fast_hash::{HashMap, HashSet};
 
 use crate::model::LivePlugin;
 
@@ -23,7 +23,7 @@ impl Builder<'_> {
     /// environment that this plan does not detach there: an error for each unmanaged one
     /// (unless its Binding opts in with `displace: true`), a notice otherwise.
     pub(super) fn displacement(&mut self, origins: &Origins<'_>) -> Vec<PlanError> {
-        let mut detached: HashSet<(&str, &str, &str)> = HashSet::new();
+        let mut detached: HashSet<(&str, &str, &str)> = HashSet::default();
         for op in &self.ops {
             if let OpKind::Detach(d) = &op.kind {
                 detached.extend(
@@ -34,7 +34,7 @@ impl Builder<'_> {
             }
         }
         // (env, type, API) → live plug-ins bound there.
-        let mut bound: HashMap<(&str, &str, &str), Vec<&LivePlugin>> = HashMap::new();
+        let mut bound: HashMap<(&str, &str, &str), Vec<&LivePlugin>> = HashMap::default();
         for other in &self.live.plugins {
             for b in other.bindings.iter().flatten() {
                 bound

@@ -30,7 +30,9 @@ mod tests;
 #[cfg(test)]
 mod tests_paths;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::fast_hash::{HashMap, HashSet};
 
 use crate::model::{DEFAULT_OWNER, Desired, DesiredPlugin, Live, LivePlugin, Options};
 
@@ -127,7 +129,7 @@ fn applied_records<'a>(
     desired: &'a Desired,
     wanted: &Wanted<'_>,
 ) -> HashMap<&'a str, (&'a DesiredPlugin, Applied)> {
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     for p in &desired.plugins {
         out.entry(p.name.as_str())
             .or_insert_with(|| (p, cause::desired_record(p, wanted.get(p.name.as_str()))));

@@ -2,7 +2,9 @@
 //! plan-time rules the service enforces on them (those that need an API's path or backend
 //! type are in [`super::paths`], the plug-in quota in [`super::quota`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::fast_hash::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -131,15 +133,15 @@ pub(super) fn resolve_bindings<'a>(
 ) -> Resolved<'a> {
     let mut out = Resolved {
         wanted: BTreeMap::new(),
-        origins: HashMap::new(),
+        origins: HashMap::default(),
         notices: Vec::new(),
     };
     // (env id, type, API id) → the first plug-in bound there, and where.
-    let mut taken: HashMap<(&str, PluginType, &str), (&str, &Location)> = HashMap::new();
+    let mut taken: HashMap<(&str, PluginType, &str), (&str, &Location)> = HashMap::default();
     let resolver = Resolver::new(live);
     let mut held = HeldBindings::default();
     let path_rules = PathRules::new(live);
-    let mut declared_by_name = HashMap::new();
+    let mut declared_by_name = HashMap::default();
     for p in &desired.plugins {
         declared_by_name.entry(p.name.as_str()).or_insert(p);
     }
