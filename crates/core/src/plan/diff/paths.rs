@@ -17,14 +17,17 @@
 //! left out of these rules, never the cause of an error. Nor is a binding the gateway already
 //! holds: it is not attached again, so the gateway has nothing to refuse.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
+
+use crate::fast_hash::{HashMap, HashSet};
 
 use crate::model::{Api, Desired, DesiredPlugin, Live, Location, PluginType};
 
 use super::super::error::PlanError;
 use super::super::model::Operation;
 use super::displace::Origins;
-use super::replace::temp_name;
+use super::replace::{TEMP_SUFFIX, temp_name};
 use super::rules::{Wanted, deleted};
 
 /// The OPTIONS APIs of the instance by (group id, path), for the per-binding rules.
@@ -108,11 +111,16 @@ pub(super) fn shared_cors_paths(
     let cors = PluginType::Cors;
     // Names whose bindings the plan sets: every plug-in of the manifests and their
     // temporary replacements.
-    let mut managed: BTreeSet<String> = BTreeSet::new();
-    for p in &desired.plugins {
-        managed.insert(p.name.clone());
-        managed.insert(temp_name(&p.name));
-    }
+    // The temporary names are made only when a live CORS plug-in's name could be one.
+    let names: HashSet<&str> = desired.plugins.iter().map(|p| p.name.as_str()).collect();
+    let temps: OnceCell<HashSet<String>> = OnceCell::new();
+    let managed = |name: &str| {
+        names.contains(name)
+            || (name.ends_with(TEMP_SUFFIX)
+                && temps
+                    .get_or_init(|| desired.plugins.iter().map(|p| temp_name(&p.name)).collect())
+                    .contains(name))
+    };
     let deleted = deleted(ops);
     // (plug-in, env id, API id) of the CORS bindings the gateway holds.
     let live_cors: HashSet<(&str, &str, &str)> = live
@@ -127,9 +135,7 @@ pub(super) fn shared_cors_paths(
     // (env id, API id) → the CORS plug-in there after the plan.
     let mut held: BTreeMap<(&str, &str), Holder<'_>> = BTreeMap::new();
     for l in live.plugins.iter().filter(|l| {
-        l.plugin_type == cors.as_str()
-            && !managed.contains(&l.name)
-            && !deleted.contains(l.name.as_str())
+        l.plugin_type == cors.as_str() && !managed(&l.name) && !deleted.contains(l.name.as_str())
     }) {
         for b in l.bindings.iter().flatten() {
             let holder = Holder {

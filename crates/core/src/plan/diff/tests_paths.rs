@@ -162,6 +162,39 @@ fn a_live_cors_plugin_that_stays_on_the_path_counts_too() {
 }
 
 #[test]
+fn a_leftover_temporary_cors_plugin_of_a_desired_one_does_not_count_on_the_path() {
+    // `cors_a__apigsync_tmp`: the temporary name of `cors_a`, left by an interrupted
+    // replacement; the plan sets its bindings, so it is no other plug-in on the path.
+    let mut live = world(orders());
+    live.plugins.push(LivePlugin {
+        id: "p1".into(),
+        name: "cors_a__apigsync_tmp".into(),
+        plugin_type: "cors".into(),
+        scope: "global".into(),
+        roma_app_id: None,
+        remark: None,
+        content: json!({"allow_origin": "*"}),
+        update_time: None,
+        bindings: Some(vec![LiveBinding {
+            env_id: RELEASE_ENV_ID.into(),
+            api_id: "orders_create".into(),
+        }]),
+    });
+    let d = desired(
+        vec![cors("cors_a")],
+        vec![bind("cors_a", &["orders_list"], 1)],
+    );
+    let shared: Vec<String> = match diff(&d, &live, &DiffOptions::default()) {
+        Ok(_) => vec![],
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    };
+    assert!(
+        shared.iter().all(|e| !e.contains("would both serve path")),
+        "{shared:?}"
+    );
+}
+
+#[test]
 fn one_cors_plugin_on_a_path_and_unknown_paths_are_not_judged() {
     let d = desired(
         vec![cors("cors_a")],
