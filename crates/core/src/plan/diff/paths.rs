@@ -163,8 +163,10 @@ pub(super) fn shared_cors_paths(
     }
     let apis: HashMap<&str, &Api> = live.apis.iter().map(|a| (a.id.as_str(), a)).collect();
     // (env id, group id, path) → plug-in → (the first API it holds there, its holder; new
-    // when the plan attaches it to any API of the path).
-    type OnPath<'a> = BTreeMap<&'a str, (&'a Api, Holder<'a>)>;
+    // when the plan attaches it to any API of the path). A path holds a few plug-ins at
+    // most: a vector sorted by name, not a map whose every node has room for eleven
+    // (a gateway of 40,000 paths spent 25 MB on them).
+    type OnPath<'a> = Vec<(&'a str, (&'a Api, Holder<'a>))>;
     let mut paths: BTreeMap<(&str, &str, &str), OnPath<'_>> = BTreeMap::new();
     for ((env_id, api_id), holder) in held {
         let Some(api) = apis.get(api_id).filter(|a| known(a)) else {
@@ -172,10 +174,11 @@ pub(super) fn shared_cors_paths(
         };
         let on_path = paths
             .entry((env_id, &api.group_id, &api.req_uri))
-            .or_default()
-            .entry(holder.plugin)
-            .or_insert((api, holder));
-        on_path.1.new |= holder.new;
+            .or_default();
+        match on_path.binary_search_by(|(name, _)| name.cmp(&holder.plugin)) {
+            Ok(at) => on_path[at].1.1.new |= holder.new,
+            Err(at) => on_path.insert(at, (holder.plugin, (api, holder))),
+        }
     }
     let env_name = |id: &str| {
         live.envs
@@ -184,10 +187,10 @@ pub(super) fn shared_cors_paths(
             .map_or_else(|| id.to_owned(), |e| e.name.clone())
     };
     let mut errors = Vec::new();
-    let judged = |p: &OnPath<'_>| p.len() > 1 && p.values().any(|(_, h)| h.new);
+    let judged = |p: &OnPath<'_>| p.len() > 1 && p.iter().any(|(_, (_, h))| h.new);
     for ((env_id, _, path), on_path) in paths.iter().filter(|(_, p)| judged(p)) {
         // Located at a binding of the manifests: the first of their plug-ins there.
-        let Some((&plugin, &(api, holder))) =
+        let Some(&(plugin, (api, holder))) =
             on_path.iter().find(|(_, (_, h))| h.location.is_some())
         else {
             continue;
@@ -195,7 +198,7 @@ pub(super) fn shared_cors_paths(
         let Some(location) = holder.location else {
             continue;
         };
-        for (&other, &(other_api, other_holder)) in on_path.iter().filter(|(o, _)| **o != plugin) {
+        for &(other, (other_api, other_holder)) in on_path.iter().filter(|(o, _)| *o != plugin) {
             errors.push(PlanError::CorsPathShared {
                 location: location.clone(),
                 plugin: plugin.to_owned(),
