@@ -174,7 +174,7 @@ pub(super) fn shared_cors_paths(
         };
         let on_path = paths
             .entry((env_id, &api.group_id, &api.req_uri))
-            .or_default();
+            .or_insert_with(|| Vec::with_capacity(1));
         match on_path.binary_search_by(|(name, _)| name.cmp(&holder.plugin)) {
             Ok(at) => on_path[at].1.1.new |= holder.new,
             Err(at) => on_path.insert(at, (holder.plugin, (api, holder))),
