@@ -413,12 +413,9 @@ impl Reconciler {
     /// reads only, safe to drop).
     async fn read_all(&mut self, settings: &Settings) -> Result<Live, ReconcileError> {
         let started = Instant::now();
-        let live = tokio::select! {
-            live = pipeline::read(&self.client, settings.parallelism()) => live,
-            () = self.shutdown.cancelled() => {
-                Err(ReconcileError::Cancelled("shutdown requested while reading the gateway"))
-            }
-        }?;
+        let live = self
+            .reading(pipeline::read(&self.client, settings.parallelism()))
+            .await?;
         self.ages = Some(Ages::whole(Direction::PerPlugin, started, &live));
         Ok(live)
     }
@@ -438,12 +435,8 @@ impl Reconciler {
             whole: false,
         });
         let fits = self.fits();
-        let view = tokio::select! {
-            view = pipeline::read_view(&self.client, settings.parallelism(), earlier, fits) => view,
-            () = self.shutdown.cancelled() => {
-                Err(ReconcileError::Cancelled("shutdown requested while reading the gateway"))
-            }
-        }?;
+        let read = pipeline::read_view(&self.client, settings.parallelism(), earlier, fits);
+        let view = self.reading(read).await?;
         if !view.whole {
             tracing::info!(
                 parts = view.ages.parts(),
@@ -460,6 +453,19 @@ impl Reconciler {
                 Start::Guide(view.live)
             },
         )
+    }
+
+    /// Runs the gateway read `read`, stopped by a shutdown request (reads only, safe to drop).
+    async fn reading<T>(
+        &self,
+        read: impl Future<Output = Result<T, ReconcileError>>,
+    ) -> Result<T, ReconcileError> {
+        tokio::select! {
+            result = read => result,
+            () = self.shutdown.cancelled() => {
+                Err(ReconcileError::Cancelled("shutdown requested while reading the gateway"))
+            }
+        }
     }
 
     /// The calls one interval holds under the client's request budget (`None`: no budget).

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::support::cli::{World, copy_dir, examples_dir};
-use crate::support::watch::{eventually, set_max_age, start_watch};
+use crate::support::watch::{Watch, eventually, set_max_age, start_watch};
 use apigsync::api::Client;
 use apigsync::emulator::EmulatorConfig;
 use apigsync::emulator::quirks_binding::BindingQuirks;
@@ -236,15 +236,8 @@ async fn metrics_expose_every_series_after_a_reconcile() {
     assert_eq!((status, body.trim()), (200, "ok"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn sigterm_during_a_reconcile_exits_cleanly() {
-    let world = world(Duration::from_millis(300)).await;
-    let dir = world.dir();
-    let mut watch = start_watch(&world, &dir, &["--interval", "1h"]);
-    eventually("the reconcile is applying", async || {
-        watch.log().contains("change from the files")
-    })
-    .await;
+/// Sends SIGTERM to `watch`, waits for it to exit with status 0, and returns its log.
+async fn terminate(watch: &mut Watch) -> String {
     let status = Command::new("kill")
         .args(["-TERM", &watch.child.id().to_string()])
         .status()
@@ -257,9 +250,39 @@ async fn sigterm_during_a_reconcile_exits_cleanly() {
     })
     .await;
     assert!(exit.expect("exited").success(), "exit 0\n{}", watch.log());
-    let log = watch.log();
+    watch.log()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_during_a_reconcile_exits_cleanly() {
+    let world = world(Duration::from_millis(300)).await;
+    let dir = world.dir();
+    let mut watch = start_watch(&world, &dir, &["--interval", "1h"]);
+    eventually("the reconcile is applying", async || {
+        watch.log().contains("change from the files")
+    })
+    .await;
+    let log = terminate(&mut watch).await;
     assert!(log.contains("SIGTERM"), "{log}");
     assert!(log.contains("watch stopped"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_while_reading_the_gateway_stops_the_read_and_exits_cleanly() {
+    // 5 s an answer: the first scan is still reading when the signal comes.
+    let world = world(Duration::from_secs(5)).await;
+    let dir = world.dir();
+    let mut watch = start_watch(&world, &dir, &["--interval", "1h"]);
+    eventually("the first scan has a request out", async || {
+        world.emu.stats().max_concurrent > 0
+    })
+    .await;
+    let log = terminate(&mut watch).await;
+    assert!(
+        log.contains("shutdown requested while reading the gateway"),
+        "{log}"
+    );
+    assert!(!log.contains("change from the files"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -82,14 +82,14 @@ impl Ages {
 
     /// The ages of `live`, every part of it read `direction` at `at`.
     pub fn whole(direction: Direction, at: Instant, live: &Live) -> Self {
-        let parts: Vec<String> = match direction {
-            Direction::PerPlugin => live.plugins.iter().map(|p| p.id.clone()).collect(),
-            Direction::PerApi => live.apis.iter().map(|a| a.id.clone()).collect(),
+        let parts = match direction {
+            Direction::PerPlugin => live.plugins.iter().map(|p| (p.id.clone(), at)).collect(),
+            Direction::PerApi => live.apis.iter().map(|a| (a.id.clone(), at)).collect(),
         };
         Self {
             direction,
             lists: at,
-            parts: parts.into_iter().map(|id| (id, at)).collect(),
+            parts,
         }
     }
 }
@@ -223,7 +223,8 @@ struct Lists {
     calls: usize,
     plugins: Vec<crate::wire::Plugin>,
     envs: Vec<crate::wire::EnvInfo>,
-    by_id: BTreeMap<String, Api>,
+    /// The listed APIs by id, shared with the part reads (per plug-in they name the APIs).
+    by_id: Arc<BTreeMap<String, Api>>,
     published: BTreeMap<String, BTreeSet<String>>,
     quota: Option<apigsync_core::model::PluginQuota>,
 }
@@ -262,7 +263,7 @@ async fn read_lists(client: &Client, parallelism: usize) -> Result<Lists, ApiErr
         calls,
         plugins,
         envs,
-        by_id: listed(apis),
+        by_id: Arc::new(listed(apis)),
         published,
         quota,
     })
@@ -290,10 +291,9 @@ async fn read_parts(
     parallelism: usize,
     direction: Direction,
     chosen: &BTreeSet<&str>,
-    by_id: &BTreeMap<String, Api>,
+    by_id: &Arc<BTreeMap<String, Api>>,
 ) -> Result<Parts, ApiError> {
     let permits = Arc::new(Semaphore::new(parallelism.max(1)));
-    let by_id = Arc::new(by_id.clone());
     let mut queued: Vec<String> = chosen.iter().map(|id| (*id).to_owned()).collect();
     let mut tasks: JoinSet<Result<Answer, ApiError>> = JoinSet::new();
     let mut parts = Parts::default();
@@ -349,11 +349,13 @@ fn per_plugin(lists: Lists, mut read: Parts, earlier: Option<&Live>) -> Live {
     let Lists {
         plugins,
         envs,
-        mut by_id,
+        by_id,
         published,
         quota,
         ..
     } = lists;
+    // The part reads are done: the map is no longer shared, and this takes it without a copy.
+    let mut by_id = Arc::unwrap_or_clone(by_id);
     let mut kept_plugins = Vec::new();
     let mut bindings = Vec::new();
     for plugin in plugins {
@@ -440,7 +442,13 @@ fn per_api(lists: Lists, read: Parts, earlier: Option<&Live>) -> Live {
             })
         })
         .collect();
-    let mut live = assemble(plugins, bindings, &envs, by_id, published);
+    let mut live = assemble(
+        plugins,
+        bindings,
+        &envs,
+        Arc::unwrap_or_clone(by_id),
+        published,
+    );
     live.plugin_quota = quota;
     live
 }

@@ -124,12 +124,11 @@ fn two_cors_plugins_on_one_path_of_a_group_are_an_error_naming_both_and_the_path
     );
 }
 
-#[test]
-fn a_live_cors_plugin_that_stays_on_the_path_counts_too() {
-    let mut live = world(orders());
-    live.plugins.push(LivePlugin {
+/// A live CORS plug-in `name`, bound to `orders_create` in RELEASE.
+fn live_cors_on_orders_create(name: &str) -> LivePlugin {
+    LivePlugin {
         id: "p1".into(),
-        name: "console_cors".into(),
+        name: name.into(),
         plugin_type: "cors".into(),
         scope: "global".into(),
         roma_app_id: None,
@@ -140,7 +139,14 @@ fn a_live_cors_plugin_that_stays_on_the_path_counts_too() {
             env_id: RELEASE_ENV_ID.into(),
             api_id: "orders_create".into(),
         }]),
-    });
+    }
+}
+
+#[test]
+fn a_live_cors_plugin_that_stays_on_the_path_counts_too() {
+    let mut live = world(orders());
+    live.plugins
+        .push(live_cors_on_orders_create("console_cors"));
     let d = desired(
         vec![cors("cors_a")],
         vec![bind("cors_a", &["orders_list"], 1)],
@@ -166,20 +172,8 @@ fn a_leftover_temporary_cors_plugin_of_a_desired_one_does_not_count_on_the_path(
     // `cors_a__apigsync_tmp`: the temporary name of `cors_a`, left by an interrupted
     // replacement; the plan sets its bindings, so it is no other plug-in on the path.
     let mut live = world(orders());
-    live.plugins.push(LivePlugin {
-        id: "p1".into(),
-        name: "cors_a__apigsync_tmp".into(),
-        plugin_type: "cors".into(),
-        scope: "global".into(),
-        roma_app_id: None,
-        remark: None,
-        content: json!({"allow_origin": "*"}),
-        update_time: None,
-        bindings: Some(vec![LiveBinding {
-            env_id: RELEASE_ENV_ID.into(),
-            api_id: "orders_create".into(),
-        }]),
-    });
+    live.plugins
+        .push(live_cors_on_orders_create("cors_a__apigsync_tmp"));
     let d = desired(
         vec![cors("cors_a")],
         vec![bind("cors_a", &["orders_list"], 1)],
